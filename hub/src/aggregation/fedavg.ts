@@ -1,0 +1,43 @@
+/**
+ * Streaming FedAvg: each update is folded into a running weighted sum as it arrives,
+ * so the hub never holds N full models. The sum is Float64: with hundreds of clients and
+ * sample weights in the thousands, float32 sums lose the low bits of small updates.
+ */
+export interface FedAvgAccumulator {
+  readonly sum: Float64Array;
+  totalWeight: number;
+  count: number;
+}
+
+export function createFedAvg(size: number): FedAvgAccumulator {
+  return { sum: new Float64Array(size), totalWeight: 0, count: 0 };
+}
+
+/** Adds `values` with weight `samples`; the caller has checked length and finiteness. */
+export function foldUpdate(acc: FedAvgAccumulator, values: Float32Array, samples: number): void {
+  if (values.length !== acc.sum.length) {
+    throw new Error(`update has ${values.length} values, the model ${acc.sum.length}`);
+  }
+  if (!(samples > 0)) throw new Error(`sample weight must be positive, got ${samples}`);
+  const sum = acc.sum;
+  for (let i = 0; i < sum.length; i++) sum[i]! += values[i]! * samples;
+  acc.totalWeight += samples;
+  acc.count += 1;
+}
+
+/** The weighted mean of everything folded in. */
+export function finishFedAvg(acc: FedAvgAccumulator): Float32Array {
+  if (acc.count === 0) throw new Error('no updates to average');
+  const out = new Float32Array(acc.sum.length);
+  const inv = 1 / acc.totalWeight;
+  for (let i = 0; i < out.length; i++) out[i] = acc.sum[i]! * inv;
+  return out;
+}
+
+/** Batch FedAvg over whole updates, the reference the streaming version is tested against. */
+export function fedAvg(updates: readonly { values: Float32Array; samples: number }[]): Float32Array {
+  if (updates.length === 0) throw new Error('no updates to average');
+  const acc = createFedAvg(updates[0]!.values.length);
+  for (const u of updates) foldUpdate(acc, u.values, u.samples);
+  return finishFedAvg(acc);
+}

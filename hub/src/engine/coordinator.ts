@@ -1,0 +1,419 @@
+import {
+  CodedError,
+  decodeWeights,
+  encodeWeights,
+  firstNonFinite,
+  partitionByLabel,
+  partitionIid,
+  resolveSettings,
+  sameShapes,
+  seedFromString,
+  toBytes,
+  weightedEvalMean,
+  type DataChange,
+  type FlatWeights,
+  type HubStatus,
+  type HubToClientEvents,
+  type JoinReply,
+  type JoinRequest,
+  type LaunchRequest,
+  type ParticipationRecord,
+  type RoundProgress,
+  type UpdateReceipt,
+  type UpdateSubmit,
+} from '@fl/shared';
+import { encodeShard } from '@fl/shared/data/mnist-dataset';
+import { createFedAvg, finishFedAvg, foldUpdate, type FedAvgAccumulator } from '../aggregation/fedavg';
+import type { HubStore } from '../store/store';
+import type { ModelService } from '../model/model-service';
+import { checkUpdate, hubPhase, initialEngineState, reduce } from './round-reducer';
+import type { Effect, EngineEvent, EngineState } from './engine-types';
+
+/** Sends hub events to one training client. */
+export interface Transport {
+  send<E extends keyof HubToClientEvents>(clientId: string, event: E, ...args: Parameters<HubToClientEvents[E]>): void;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface CoordinatorDeps {
+  store: HubStore;
+  models: ModelService;
+  /** Labels of the MNIST training sprite, for by-label shards. */
+  mnistTrainLabels: Uint8Array;
+  transport: Transport;
+  clock: Clock;
+  log: Logger;
+  newId: () => string;
+}
+
+/** The I/O state of the round in flight: the running sum and who contributed what. */
+interface RoundWork {
+  runId: string;
+  round: number;
+  accumulator: FedAvgAccumulator;
+  contributions: ParticipationRecord[];
+}
+
+/**
+ * Carries out what the pure round reducer decides: sends rounds, folds updates, aggregates,
+ * evaluates and persists. Socket handlers and HTTP routes only call its methods.
+ */
+export class Coordinator {
+  private state: EngineState = initialEngineState;
+  private readonly queue: EngineEvent[] = [];
+  private draining = false;
+  private timer: unknown = null;
+  private global: { runId: string; weights: FlatWeights } | null = null;
+  private shards = new Map<string, Uint16Array>();
+  private work: RoundWork | null = null;
+  private readonly statusListeners = new Set<(status: HubStatus) => void>();
+  private readonly runListeners = new Set<(runId: string) => void>();
+  private readonly pendingTasks = new Set<Promise<void>>();
+
+  constructor(private readonly deps: CoordinatorDeps) {
+    for (const runId of deps.store.runsWithStatus('running')) {
+      deps.store.finishRun(runId, 'failed', 'the hub stopped while this run was active', deps.clock.now());
+    }
+  }
+
+  get engineState(): EngineState {
+    return this.state;
+  }
+
+  onStatus(listener: (status: HubStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Called with a run's id whenever its stored record changed (round done, run ended). */
+  onRunChanged(listener: (runId: string) => void): () => void {
+    this.runListeners.add(listener);
+    return () => this.runListeners.delete(listener);
+  }
+
+  status(): HubStatus {
+    const { run, clients } = this.state;
+    return {
+      status: hubPhase(this.state),
+      run: run ? { id: run.id, task: run.settings.task, round: run.round, rounds: run.settings.rounds, settings: run.settings } : null,
+      clients: Object.values(clients)
+        .sort((a, b) => a.joinedAt - b.joinedAt)
+        .map((c) => ({
+          id: c.id,
+          name: c.name,
+          kind: c.kind,
+          task: c.data?.task ?? null,
+          samples: c.samples,
+          data: c.data,
+          backend: c.backend,
+          state: c.state,
+          progress: c.progress,
+          lastSeen: c.lastSeen,
+          lastMetrics: c.lastMetrics,
+        })),
+    };
+  }
+
+  join(request: JoinRequest): JoinReply {
+    const known = request.clientId !== undefined && request.clientId in this.state.clients;
+    const id = known ? request.clientId! : this.deps.newId();
+    this.dispatch({
+      type: 'client-joined',
+      at: this.deps.clock.now(),
+      client: { id, name: request.name, kind: request.kind, data: request.data, backend: request.backend },
+    });
+    return { clientId: id };
+  }
+
+  changeData(clientId: string, change: DataChange): void {
+    this.requireClient(clientId);
+    this.dispatch({ type: 'client-data', at: this.deps.clock.now(), clientId, data: change.data, ...(change.backend ? { backend: change.backend } : {}) });
+  }
+
+  progress(clientId: string, progress: RoundProgress): void {
+    this.requireClient(clientId);
+    const { runId: _r, round: _n, ...rest } = progress;
+    const run = this.state.run;
+    if (!run || run.id !== progress.runId || run.round !== progress.round) {
+      throw new CodedError('HUB_ERR_STALE_ROUND', `round ${progress.round} of run ${progress.runId} is not in progress`);
+    }
+    this.dispatch({ type: 'client-progress', at: this.deps.clock.now(), clientId, progress: rest });
+  }
+
+  leave(clientId: string): void {
+    this.dispatch({ type: 'client-left', at: this.deps.clock.now(), clientId });
+  }
+
+  launch(request: LaunchRequest): { id: string } {
+    if (this.state.run) {
+      throw new CodedError('HUB_ERR_RUN_ACTIVE', `run ${this.state.run.id} is still active: stop it or wait for it to end`);
+    }
+    const settings = resolveSettings(request);
+    const at = this.deps.clock.now();
+    const shapes = this.deps.models.shapes(settings.task);
+    const latest = settings.init === 'continue' ? this.deps.store.latestCheckpoint(settings.task) : null;
+    const initial = latest && sameShapes(latest.shapes, shapes) ? latest : this.deps.models.freshWeights(settings.task);
+    const id = this.deps.newId();
+    this.deps.store.createRun(id, settings, at, { shapes: initial.shapes, values: initial.values });
+    this.global = { runId: id, weights: { shapes: initial.shapes, values: initial.values } };
+    this.shards.clear();
+    this.deps.log.info({ runId: id, settings, from: latest ? `${latest.runId}#${latest.round}` : 'fresh' }, 'run launched');
+    this.dispatch({ type: 'run-launched', at, runId: id, settings });
+    return { id };
+  }
+
+  stop(runId: string): void {
+    if (this.state.run?.id !== runId) throw new CodedError('HUB_ERR_NOT_FOUND', `run ${runId} is not active`);
+    this.dispatch({ type: 'stop', at: this.deps.clock.now(), runId });
+  }
+
+  /** Validates and folds one client update. Throws a CodedError and changes nothing when it is refused. */
+  submit(clientId: string, update: UpdateSubmit): UpdateReceipt {
+    const refusal = checkUpdate(this.state, clientId, update.runId, update.round);
+    if (refusal) throw new CodedError(refusal, refusalMessage(refusal, update));
+    const run = this.state.run!;
+    const client = this.state.clients[clientId]!;
+    if (client.samples > 0 && update.samples > client.samples) {
+      throw new CodedError('HUB_ERR_INVALID_PAYLOAD', `update claims ${update.samples} samples, the client holds ${client.samples}`);
+    }
+    const weights = decodeWeights(toBytes(update.weights));
+    const expected = this.deps.models.shapes(run.settings.task);
+    if (!sameShapes(weights.shapes, expected)) {
+      throw new CodedError('HUB_ERR_SHAPE_MISMATCH', `update has ${weights.shapes.length} tensors of the wrong shapes for the ${run.settings.task} model`);
+    }
+    const bad = firstNonFinite(weights.values);
+    if (bad >= 0) throw new CodedError('HUB_ERR_NON_FINITE', `update value ${bad} is ${weights.values[bad]}`);
+    const work = this.work;
+    if (!work || work.runId !== run.id || work.round !== run.round) throw new CodedError('HUB_ERR_ROUND_CLOSED', 'no round is collecting updates');
+    foldUpdate(work.accumulator, weights.values, update.samples);
+    const { metrics } = update;
+    work.contributions.push({
+      round: update.round,
+      clientId,
+      name: client.name,
+      samples: update.samples,
+      loss: metrics.loss,
+      accuracy: metrics.accuracy,
+      trainMs: metrics.trainMs,
+      test: metrics.test ?? null,
+    });
+    const received = work.contributions.length;
+    this.dispatch({
+      type: 'update-accepted',
+      at: this.deps.clock.now(),
+      clientId,
+      runId: update.runId,
+      round: update.round,
+      samples: update.samples,
+      metrics: { loss: metrics.loss, accuracy: metrics.accuracy, ...(metrics.test ? { test: metrics.test } : {}) },
+    });
+    return { accepted: true, received };
+  }
+
+  /** Resolves when no aggregation is in flight (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pendingTasks.size) await Promise.all([...this.pendingTasks]);
+  }
+
+  close(): void {
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+    if (this.statusTimer !== null) this.deps.clock.clearTimeout(this.statusTimer);
+    this.statusTimer = null;
+  }
+
+  private requireClient(clientId: string): void {
+    if (!this.state.clients[clientId]) throw new CodedError('HUB_ERR_NOT_JOINED', 'join with client:join first');
+  }
+
+  private dispatch(event: EngineEvent): void {
+    this.queue.push(event);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length) {
+        const next = this.queue.shift()!;
+        const { state, effects } = reduce(this.state, next);
+        this.state = state;
+        for (const effect of effects) this.perform(effect);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private perform(effect: Effect): void {
+    const { clock, store, transport, log } = this.deps;
+    switch (effect.type) {
+      case 'start-round':
+        this.startRound(effect);
+        return;
+      case 'cancel-round':
+        for (const id of effect.clients) transport.send(id, 'round:cancel', { runId: effect.runId, round: effect.round, reason: effect.reason });
+        return;
+      case 'set-timer': {
+        if (this.timer !== null) clock.clearTimeout(this.timer);
+        const { runId, round, phase, at } = effect;
+        this.timer = clock.setTimeout(() => {
+          this.timer = null;
+          this.dispatch({ type: 'timer', at: Math.max(clock.now(), at), runId, round, phase });
+        }, Math.max(0, at - clock.now()));
+        return;
+      }
+      case 'aggregate': {
+        const task = this.aggregate(effect).finally(() => this.pendingTasks.delete(task));
+        this.pendingTasks.add(task);
+        return;
+      }
+      case 'round-failed':
+        log.warn({ runId: effect.runId, round: effect.round, reason: effect.reason }, 'round failed');
+        store.failRound(effect.runId, effect.round, effect.reason, clock.now() - effect.roundStartedAt, clock.now());
+        this.notifyRun(effect.runId);
+        return;
+      case 'run-finished':
+        log.info({ runId: effect.runId, status: effect.status, reason: effect.reason }, 'run finished');
+        store.finishRun(effect.runId, effect.status, effect.reason, clock.now());
+        if (this.timer !== null) clock.clearTimeout(this.timer);
+        this.timer = null;
+        this.work = null;
+        this.global = null;
+        this.notifyRun(effect.runId);
+        return;
+      case 'status-changed':
+        this.scheduleStatus();
+        return;
+      default: {
+        const _exhaustive: never = effect;
+        throw new Error(`unhandled effect ${JSON.stringify(_exhaustive)}`);
+      }
+    }
+  }
+
+  private startRound(effect: Extract<Effect, { type: 'start-round' }>): void {
+    const run = this.state.run!;
+    const global = this.global!;
+    if (effect.assignShards) this.assignShards(effect.runId, effect.assignShards, run.settings);
+    this.work = {
+      runId: effect.runId,
+      round: effect.round,
+      accumulator: createFedAvg(global.weights.values.length),
+      contributions: [],
+    };
+    const frame = encodeWeights(global.weights);
+    const seed = (seedFromString(effect.runId) + effect.round) | 0;
+    for (const id of effect.participants) {
+      const shard = this.shards.get(id);
+      this.deps.transport.send(id, 'round:start', {
+        runId: effect.runId,
+        round: effect.round,
+        rounds: run.settings.rounds,
+        settings: run.settings,
+        weights: frame,
+        ...(shard ? { shard: encodeShard(shard) } : {}),
+        deadline: effect.deadline,
+        seed,
+      });
+    }
+    this.deps.log.info({ runId: effect.runId, round: effect.round, participants: effect.participants.length }, 'round started');
+  }
+
+  private assignShards(runId: string, owners: string[], settings: { partition: 'iid' | 'by-label' }): void {
+    const seed = seedFromString(runId);
+    const labels = this.deps.mnistTrainLabels;
+    const parts =
+      settings.partition === 'by-label'
+        ? partitionByLabel(labels, owners.length, seed)
+        : partitionIid(labels.length, owners.length, seed);
+    this.shards = new Map(owners.map((id, i) => [id, parts[i]!]));
+    const sizes = Object.fromEntries(owners.map((id, i) => [id, parts[i]!.length]));
+    this.dispatch({ type: 'shards-assigned', at: this.deps.clock.now(), runId, sizes });
+  }
+
+  private async aggregate(effect: Extract<Effect, { type: 'aggregate' }>): Promise<void> {
+    const { clock, store, models, log } = this.deps;
+    const work = this.work;
+    const run = this.state.run;
+    try {
+      if (!work || !run || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
+      const weights: FlatWeights = { shapes: this.global!.weights.shapes, values: finishFedAvg(work.accumulator) };
+      const evaluation = await models.evaluate(run.settings.task, weights);
+      if (this.state.run?.id !== effect.runId) return; // stopped while evaluating
+      const clientTest = weightedEvalMean(work.contributions.flatMap((c) => (c.test ? [c.test] : [])));
+      const at = clock.now();
+      const checkpoint = store.completeRound({
+        runId: effect.runId,
+        task: run.settings.task,
+        round: effect.round,
+        weights,
+        accuracy: evaluation?.accuracy ?? clientTest?.accuracy ?? null,
+        loss: evaluation?.loss ?? clientTest?.loss ?? null,
+        durationMs: at - effect.roundStartedAt,
+        clientTest,
+        participants: work.contributions,
+        at,
+      });
+      this.global = { runId: effect.runId, weights };
+      log.info(
+        { runId: effect.runId, round: effect.round, clients: work.contributions.length, accuracy: evaluation?.accuracy, sha256: checkpoint.sha256 },
+        'round aggregated',
+      );
+      this.notifyRun(effect.runId);
+      this.dispatch({ type: 'round-completed', at: clock.now(), runId: effect.runId, round: effect.round });
+    } catch (error) {
+      log.error({ err: error, runId: effect.runId, round: effect.round }, 'aggregation failed');
+      this.dispatch({ type: 'round-aborted', at: clock.now(), runId: effect.runId, round: effect.round, reason: `aggregation failed: ${String(error)}` });
+    }
+  }
+
+  private statusTimer: unknown = null;
+
+  /** Status pushes are coalesced: at most one every 200 ms, however many clients report progress. */
+  private scheduleStatus(): void {
+    if (this.statusTimer !== null || this.statusListeners.size === 0) return;
+    this.statusTimer = this.deps.clock.setTimeout(() => {
+      this.statusTimer = null;
+      const status = this.status();
+      for (const listener of this.statusListeners) listener(status);
+    }, 200);
+  }
+
+  private notifyRun(runId: string): void {
+    for (const listener of this.runListeners) listener(runId);
+  }
+}
+
+function refusalMessage(code: string, update: UpdateSubmit): string {
+  switch (code) {
+    case 'HUB_ERR_STALE_ROUND':
+      return `round ${update.round} is over; wait for the next round:start`;
+    case 'HUB_ERR_DUPLICATE_UPDATE':
+      return `an update for round ${update.round} was already accepted from this client`;
+    case 'HUB_ERR_NOT_PARTICIPANT':
+      return `this client was not picked for round ${update.round}`;
+    case 'HUB_ERR_WRONG_RUN':
+      return `run ${update.runId} is not the active run`;
+    case 'HUB_ERR_NO_RUN':
+      return 'no run is active';
+    case 'HUB_ERR_ROUND_CLOSED':
+      return `round ${update.round} is not collecting updates`;
+    default:
+      return 'update refused';
+  }
+}

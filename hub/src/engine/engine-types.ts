@@ -1,0 +1,99 @@
+import type {
+  BackendInfo,
+  ClientData,
+  ClientKind,
+  ClientProgress,
+  ClientState,
+  EvalMetrics,
+  RunSettings,
+} from '@fl/shared';
+
+/** A client as the round engine knows it. */
+export interface ClientEntry {
+  id: string;
+  name: string;
+  kind: ClientKind;
+  data: ClientData | null;
+  backend: BackendInfo;
+  connected: boolean;
+  state: ClientState;
+  progress: ClientProgress | null;
+  /** Chest-xray: images held; MNIST: the shard size of the current or last run. */
+  samples: number;
+  joinedAt: number;
+  lastSeen: number;
+  lastMetrics: { loss: number; accuracy: number; test?: EvalMetrics } | null;
+}
+
+export type RunPhase = 'waiting' | 'training' | 'aggregating';
+
+export interface RunState {
+  id: string;
+  settings: RunSettings;
+  startedAt: number;
+  /** The round in progress (1-based). */
+  round: number;
+  phase: RunPhase;
+  /** Waiting: when to give up on enough clients arriving; training: when the round closes. */
+  deadline: number;
+  roundStartedAt: number;
+  participants: string[];
+  /** Accepted updates of the current round: client id -> samples. */
+  submitted: Record<string, number>;
+  /** Participants that left during the round. */
+  dropped: string[];
+  /** MNIST: the clients that hold a shard of this run, in shard order. */
+  shardOwners: string[] | null;
+}
+
+export interface EngineState {
+  clients: Record<string, ClientEntry>;
+  run: RunState | null;
+}
+
+export type EngineEvent =
+  | {
+      type: 'client-joined';
+      at: number;
+      client: Pick<ClientEntry, 'id' | 'name' | 'kind' | 'data' | 'backend'>;
+    }
+  | { type: 'client-data'; at: number; clientId: string; data: ClientData | null; backend?: BackendInfo }
+  | { type: 'client-left'; at: number; clientId: string }
+  | { type: 'client-progress'; at: number; clientId: string; progress: ClientProgress }
+  | { type: 'run-launched'; at: number; runId: string; settings: RunSettings }
+  | { type: 'shards-assigned'; at: number; runId: string; sizes: Record<string, number> }
+  | {
+      type: 'update-accepted';
+      at: number;
+      clientId: string;
+      runId: string;
+      round: number;
+      samples: number;
+      metrics: { loss: number; accuracy: number; test?: EvalMetrics };
+    }
+  | { type: 'timer'; at: number; runId: string; round: number; phase: RunPhase }
+  | { type: 'round-completed'; at: number; runId: string; round: number }
+  | { type: 'round-aborted'; at: number; runId: string; round: number; reason: string }
+  | { type: 'stop'; at: number; runId: string };
+
+export type Effect =
+  | {
+      type: 'start-round';
+      runId: string;
+      round: number;
+      participants: string[];
+      deadline: number;
+      /** Set when shards must be assigned to these clients (first round of an MNIST run). */
+      assignShards: string[] | null;
+    }
+  | { type: 'cancel-round'; runId: string; round: number; clients: string[]; reason: string }
+  | { type: 'set-timer'; runId: string; round: number; phase: RunPhase; at: number }
+  | { type: 'aggregate'; runId: string; round: number; contributors: string[]; roundStartedAt: number }
+  | { type: 'round-failed'; runId: string; round: number; reason: string; roundStartedAt: number }
+  | { type: 'run-finished'; runId: string; status: 'completed' | 'failed' | 'stopped'; reason: string | null }
+  | { type: 'status-changed' };
+
+export interface Transition {
+  state: EngineState;
+  effects: Effect[];
+}

@@ -1,0 +1,289 @@
+import type { ErrorCode, HubPhase } from '@fl/shared';
+import type { ClientEntry, Effect, EngineEvent, EngineState, RunState, Transition } from './engine-types';
+
+export const initialEngineState: EngineState = { clients: {}, run: null };
+
+export function hubPhase(state: EngineState): HubPhase {
+  return state.run ? state.run.phase : 'idle';
+}
+
+function withClient(state: EngineState, id: string, patch: Partial<ClientEntry>): EngineState {
+  const current = state.clients[id];
+  if (!current) return state;
+  return { ...state, clients: { ...state.clients, [id]: { ...current, ...patch } } };
+}
+
+function withoutClient(state: EngineState, id: string): EngineState {
+  const { [id]: _removed, ...rest } = state.clients;
+  return { ...state, clients: rest };
+}
+
+function trainingSamples(client: Pick<ClientEntry, 'data'>): number {
+  return client.data?.task === 'chest-xray' ? client.data.train.normal + client.data.train.pneumonia : 0;
+}
+
+/** Clients that can take part in the run's next round. */
+export function eligibleClients(state: EngineState, run: RunState): string[] {
+  return Object.values(state.clients)
+    .filter((c) => c.connected && c.data?.task === run.settings.task)
+    .filter((c) => run.shardOwners === null || run.shardOwners.includes(c.id))
+    .filter((c) => run.settings.task !== 'chest-xray' || trainingSamples(c) > 0)
+    .sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id))
+    .map((c) => c.id);
+}
+
+function pending(run: RunState): string[] {
+  return run.participants.filter((id) => !(id in run.submitted) && !run.dropped.includes(id));
+}
+
+/** Starts the run's current round if enough clients hold data, otherwise waits for them. */
+function tryStartRound(state: EngineState, run: RunState, at: number): Transition {
+  const eligible = eligibleClients(state, run);
+  if (eligible.length < run.settings.minClients) {
+    const deadline = run.phase === 'waiting' && run.deadline > at ? run.deadline : at + run.settings.roundTimeoutSec * 1000;
+    const waiting: RunState = { ...run, phase: 'waiting', deadline, participants: [], submitted: {}, dropped: [] };
+    const effects: Effect[] = [{ type: 'status-changed' }];
+    if (deadline !== run.deadline || run.phase !== 'waiting') {
+      effects.unshift({ type: 'set-timer', runId: run.id, round: run.round, phase: 'waiting', at: deadline });
+    }
+    return { state: { ...state, run: waiting }, effects };
+  }
+  const assignShards = run.settings.task === 'mnist' && run.shardOwners === null ? eligible : null;
+  const deadline = at + run.settings.roundTimeoutSec * 1000;
+  const started: RunState = {
+    ...run,
+    phase: 'training',
+    deadline,
+    roundStartedAt: at,
+    participants: eligible,
+    submitted: {},
+    dropped: [],
+    shardOwners: assignShards ?? run.shardOwners,
+  };
+  let next: EngineState = { ...state, run: started };
+  for (const id of eligible) next = withClient(next, id, { state: 'training', progress: null });
+  return {
+    state: next,
+    effects: [
+      { type: 'start-round', runId: run.id, round: run.round, participants: eligible, deadline, assignShards },
+      { type: 'set-timer', runId: run.id, round: run.round, phase: 'training', at: deadline },
+      { type: 'status-changed' },
+    ],
+  };
+}
+
+/** Lost clients that were kept visible during a round go once nothing refers to them. */
+function forgetLostClients(state: EngineState): EngineState {
+  let next = state;
+  for (const client of Object.values(state.clients)) {
+    if (!client.connected) next = withoutClient(next, client.id);
+  }
+  return next;
+}
+
+function endRun(state: EngineState, run: RunState, status: 'completed' | 'failed' | 'stopped', reason: string | null): Transition {
+  let next: EngineState = { ...state, run: null };
+  for (const id of Object.keys(next.clients)) {
+    if (next.clients[id]!.connected) next = withClient(next, id, { state: 'idle', progress: null });
+  }
+  return {
+    state: forgetLostClients(next),
+    effects: [{ type: 'run-finished', runId: run.id, status, reason }, { type: 'status-changed' }],
+  };
+}
+
+function failRound(state: EngineState, run: RunState, reason: string): Transition {
+  const ended = endRun(state, run, 'failed', `round ${run.round}: ${reason}`);
+  const cancel: Effect[] = pending(run).length
+    ? [{ type: 'cancel-round', runId: run.id, round: run.round, clients: pending(run), reason }]
+    : [];
+  return {
+    state: ended.state,
+    effects: [
+      ...cancel,
+      { type: 'round-failed', runId: run.id, round: run.round, reason, roundStartedAt: run.roundStartedAt },
+      ...ended.effects,
+    ],
+  };
+}
+
+/** Closes the round with the updates that arrived, or fails it when they are fewer than minClients. */
+function closeRound(state: EngineState, run: RunState, why: string): Transition {
+  const contributors = Object.keys(run.submitted);
+  if (contributors.length < run.settings.minClients) {
+    return failRound(
+      state,
+      run,
+      `${why}: ${contributors.length} of the ${run.settings.minClients} required updates arrived`,
+    );
+  }
+  const late = pending(run);
+  const effects: Effect[] = [];
+  if (late.length) effects.push({ type: 'cancel-round', runId: run.id, round: run.round, clients: late, reason: why });
+  let next: EngineState = { ...state, run: { ...run, phase: 'aggregating' } };
+  for (const id of late) next = withClient(next, id, { state: 'idle', progress: null });
+  effects.push(
+    { type: 'aggregate', runId: run.id, round: run.round, contributors, roundStartedAt: run.roundStartedAt },
+    { type: 'status-changed' },
+  );
+  return { state: next, effects };
+}
+
+/** After an update or a departure: aggregate when nobody is pending, fail early when minClients is out of reach. */
+function settleRound(state: EngineState, run: RunState): Transition {
+  const submitted = Object.keys(run.submitted).length;
+  const waitingFor = pending(run).length;
+  if (waitingFor === 0) return closeRound(state, run, 'every participant answered');
+  if (submitted + waitingFor < run.settings.minClients) {
+    return failRound(state, run, `too many participants left: ${submitted + waitingFor} can still answer, ${run.settings.minClients} required`);
+  }
+  return { state: { ...state, run }, effects: [{ type: 'status-changed' }] };
+}
+
+const none = (state: EngineState): Transition => ({ state, effects: [] });
+
+/** The round engine: a pure function of the state and one event. */
+export function reduce(state: EngineState, event: EngineEvent): Transition {
+  switch (event.type) {
+    case 'client-joined': {
+      const existing = state.clients[event.client.id];
+      const entry: ClientEntry = {
+        ...event.client,
+        connected: true,
+        state: 'idle',
+        progress: null,
+        samples: existing?.data?.task === 'mnist' ? existing.samples : trainingSamples(event.client),
+        joinedAt: existing?.joinedAt ?? event.at,
+        lastSeen: event.at,
+        lastMetrics: existing?.lastMetrics ?? null,
+      };
+      let next: EngineState = { ...state, clients: { ...state.clients, [entry.id]: entry } };
+      const run = next.run;
+      if (run?.phase === 'training' && run.dropped.includes(entry.id)) {
+        // A participant that comes back within its round may still deliver its update.
+        next = { ...next, run: { ...run, dropped: run.dropped.filter((id) => id !== entry.id) } };
+        next = withClient(next, entry.id, { state: entry.id in run.submitted ? 'done' : 'training' });
+      }
+      if (next.run?.phase === 'waiting') return tryStartRound(next, next.run, event.at);
+      return { state: next, effects: [{ type: 'status-changed' }] };
+    }
+    case 'client-data': {
+      const client = state.clients[event.clientId];
+      if (!client) return none(state);
+      const samples = event.data?.task === 'chest-xray' ? trainingSamples({ data: event.data }) : client.samples;
+      const next = withClient(state, client.id, {
+        data: event.data,
+        samples,
+        lastSeen: event.at,
+        ...(event.backend ? { backend: event.backend } : {}),
+      });
+      if (next.run?.phase === 'waiting') return tryStartRound(next, next.run, event.at);
+      return { state: next, effects: [{ type: 'status-changed' }] };
+    }
+    case 'client-progress': {
+      const run = state.run;
+      if (!state.clients[event.clientId] || run?.phase !== 'training' || !run.participants.includes(event.clientId)) {
+        return none(state);
+      }
+      return { state: withClient(state, event.clientId, { progress: event.progress, lastSeen: event.at }), effects: [{ type: 'status-changed' }] };
+    }
+    case 'client-left': {
+      const client = state.clients[event.clientId];
+      if (!client) return none(state);
+      const run = state.run;
+      const involved = run !== null && run.phase !== 'waiting' && run.participants.includes(client.id);
+      if (!involved) return { state: withoutClient(state, client.id), effects: [{ type: 'status-changed' }] };
+      const next = withClient(state, client.id, { connected: false, state: 'lost', progress: null, lastSeen: event.at });
+      if (run.phase !== 'training' || client.id in run.submitted) return { state: next, effects: [{ type: 'status-changed' }] };
+      return settleRound(next, { ...run, dropped: [...run.dropped, client.id] });
+    }
+    case 'run-launched': {
+      if (state.run) return none(state);
+      const run: RunState = {
+        id: event.runId,
+        settings: event.settings,
+        startedAt: event.at,
+        round: 1,
+        phase: 'waiting',
+        deadline: 0,
+        roundStartedAt: event.at,
+        participants: [],
+        submitted: {},
+        dropped: [],
+        shardOwners: null,
+      };
+      return tryStartRound(state, run, event.at);
+    }
+    case 'shards-assigned': {
+      if (state.run?.id !== event.runId) return none(state);
+      let next = state;
+      for (const [id, samples] of Object.entries(event.sizes)) next = withClient(next, id, { samples });
+      return { state: next, effects: [{ type: 'status-changed' }] };
+    }
+    case 'update-accepted': {
+      const run = state.run;
+      if (checkUpdate(state, event.clientId, event.runId, event.round) !== null || !run) return none(state);
+      const next = withClient(state, event.clientId, {
+        state: 'done',
+        lastSeen: event.at,
+        lastMetrics: event.metrics,
+      });
+      return settleRound(next, { ...run, submitted: { ...run.submitted, [event.clientId]: event.samples } });
+    }
+    case 'timer': {
+      const run = state.run;
+      if (!run || run.id !== event.runId || run.round !== event.round || run.phase !== event.phase || event.at < run.deadline) {
+        return none(state);
+      }
+      if (run.phase === 'waiting') {
+        const have = eligibleClients(state, run).length;
+        return failRound(
+          state,
+          run,
+          `only ${have} of the ${run.settings.minClients} required clients with ${run.settings.task} data connected within ${run.settings.roundTimeoutSec}s`,
+        );
+      }
+      return closeRound(state, run, `deadline of ${run.settings.roundTimeoutSec}s reached`);
+    }
+    case 'round-completed': {
+      const run = state.run;
+      if (!run || run.id !== event.runId || run.round !== event.round || run.phase !== 'aggregating') return none(state);
+      if (run.round >= run.settings.rounds) return endRun(state, run, 'completed', null);
+      let next = forgetLostClients(state);
+      for (const id of run.participants) next = withClient(next, id, { state: 'idle', progress: null });
+      return tryStartRound(next, { ...run, round: run.round + 1, participants: [], submitted: {}, dropped: [] }, event.at);
+    }
+    case 'round-aborted': {
+      const run = state.run;
+      if (!run || run.id !== event.runId || run.round !== event.round) return none(state);
+      return failRound(state, run, event.reason);
+    }
+    case 'stop': {
+      const run = state.run;
+      if (!run || run.id !== event.runId) return none(state);
+      const ended = endRun(state, run, 'stopped', 'stopped by the operator');
+      const cancel: Effect[] =
+        run.phase === 'training' && pending(run).length
+          ? [{ type: 'cancel-round', runId: run.id, round: run.round, clients: pending(run), reason: 'run stopped' }]
+          : [];
+      return { state: ended.state, effects: [...cancel, ...ended.effects] };
+    }
+    default: {
+      const _exhaustive: never = event;
+      throw new Error(`unhandled engine event ${JSON.stringify(_exhaustive)}`);
+    }
+  }
+}
+
+/** Why an update for (runId, round) from this client cannot be accepted now, or null when it can. */
+export function checkUpdate(state: EngineState, clientId: string, runId: string, round: number): ErrorCode | null {
+  const run = state.run;
+  if (!state.clients[clientId]) return 'HUB_ERR_NOT_JOINED';
+  if (!run) return 'HUB_ERR_NO_RUN';
+  if (run.id !== runId) return 'HUB_ERR_WRONG_RUN';
+  if (round < run.round) return 'HUB_ERR_STALE_ROUND';
+  if (round > run.round || run.phase !== 'training') return 'HUB_ERR_ROUND_CLOSED';
+  if (!run.participants.includes(clientId) || run.dropped.includes(clientId)) return 'HUB_ERR_NOT_PARTICIPANT';
+  if (clientId in run.submitted) return 'HUB_ERR_DUPLICATE_UPDATE';
+  return null;
+}

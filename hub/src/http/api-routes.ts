@@ -1,0 +1,76 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { CodedError, LaunchRequest, TaskSchema, type TaskId } from '@fl/shared';
+import { requireAdmin } from './auth';
+import type { HubStore } from '../store/store';
+import type { Coordinator } from '../engine/coordinator';
+import type { ExportedModel, ModelService } from '../model/model-service';
+
+export interface ApiRoutesOptions {
+  store: HubStore;
+  coordinator: Coordinator;
+  models: ModelService;
+  adminToken: string;
+}
+
+const RunParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const TaskParams = Type.Object({ task: TaskSchema });
+
+/** The JSON API: status, runs, launch/stop (admin token), and the global model in TF.js format. */
+export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, { store, coordinator, models, adminToken }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const admin = requireAdmin(adminToken);
+
+  app.get('/api/status', async () => coordinator.status());
+
+  app.get('/api/runs', async () => store.runs());
+
+  app.get('/api/runs/:id', { schema: { params: RunParams } }, async (request) => {
+    const run = store.run(request.params.id);
+    if (!run) throw new CodedError('HUB_ERR_NOT_FOUND', `no run ${request.params.id}`);
+    return run;
+  });
+
+  app.get('/api/runs/:id/rounds/:round/clients', { schema: { params: Type.Object({ id: Type.String(), round: Type.Integer({ minimum: 0 }) }) } }, async (request) =>
+    store.participation(request.params.id, request.params.round),
+  );
+
+  app.post('/api/runs', { schema: { body: LaunchRequest }, preHandler: admin }, async (request, reply) => {
+    const { id } = coordinator.launch(request.body);
+    return reply.status(201).send({ id });
+  });
+
+  app.post('/api/runs/:id/stop', { schema: { params: RunParams }, preHandler: admin }, async (request) => {
+    if (!store.run(request.params.id)) throw new CodedError('HUB_ERR_NOT_FOUND', `no run ${request.params.id}`);
+    coordinator.stop(request.params.id);
+    await coordinator.idle();
+    return store.run(request.params.id);
+  });
+
+  // The export is rebuilt only when the task's newest checkpoint changes.
+  const exports = new Map<TaskId, { checkpointId: number; model: ExportedModel }>();
+  async function exported(task: TaskId): Promise<ExportedModel> {
+    const checkpoint = store.latestCheckpoint(task);
+    if (!checkpoint) throw new CodedError('HUB_ERR_NOT_FOUND', `no ${task} model has been trained yet: launch a run first`);
+    const cached = exports.get(task);
+    if (cached?.checkpointId === checkpoint.id) return cached.model;
+    const model = await models.export(task, checkpoint);
+    exports.set(task, { checkpointId: checkpoint.id, model });
+    return model;
+  }
+
+  app.get('/api/models/:task/model.json', { schema: { params: TaskParams } }, async (request, reply) => {
+    const model = await exported(request.params.task);
+    return reply.header('cache-control', 'no-store').send(model.modelJson);
+  });
+
+  app.get('/api/models/:task/weights.bin', { schema: { params: TaskParams } }, async (request, reply) => {
+    const model = await exported(request.params.task);
+    return reply
+      .header('cache-control', 'no-store')
+      .header('content-disposition', `attachment; filename="${request.params.task}-weights.bin"`)
+      .type('application/octet-stream')
+      .send(Buffer.from(model.weightsBin.buffer, model.weightsBin.byteOffset, model.weightsBin.byteLength));
+  });
+};

@@ -1,0 +1,30 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { CodedError, type ErrorCode } from '@fl/shared';
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  HUB_ERR_INVALID_SETTINGS: 400,
+  HUB_ERR_INVALID_PAYLOAD: 400,
+  HUB_ERR_UNAUTHORIZED: 401,
+  HUB_ERR_NOT_FOUND: 404,
+  HUB_ERR_RUN_ACTIVE: 409,
+};
+
+/** Every HTTP error answers `{ error: { code, message } }`, the same shape as socket acknowledgements. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | CodedError, request, reply) => {
+    if (error instanceof CodedError) {
+      return reply.status(STATUS_BY_CODE[error.code] ?? 500).send({ error: error.toBody() });
+    }
+    if (error.validation) {
+      const code = request.url.startsWith('/api/runs') && request.method === 'POST' ? 'HUB_ERR_INVALID_SETTINGS' : 'HUB_ERR_INVALID_PAYLOAD';
+      return reply.status(400).send({ error: { code, message: error.message } });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const code = error.code?.startsWith('HUB_ERR_') ? error.code : status === 429 ? 'HUB_ERR_RATE_LIMITED' : 'HUB_ERR_INTERNAL';
+    return reply.status(status).send({ error: { code, message: status >= 500 ? 'internal error' : error.message } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: { code: 'HUB_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` } });
+  });
+}

@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import type { FlatWeights, TaskId } from '@fl/shared';
+import { CHEST_XRAY_DEFAULT_SIZE, createModel, readWeights, writeWeights } from '@fl/shared/models';
+import { evaluateModel } from '@fl/shared/training';
+import { createMnistDataset } from '@fl/shared/data/mnist-dataset';
+import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
+import { loadMnistSplit } from '../data/mnist-files';
+
+export interface CentralEvaluation {
+  accuracy: number;
+  loss: number;
+}
+
+/** TF.js layers artifacts of a task's global model, served as model.json + weights.bin. */
+export interface ExportedModel {
+  modelJson: Record<string, unknown>;
+  weightsBin: Uint8Array;
+}
+
+const modelOptions = (task: TaskId) => (task === 'chest-xray' ? { imageSize: CHEST_XRAY_DEFAULT_SIZE } : {});
+
+/**
+ * The hub's TF.js side (wasm backend in Node): fresh weights, shapes, central evaluation on the
+ * 2,000 held-out MNIST digits, and export in TF.js layers format.
+ */
+export class ModelService {
+  private readonly shapesByTask = new Map<TaskId, number[][]>();
+
+  private constructor(private readonly mnistTest: { images: Uint8Array; labels: Uint8Array }) {}
+
+  static async create(mnistDir: string): Promise<ModelService> {
+    await initWasmBackend();
+    const test = await loadMnistSplit(mnistDir, 'test');
+    return new ModelService(test);
+  }
+
+  shapes(task: TaskId): number[][] {
+    let shapes = this.shapesByTask.get(task);
+    if (!shapes) {
+      shapes = this.freshWeights(task).shapes;
+      this.shapesByTask.set(task, shapes);
+    }
+    return shapes;
+  }
+
+  freshWeights(task: TaskId): FlatWeights {
+    const model = createModel(task, modelOptions(task));
+    try {
+      return readWeights(model);
+    } finally {
+      model.dispose();
+    }
+  }
+
+  /** Held-out accuracy and loss of a global model; null for tasks evaluated by their clients. */
+  async evaluate(task: TaskId, weights: FlatWeights): Promise<CentralEvaluation | null> {
+    if (task !== 'mnist') return null;
+    const model = createModel(task);
+    try {
+      writeWeights(model, weights);
+      const dataset = createMnistDataset(this.mnistTest.images, this.mnistTest.labels);
+      const result = await evaluateModel(model, dataset, 500);
+      return { accuracy: result.accuracy, loss: result.loss };
+    } finally {
+      model.dispose();
+    }
+  }
+
+  async export(task: TaskId, weights: FlatWeights): Promise<ExportedModel> {
+    const model = createModel(task, modelOptions(task));
+    try {
+      writeWeights(model, weights);
+      let artifacts: tf.io.ModelArtifacts | null = null;
+      await model.save(
+        tf.io.withSaveHandler(async (a) => {
+          artifacts = a;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
+      const saved = artifacts as tf.io.ModelArtifacts | null;
+      if (!saved?.weightData || !saved.weightSpecs) throw new Error('TF.js produced no weights to export');
+      const data = saved.weightData;
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(tf.io.concatenateArrayBuffers(data));
+      return {
+        modelJson: {
+          format: 'layers-model',
+          generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+          convertedBy: null,
+          modelTopology: saved.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: saved.weightSpecs }],
+        },
+        weightsBin: bytes,
+      };
+    } finally {
+      model.dispose();
+    }
+  }
+}

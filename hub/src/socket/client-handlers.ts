@@ -1,0 +1,119 @@
+import type { Namespace, Socket } from 'socket.io';
+import {
+  CodedError,
+  dataChangeChecker,
+  joinRequestChecker,
+  roundProgressChecker,
+  updateSubmitChecker,
+  type AckResponse,
+  type Checker,
+  type ClientSocketData,
+  type ClientToHubEvents,
+  type HubToClientEvents,
+} from '@fl/shared';
+import type { Static, TSchema } from 'typebox';
+import type { Coordinator, Logger, Transport } from '../engine/coordinator';
+import { tokensEqual } from '../http/auth';
+
+type ClientNamespace = Namespace<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
+type ClientSocket = Socket<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
+
+const KNOWN_EVENTS = new Set(['client:join', 'client:data', 'round:progress', 'update:submit']);
+
+/** Sends to a client by id; the newest socket of a client wins. */
+export class SocketTransport implements Transport {
+  readonly sockets = new Map<string, ClientSocket>();
+
+  send<E extends keyof HubToClientEvents>(clientId: string, event: E, ...args: Parameters<HubToClientEvents[E]>): void {
+    this.sockets.get(clientId)?.emit(event, ...args);
+  }
+}
+
+export interface ClientHandlerOptions {
+  coordinator: Coordinator;
+  transport: SocketTransport;
+  log: Logger;
+  joinToken?: string;
+}
+
+function errorBody(error: unknown): AckResponse<never> {
+  if (error instanceof CodedError) return { error: error.toBody() };
+  return { error: { code: 'HUB_ERR_INTERNAL', message: 'the hub could not handle this message' } };
+}
+
+/**
+ * Wires the training-client namespace: each event is validated against the shared contract,
+ * handed to the coordinator, and answered through its acknowledgement, errors included.
+ */
+export function registerClientHandlers(nsp: ClientNamespace, options: ClientHandlerOptions): void {
+  const { coordinator, transport, log, joinToken } = options;
+
+  nsp.on('connection', (socket) => {
+    /** Validates, runs, and always answers: nothing is dropped silently. */
+    function handle<S extends TSchema, R>(event: string, validator: Checker<S>, run: (payload: Static<S>) => R) {
+      return (payload: unknown, ack: unknown) => {
+        const reply = typeof ack === 'function' ? (ack as (r: AckResponse<R>) => void) : () => {};
+        const checked = validator.check(payload);
+        if (!checked.ok) {
+          log.warn({ event, reason: checked.reason, socket: socket.id }, 'invalid message refused');
+          reply({ error: { code: 'HUB_ERR_INVALID_PAYLOAD', message: `${event}: ${checked.reason}` } });
+          return;
+        }
+        try {
+          reply({ data: run(checked.value) });
+        } catch (error) {
+          if (!(error instanceof CodedError)) log.error({ err: error, event }, 'handler failed');
+          else log.warn({ event, code: error.code, message: error.message, client: socket.data.clientId }, 'message refused');
+          reply(errorBody(error));
+        }
+      };
+    }
+
+    function clientId(): string {
+      const id = socket.data.clientId;
+      if (!id) throw new CodedError('HUB_ERR_NOT_JOINED', 'join with client:join first');
+      return id;
+    }
+
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (KNOWN_EVENTS.has(event)) return;
+      const ack = args.at(-1);
+      log.warn({ event: String(event).slice(0, 64), socket: socket.id }, 'unknown event refused');
+      if (typeof ack === 'function') ack({ error: { code: 'HUB_ERR_UNKNOWN_EVENT', message: `unknown event ${String(event).slice(0, 64)}` } });
+    });
+
+    socket.on(
+      'client:join',
+      handle('client:join', joinRequestChecker, (request) => {
+        if (joinToken !== undefined && !tokensEqual(request.joinToken ?? '', joinToken)) {
+          throw new CodedError('HUB_ERR_UNAUTHORIZED', 'this hub needs a join token: open the client URL with ?join=<token>');
+        }
+        if (socket.data.clientId && socket.data.clientId !== request.clientId) {
+          throw new CodedError('HUB_ERR_INVALID_PAYLOAD', 'this connection already joined as another client');
+        }
+        const reply = coordinator.join(request);
+        const previous = transport.sockets.get(reply.clientId);
+        if (previous && previous.id !== socket.id) previous.data.clientId = undefined;
+        socket.data.clientId = reply.clientId;
+        transport.sockets.set(reply.clientId, socket);
+        return reply;
+      }),
+    );
+    socket.on('client:data', handle('client:data', dataChangeChecker, (change) => {
+      coordinator.changeData(clientId(), change);
+      return { ok: true as const };
+    }));
+    socket.on('round:progress', handle('round:progress', roundProgressChecker, (progress) => {
+      coordinator.progress(clientId(), progress);
+      return { ok: true as const };
+    }));
+    socket.on('update:submit', handle('update:submit', updateSubmitChecker, (update) => coordinator.submit(clientId(), update)));
+
+    socket.on('disconnect', () => {
+      const id = socket.data.clientId;
+      if (!id || transport.sockets.get(id) !== socket) return;
+      transport.sockets.delete(id);
+      coordinator.leave(id);
+    });
+  });
+}

@@ -1,0 +1,300 @@
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EvalMetrics, FlatWeights, ParticipationRecord, RoundRecord, RunDetail, RunSettings, RunStatus, TaskId } from '@fl/shared';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  task TEXT NOT NULL,
+  status TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  reason TEXT
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  task TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  shapes TEXT NOT NULL,
+  weights BLOB NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (run_id, round)
+);
+CREATE INDEX IF NOT EXISTS checkpoints_task ON checkpoints (task, id);
+CREATE TABLE IF NOT EXISTS rounds (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  round INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  clients INTEGER NOT NULL,
+  samples INTEGER NOT NULL,
+  accuracy REAL,
+  loss REAL,
+  duration_ms INTEGER NOT NULL,
+  client_test TEXT,
+  reason TEXT,
+  checkpoint_id INTEGER REFERENCES checkpoints (id),
+  ended_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, round)
+);
+CREATE TABLE IF NOT EXISTS participation (
+  run_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  client_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  samples INTEGER NOT NULL,
+  loss REAL,
+  accuracy REAL,
+  train_ms REAL,
+  test TEXT,
+  PRIMARY KEY (run_id, round, client_id)
+);
+`;
+
+export interface Checkpoint extends FlatWeights {
+  id: number;
+  task: TaskId;
+  runId: string;
+  round: number;
+  sha256: string;
+  createdAt: number;
+}
+
+export interface CompletedRound {
+  runId: string;
+  task: TaskId;
+  round: number;
+  weights: FlatWeights;
+  accuracy: number | null;
+  loss: number | null;
+  durationMs: number;
+  clientTest: EvalMetrics | null;
+  participants: ParticipationRecord[];
+  at: number;
+}
+
+export function hashWeights(values: Float32Array): string {
+  return createHash('sha256').update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+}
+
+interface RunRow {
+  id: string;
+  task: TaskId;
+  status: RunStatus;
+  settings: string;
+  created_at: number;
+  ended_at: number | null;
+  reason: string | null;
+}
+
+interface RoundRow {
+  round: number;
+  status: 'completed' | 'failed';
+  clients: number;
+  samples: number;
+  accuracy: number | null;
+  loss: number | null;
+  duration_ms: number;
+  client_test: string | null;
+  reason: string | null;
+  sha256: string | null;
+}
+
+interface CheckpointRow {
+  id: number;
+  task: TaskId;
+  run_id: string;
+  round: number;
+  shapes: string;
+  weights: Buffer;
+  sha256: string;
+  created_at: number;
+}
+
+function toCheckpoint(row: CheckpointRow): Checkpoint {
+  const values = new Float32Array(row.weights.byteLength / 4);
+  new Uint8Array(values.buffer).set(row.weights);
+  return {
+    id: row.id,
+    task: row.task,
+    runId: row.run_id,
+    round: row.round,
+    shapes: JSON.parse(row.shapes) as number[][],
+    values,
+    sha256: row.sha256,
+    createdAt: row.created_at,
+  };
+}
+
+/** Everything the hub must not lose, in one SQLite file (WAL; each round commits in one transaction). */
+export class HubStore {
+  readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(join(dataDir, 'hub.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  createRun(id: string, settings: RunSettings, at: number, initial: FlatWeights): Checkpoint {
+    return this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO runs (id, task, status, settings, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(id, settings.task, 'running', JSON.stringify(settings), at);
+      return this.insertCheckpoint(settings.task, id, 0, initial, at);
+    })();
+  }
+
+  private insertCheckpoint(task: TaskId, runId: string, round: number, weights: FlatWeights, at: number): Checkpoint {
+    const sha256 = hashWeights(weights.values);
+    const bytes = Buffer.from(weights.values.buffer, weights.values.byteOffset, weights.values.byteLength);
+    const info = this.db
+      .prepare('INSERT INTO checkpoints (task, run_id, round, shapes, weights, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(task, runId, round, JSON.stringify(weights.shapes), bytes, sha256, at);
+    return { id: Number(info.lastInsertRowid), task, runId, round, ...weights, sha256, createdAt: at };
+  }
+
+  /** Stores a finished round, its participants and the new global model atomically. */
+  completeRound(r: CompletedRound): Checkpoint {
+    return this.db.transaction(() => {
+      const checkpoint = this.insertCheckpoint(r.task, r.runId, r.round, r.weights, r.at);
+      this.db
+        .prepare(
+          `INSERT INTO rounds (run_id, round, status, clients, samples, accuracy, loss, duration_ms, client_test, reason, checkpoint_id, ended_at)
+           VALUES (?, ?, 'completed', ?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
+        )
+        .run(
+          r.runId,
+          r.round,
+          r.participants.length,
+          r.participants.reduce((n, p) => n + p.samples, 0),
+          r.accuracy,
+          r.loss,
+          Math.round(r.durationMs),
+          r.clientTest ? JSON.stringify(r.clientTest) : null,
+          checkpoint.id,
+          r.at,
+        );
+      const insert = this.db.prepare(
+        'INSERT INTO participation (run_id, round, client_id, name, samples, loss, accuracy, train_ms, test) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const p of r.participants) {
+        insert.run(r.runId, r.round, p.clientId, p.name, p.samples, p.loss, p.accuracy, p.trainMs, p.test ? JSON.stringify(p.test) : null);
+      }
+      return checkpoint;
+    })();
+  }
+
+  failRound(runId: string, round: number, reason: string, durationMs: number, at: number): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO rounds (run_id, round, status, clients, samples, duration_ms, reason, ended_at)
+         VALUES (?, ?, 'failed', 0, 0, ?, ?, ?)`,
+      )
+      .run(runId, round, Math.round(durationMs), reason, at);
+  }
+
+  finishRun(runId: string, status: Exclude<RunStatus, 'running'>, reason: string | null, at: number): void {
+    this.db.prepare('UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE id = ?').run(status, reason, at, runId);
+  }
+
+  /** The newest global model of a task, from any run. */
+  latestCheckpoint(task: TaskId): Checkpoint | null {
+    const row = this.db
+      .prepare('SELECT * FROM checkpoints WHERE task = ? ORDER BY id DESC LIMIT 1')
+      .get(task) as CheckpointRow | undefined;
+    return row ? toCheckpoint(row) : null;
+  }
+
+  checkpoint(runId: string, round: number): Checkpoint | null {
+    const row = this.db.prepare('SELECT * FROM checkpoints WHERE run_id = ? AND round = ?').get(runId, round) as
+      | CheckpointRow
+      | undefined;
+    return row ? toCheckpoint(row) : null;
+  }
+
+  runsWithStatus(status: RunStatus): string[] {
+    return (this.db.prepare('SELECT id FROM runs WHERE status = ? ORDER BY created_at').all(status) as { id: string }[]).map(
+      (r) => r.id,
+    );
+  }
+
+  run(id: string): RunDetail | null {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row ? this.toDetail(row) : null;
+  }
+
+  /** Newest first. */
+  runs(limit = 100): RunDetail[] {
+    const rows = this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as RunRow[];
+    return rows.map((row) => this.toDetail(row));
+  }
+
+  participation(runId: string, round: number): ParticipationRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM participation WHERE run_id = ? AND round = ? ORDER BY client_id')
+      .all(runId, round) as {
+      round: number;
+      client_id: string;
+      name: string;
+      samples: number;
+      loss: number;
+      accuracy: number;
+      train_ms: number;
+      test: string | null;
+    }[];
+    return rows.map((p) => ({
+      round: p.round,
+      clientId: p.client_id,
+      name: p.name,
+      samples: p.samples,
+      loss: p.loss,
+      accuracy: p.accuracy,
+      trainMs: p.train_ms,
+      test: p.test ? (JSON.parse(p.test) as EvalMetrics) : null,
+    }));
+  }
+
+  private toDetail(row: RunRow): RunDetail {
+    const rounds = this.db
+      .prepare(
+        `SELECT r.*, c.sha256 FROM rounds r LEFT JOIN checkpoints c ON c.id = r.checkpoint_id
+         WHERE r.run_id = ? ORDER BY r.round`,
+      )
+      .all(row.id) as RoundRow[];
+    return {
+      id: row.id,
+      task: row.task,
+      status: row.status,
+      settings: JSON.parse(row.settings) as RunSettings,
+      createdAt: row.created_at,
+      endedAt: row.ended_at,
+      reason: row.reason,
+      rounds: rounds.map(
+        (r): RoundRecord => ({
+          round: r.round,
+          status: r.status,
+          clients: r.clients,
+          samples: r.samples,
+          accuracy: r.accuracy,
+          loss: r.loss,
+          durationMs: r.duration_ms,
+          clientTest: r.client_test ? (JSON.parse(r.client_test) as EvalMetrics) : null,
+          reason: r.reason,
+          weightsHash: r.sha256,
+        }),
+      ),
+    };
+  }
+}

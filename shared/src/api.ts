@@ -1,0 +1,88 @@
+import type { TaskId } from './tasks';
+import type { RunSettings } from './settings';
+import type { BackendInfo, ClientData, ClientKind, EvalMetrics } from './contract';
+
+/** The hub's phase, in the words the dashboard shows. */
+export type HubPhase = 'idle' | 'waiting' | 'training' | 'aggregating';
+
+export type ClientState = 'idle' | 'training' | 'done' | 'lost';
+
+export interface ClientProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss?: number;
+  accuracy?: number;
+}
+
+/** One client as GET /api/status shows it. */
+export interface ClientView {
+  id: string;
+  name: string;
+  kind: ClientKind;
+  task: TaskId | null;
+  /** Training samples: chest-xray images held, or the MNIST shard assigned in the current or last run. */
+  samples: number;
+  data: ClientData | null;
+  backend: BackendInfo;
+  state: ClientState;
+  progress: ClientProgress | null;
+  lastSeen: number;
+  lastMetrics: { loss: number; accuracy: number; test?: EvalMetrics } | null;
+}
+
+export interface RunSummary {
+  id: string;
+  task: TaskId;
+  round: number;
+  rounds: number;
+  settings: RunSettings;
+}
+
+/** GET /api/status, and the dashboard's live `hub:status`. */
+export interface HubStatus {
+  status: HubPhase;
+  run: RunSummary | null;
+  clients: ClientView[];
+}
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped';
+
+export interface RoundRecord {
+  round: number;
+  status: 'completed' | 'failed';
+  clients: number;
+  samples: number;
+  /** Held-out accuracy of the global model after the round (MNIST: the hub's 2,000 digits). */
+  accuracy: number | null;
+  loss: number | null;
+  durationMs: number;
+  /** Sample-weighted mean of the clients' own test metrics (chest-xray). */
+  clientTest: EvalMetrics | null;
+  reason: string | null;
+  weightsHash: string | null;
+}
+
+/** GET /api/runs/:id */
+export interface RunDetail {
+  id: string;
+  task: TaskId;
+  status: RunStatus;
+  settings: RunSettings;
+  createdAt: number;
+  endedAt: number | null;
+  reason: string | null;
+  rounds: RoundRecord[];
+}
+
+export interface ParticipationRecord {
+  round: number;
+  clientId: string;
+  name: string;
+  samples: number;
+  loss: number;
+  accuracy: number;
+  trainMs: number;
+  test: EvalMetrics | null;
+}

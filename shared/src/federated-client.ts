@@ -1,0 +1,256 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Socket } from 'socket.io-client';
+import type {
+  BackendInfo,
+  ClientData,
+  ClientKind,
+  ClientToHubEvents,
+  EvalMetrics,
+  HubToClientEvents,
+  RoundStart,
+} from './contract';
+import { roundCancelChecker, roundStartChecker } from './contract';
+import { isErrorResponse, type AckResponse, type ErrorBody } from './errors';
+import { compileForTraining, createModel, readWeights, writeWeights } from './models';
+import { evaluateModel, trainLocal, type LocalDataset, type TrainProgress } from './training';
+import { decodeWeights, encodeWeights } from './weight-codec';
+import { toBytes } from './validation';
+import { binaryMetrics } from './metrics';
+import { seedFromString } from './random';
+import type { TaskId } from './tasks';
+
+/** Where a client's data comes from; the browser tab and the headless client each provide one. */
+export interface DataProvider {
+  /** What this client holds, as announced to the hub (null: nothing yet). */
+  describe(): ClientData | null;
+  /** The training set for a round (MNIST: the shard the hub assigned). */
+  trainingSet(start: RoundStart): Promise<LocalDataset>;
+  /** The client's own test split, scored with each received global model (chest-xray). */
+  testSet?(start: RoundStart): Promise<LocalDataset | null>;
+}
+
+export type ClientPhase = 'idle' | 'loading' | 'evaluating' | 'training' | 'submitting';
+
+/** What a page or log shows about this client. */
+export interface ClientSnapshot {
+  connection: 'connecting' | 'connected' | 'disconnected';
+  clientId: string | null;
+  phase: ClientPhase;
+  round: { runId: string; round: number; rounds: number; task: TaskId } | null;
+  progress: TrainProgress | null;
+  lastRound: { runId: string; round: number; loss: number; accuracy: number; trainMs: number; test?: EvalMetrics } | null;
+  lastError: ErrorBody | null;
+  roundsDone: number;
+}
+
+export interface FederatedClientOptions {
+  socket: Socket<HubToClientEvents, ClientToHubEvents>;
+  name: string;
+  kind: ClientKind;
+  backend: BackendInfo;
+  data: DataProvider;
+  joinToken?: string;
+  /** Lets the page paint and the socket breathe between batches. */
+  yieldEvery: () => Promise<void>;
+  onChange?: (snapshot: ClientSnapshot) => void;
+  ackTimeoutMs?: number;
+  progressIntervalMs?: number;
+}
+
+/**
+ * The protocol side of a training client, shared by browser tabs and headless clients:
+ * joins, trains when a round starts, reports progress, submits its update.
+ */
+export class FederatedClient {
+  private snapshot: ClientSnapshot = {
+    connection: 'connecting',
+    clientId: null,
+    phase: 'idle',
+    round: null,
+    progress: null,
+    lastRound: null,
+    lastError: null,
+    roundsDone: 0,
+  };
+  private model: { key: string; model: tf.LayersModel } | null = null;
+  private activeRound: { runId: string; round: number; cancelled: boolean } | null = null;
+  private readonly ackTimeoutMs: number;
+  private readonly progressIntervalMs: number;
+
+  constructor(private readonly options: FederatedClientOptions) {
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
+    this.progressIntervalMs = options.progressIntervalMs ?? 500;
+    const { socket } = options;
+    socket.on('connect', () => void this.join());
+    socket.on('disconnect', () => this.update({ connection: 'disconnected' }));
+    socket.on('round:start', (start) => void this.onRoundStart(start));
+    socket.on('round:cancel', (cancel) => {
+      const checked = roundCancelChecker.check(cancel);
+      if (!checked.ok) return;
+      const active = this.activeRound;
+      if (active && active.runId === checked.value.runId && active.round === checked.value.round) active.cancelled = true;
+    });
+    if (socket.connected) void this.join();
+  }
+
+  get state(): ClientSnapshot {
+    return this.snapshot;
+  }
+
+  /** Tells the hub that the data changed (a folder was loaded). */
+  async announceData(backend?: BackendInfo): Promise<void> {
+    if (!this.snapshot.clientId) return;
+    const data = this.options.data.describe();
+    const response = await this.request('client:data', backend ? { data, backend } : { data });
+    if (isErrorResponse(response)) this.update({ lastError: response.error });
+  }
+
+  /** Disconnects and frees the model. */
+  close(): void {
+    this.options.socket.disconnect();
+    this.model?.model.dispose();
+    this.model = null;
+  }
+
+  private update(patch: Partial<ClientSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    this.options.onChange?.(this.snapshot);
+  }
+
+  private async request<E extends 'client:join' | 'client:data' | 'round:progress' | 'update:submit'>(
+    event: E,
+    payload: Parameters<ClientToHubEvents[E]>[0],
+  ): Promise<AckResponse<unknown>> {
+    try {
+      // The typed emitWithAck cannot express a generic event name; the payload type is checked above.
+      const emit = this.options.socket.timeout(this.ackTimeoutMs).emitWithAck as unknown as (
+        e: E,
+        p: unknown,
+      ) => Promise<AckResponse<unknown>>;
+      return await emit.call(this.options.socket.timeout(this.ackTimeoutMs), event, payload);
+    } catch (error) {
+      return { error: { code: 'HUB_ERR_INTERNAL', message: `no answer from the hub to ${event}: ${String(error)}` } };
+    }
+  }
+
+  private async join(): Promise<void> {
+    const { name, kind, backend, joinToken, data } = this.options;
+    const request = {
+      name,
+      kind,
+      backend,
+      data: data.describe(),
+      ...(this.snapshot.clientId ? { clientId: this.snapshot.clientId } : {}),
+      ...(joinToken ? { joinToken } : {}),
+    };
+    const response = await this.request('client:join', request);
+    if (isErrorResponse(response)) {
+      this.update({ connection: 'disconnected', lastError: response.error });
+      return;
+    }
+    const reply = response.data as { clientId: string };
+    this.update({ connection: 'connected', clientId: reply.clientId, lastError: null });
+  }
+
+  private modelFor(start: RoundStart): tf.LayersModel {
+    const data = this.options.data.describe();
+    const imageSize = data?.task === 'chest-xray' ? data.imageSize : undefined;
+    const key = `${start.settings.task}:${imageSize ?? ''}`;
+    if (this.model?.key !== key) {
+      this.model?.model.dispose();
+      this.model = { key, model: createModel(start.settings.task, imageSize ? { imageSize } : {}) };
+    }
+    return this.model.model;
+  }
+
+  private async onRoundStart(raw: RoundStart): Promise<void> {
+    const checked = roundStartChecker.check(raw);
+    if (!checked.ok) {
+      this.update({ lastError: { code: 'HUB_ERR_INVALID_PAYLOAD', message: `round:start: ${checked.reason}` } });
+      return;
+    }
+    const start = checked.value;
+    if (this.activeRound) this.activeRound.cancelled = true;
+    const active = { runId: start.runId, round: start.round, cancelled: false };
+    this.activeRound = active;
+    const roundInfo = { runId: start.runId, round: start.round, rounds: start.rounds, task: start.settings.task };
+    this.update({ phase: 'loading', round: roundInfo, progress: null });
+    try {
+      const model = this.modelFor(start);
+      writeWeights(model, decodeWeights(toBytes(start.weights)));
+      const train = await this.options.data.trainingSet(start);
+      let test: EvalMetrics | undefined;
+      const testSet = await this.options.data.testSet?.(start);
+      if (testSet && testSet.size > 0) {
+        this.update({ phase: 'evaluating' });
+        test = await scoreBinary(model, testSet, start.settings.batchSize, this.options.yieldEvery);
+      }
+      this.update({ phase: 'training' });
+      const optimizerSettings = { optimizer: start.settings.optimizer, learningRate: start.settings.learningRate };
+      compileForTraining(model, optimizerSettings);
+      let lastSent = 0;
+      const result = await trainLocal(model, train, {
+        epochs: start.settings.epochs,
+        batchSize: start.settings.batchSize,
+        seed: (start.seed ^ seedFromString(this.snapshot.clientId ?? this.options.name)) >>> 0,
+        yieldEvery: this.options.yieldEvery,
+        shouldStop: () => active.cancelled,
+        onProgress: (progress) => {
+          this.update({ progress });
+          const now = Date.now();
+          const last = progress.epoch === progress.epochs && progress.batch === progress.batches;
+          if (now - lastSent >= this.progressIntervalMs || last) {
+            lastSent = now;
+            void this.request('round:progress', { runId: start.runId, round: start.round, ...progress });
+          }
+        },
+      });
+      model.optimizer.dispose();
+      if (result.stopped || active.cancelled) {
+        this.update({ phase: 'idle', progress: null });
+        return;
+      }
+      this.update({ phase: 'submitting' });
+      const metrics = {
+        loss: result.loss,
+        accuracy: Number.isFinite(result.accuracy) ? Math.min(1, Math.max(0, result.accuracy)) : 0,
+        trainMs: result.trainMs,
+        ...(test ? { test } : {}),
+      };
+      const response = await this.request('update:submit', {
+        runId: start.runId,
+        round: start.round,
+        samples: train.size,
+        weights: encodeWeights(readWeights(model)),
+        metrics,
+      });
+      if (isErrorResponse(response)) {
+        this.update({ phase: 'idle', lastError: response.error });
+        return;
+      }
+      this.update({
+        phase: 'idle',
+        lastError: null,
+        roundsDone: this.snapshot.roundsDone + 1,
+        lastRound: { runId: start.runId, round: start.round, ...metrics },
+      });
+    } catch (error) {
+      this.update({ phase: 'idle', lastError: { code: 'HUB_ERR_INTERNAL', message: String(error) } });
+    } finally {
+      if (this.activeRound === active) this.activeRound = null;
+    }
+  }
+}
+
+/** Scores a two-class model on a test split: accuracy, sensitivity, specificity, AUC. */
+export async function scoreBinary(
+  model: tf.LayersModel,
+  dataset: LocalDataset,
+  batchSize: number,
+  yieldEvery: () => Promise<void>,
+): Promise<EvalMetrics> {
+  const result = await evaluateModel(model, dataset, batchSize, yieldEvery);
+  const positive = new Float32Array(dataset.size);
+  for (let i = 0; i < dataset.size; i++) positive[i] = result.probabilities[i * 2 + 1]!;
+  return { ...binaryMetrics(result.labels, positive), loss: result.loss };
+}

@@ -1,0 +1,14 @@
+/** The learning tasks the network knows. A string-literal union, never a numeric enum. */
+export type TaskId = 'mnist' | 'chest-xray';
+
+export const TASK_IDS: readonly TaskId[] = ['mnist', 'chest-xray'];
+
+export function isTaskId(value: unknown): value is TaskId {
+  return value === 'mnist' || value === 'chest-xray';
+}
+
+/** Human names, for logs and pages. */
+export const TASK_LABELS: Record<TaskId, string> = {
+  mnist: 'MNIST digits',
+  'chest-xray': 'Chest X-Ray (pneumonia)',
+};
