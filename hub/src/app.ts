@@ -44,7 +44,8 @@ function maxMessageBytes(models: ModelService): number {
 export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Unknown settings are refused, not silently stripped (Fastify's default strips them).
+    ajv: { customOptions: { removeAdditional: false } },
   });
   installErrorHandler(app);
 

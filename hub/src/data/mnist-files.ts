@@ -38,7 +38,7 @@ async function readOrExplain(path: string): Promise<Buffer> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const hint = code === 'ENOENT' ? ' (run `npx tsx hub/scripts/build-mnist.ts` to generate it)' : '';
-    throw new Error(`Cannot read MNIST file ${path}: ${code ?? String(err)}${hint}`);
+    throw new Error(`Cannot read MNIST file ${path}: ${code ?? String(err)}${hint}`, { cause: err });
   }
 }
 
@@ -70,7 +70,7 @@ export function decodeMnistSplit(
   try {
     png = PNG.sync.read(Buffer.from(pngBytes.buffer, pngBytes.byteOffset, pngBytes.byteLength));
   } catch (err) {
-    throw new Error(`${imagesPath}: not a valid PNG (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${imagesPath}: not a valid PNG (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   if (png.width !== MNIST_PIXELS) {
     throw new Error(`${imagesPath}: expected width ${MNIST_PIXELS} (one 28x28 digit per row), got ${png.width}`);

@@ -17,7 +17,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (error.validation) {
       const code = request.url.startsWith('/api/runs') && request.method === 'POST' ? 'HUB_ERR_INVALID_SETTINGS' : 'HUB_ERR_INVALID_PAYLOAD';
-      return reply.status(400).send({ error: { code, message: error.message } });
+      return reply.status(400).send({ error: { code, message: validationMessage(error) } });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
@@ -27,4 +27,11 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: { code: 'HUB_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` } });
   });
+}
+
+/** Ajv's message names the property only in params (e.g. an unknown setting); put it in words. */
+function validationMessage(error: FastifyError): string {
+  const first = error.validation?.[0];
+  const extra = first?.params && 'additionalProperty' in first.params ? String(first.params.additionalProperty) : null;
+  return extra ? `${error.message}: unknown setting '${extra}'` : error.message;
 }

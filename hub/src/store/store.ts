@@ -209,10 +209,10 @@ export class HubStore {
     this.db.prepare('UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE id = ?').run(status, reason, at, runId);
   }
 
-  /** The newest global model of a task, from any run. */
+  /** The newest global model of a task that came out of a completed round, from any run. */
   latestCheckpoint(task: TaskId): Checkpoint | null {
     const row = this.db
-      .prepare('SELECT * FROM checkpoints WHERE task = ? ORDER BY id DESC LIMIT 1')
+      .prepare('SELECT * FROM checkpoints WHERE task = ? AND round > 0 ORDER BY id DESC LIMIT 1')
       .get(task) as CheckpointRow | undefined;
     return row ? toCheckpoint(row) : null;
   }

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { createMnistDataset } from '@fl/shared/data/mnist-dataset';
+import { evaluateModel } from '@fl/shared/training';
+import { loadMnistSplit, defaultMnistDir } from '../data/mnist-files';
+import { ADMIN_TOKEN, launch, runDetail, startMnistClients, startTestHub, waitForClients, waitForRunEnd, type TestHub } from './support/test-hub';
+
+describe('a federated MNIST run with 3 headless clients', () => {
+  let hub: TestHub;
+  let clients: ReturnType<typeof startMnistClients> = [];
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    clients = startMnistClients(hub, 3);
+    await waitForClients(hub, 3);
+  });
+
+  afterAll(async () => {
+    for (const { client } of clients) client.close();
+    await hub?.close();
+  });
+
+  let runId = '';
+
+  it('completes 3 rounds with held-out accuracy rising every round and ending >= 0.90', async () => {
+    const response = await launch(hub, { task: 'mnist', rounds: 3 });
+    expect(response.statusCode).toBe(201);
+    runId = (response.json() as { id: string }).id;
+    const run = await waitForRunEnd(hub, runId);
+    expect(run.status).toBe('completed');
+    expect(run.rounds).toHaveLength(3);
+    const accuracy = run.rounds.map((r) => r.accuracy!);
+    expect(accuracy[1]).toBeGreaterThan(accuracy[0]!);
+    expect(accuracy[2]).toBeGreaterThan(accuracy[1]!);
+    expect(accuracy[2]).toBeGreaterThanOrEqual(0.9);
+    for (const round of run.rounds) {
+      expect(round.clients).toBe(3);
+      // Disjoint IID shards cover the 8,000 client digits.
+      expect(round.samples).toBe(8000);
+      expect(round.weightsHash).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const participation = (await hub.app.inject({ url: `/api/runs/${runId}/rounds/1/clients` })).json() as { samples: number }[];
+    expect(participation.map((p) => p.samples).sort()).toEqual([2666, 2667, 2667]);
+  });
+
+  it('exports a model that tf.loadLayersModel loads and that scores what the hub reported', async () => {
+    const run = await runDetail(hub, runId);
+    const model = await tf.loadLayersModel(`${hub.url}/api/models/mnist/model.json`);
+    const test = await loadMnistSplit(defaultMnistDir(), 'test');
+    const result = await evaluateModel(model, createMnistDataset(test.images, test.labels), 500);
+    model.dispose();
+    expect(result.accuracy).toBeCloseTo(run.rounds[2]!.accuracy!, 6);
+  });
+
+  it('keeps the history and the global weights across a hub restart, and continues from them', async () => {
+    const before = await runDetail(hub, runId);
+    const lastHash = before.rounds[2]!.weightsHash;
+    for (const { client } of clients) client.close();
+    await hub.close();
+
+    hub = await startTestHub({ dataDir: hub.dataDir });
+    const after = await runDetail(hub, runId);
+    expect(after).toEqual(before);
+    expect(hub.app.store.latestCheckpoint('mnist')!.sha256).toBe(lastHash);
+
+    clients = startMnistClients(hub, 3, 'again');
+    await waitForClients(hub, 3);
+    const next = await launch(hub, { task: 'mnist', rounds: 1 });
+    expect(next.statusCode).toBe(201);
+    const nextId = (next.json() as { id: string }).id;
+    // The new run starts from the task's latest global model, not from fresh weights.
+    expect(hub.app.store.checkpoint(nextId, 0)!.sha256).toBe(lastHash);
+    const continued = await waitForRunEnd(hub, nextId);
+    expect(continued.status).toBe('completed');
+    expect(continued.rounds[0]!.accuracy!).toBeGreaterThan(0.9);
+  });
+
+  it('starts from new weights with init "fresh"', async () => {
+    const fresh = await launch(hub, { task: 'mnist', rounds: 1, init: 'fresh', minClients: 50, roundTimeoutSec: 5 });
+    expect(fresh.statusCode).toBe(201);
+    const id = (fresh.json() as { id: string }).id;
+    expect(hub.app.store.checkpoint(id, 0)!.sha256).not.toBe(hub.app.store.latestCheckpoint('mnist')!.sha256);
+    await hub.app.inject({ method: 'POST', url: `/api/runs/${id}/stop`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  });
+});
