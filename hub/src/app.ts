@@ -11,6 +11,8 @@ import { socketPlugin } from './socket/socket-plugin';
 import { registerClientHandlers, SocketTransport } from './socket/client-handlers';
 import { apiRoutes } from './http/api-routes';
 import { installErrorHandler } from './http/errors';
+import { securityPlugin } from './http/security';
+import { WindowCounter } from './socket/window-counter';
 import type { Namespace } from 'socket.io';
 
 declare module 'fastify' {
@@ -29,21 +31,33 @@ export interface HubOptions {
   dashboardDir?: string;
   clientDir?: string;
   joinToken?: string;
+  /** Origins of pages elsewhere allowed to use this hub (CORS for HTTP and Socket.IO). */
+  corsOrigins?: string[];
+  /** HTTP requests per minute per address (default 1200). */
+  rateLimitPerMinute?: number;
+  /** Joins per minute per address (default 60). */
+  joinsPerMinute?: number;
+  /** Serve HTTPS and WSS with this certificate (PEM). */
+  https?: { cert: Buffer; key: Buffer };
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
 }
 
-/** Socket.IO refuses bigger messages; sized from the largest model's frame, with headroom. */
-function maxMessageBytes(models: ModelService): number {
+/**
+ * The largest update the hub accepts: the largest model's frame with headroom. Socket.IO's own limit is
+ * set 4x higher so that a message over the hub's limit gets HUB_ERR_TOO_LARGE, not a silent disconnect.
+ */
+function maxUpdateBytes(models: ModelService): number {
   const tasks: TaskId[] = ['mnist', 'chest-xray'];
   const largest = Math.max(...tasks.map((t) => encodeWeights(models.freshWeights(t)).byteLength));
-  return Math.max(1_000_000, largest * 2 + 64 * 1024);
+  return Math.ceil(largest * 1.5) + 64 * 1024;
 }
 
 /** Builds the hub: HTTP API, Socket.IO namespaces, static pages. `server.ts` only listens. */
 export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    ...(options.https ? { https: options.https } : {}),
     // Unknown settings are refused, not silently stripped (Fastify's default strips them).
     ajv: { customOptions: { removeAdditional: false } },
   });
@@ -52,8 +66,16 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   const store = new HubStore(options.dataDir);
   const models = await ModelService.create(options.mnistDir);
   const trainLabels = (await loadMnistSplit(options.mnistDir, 'train')).labels;
+  const corsOrigins = options.corsOrigins ?? [];
+  await app.register(securityPlugin, { corsOrigins, rateLimitPerMinute: options.rateLimitPerMinute ?? 1200 });
+  const updateLimit = maxUpdateBytes(models);
   await app.register(socketPlugin, {
-    serverOptions: { maxHttpBufferSize: maxMessageBytes(models), serveClient: false },
+    serverOptions: {
+      maxHttpBufferSize: Math.max(1_000_000, updateLimit * 4),
+      serveClient: false,
+      connectionStateRecovery: { maxDisconnectionDuration: 120_000 },
+      ...(corsOrigins.length ? { cors: { origin: corsOrigins } } : {}),
+    },
   });
 
   const transport = new SocketTransport();
@@ -70,7 +92,14 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   app.decorate('store', store);
 
   const clients = app.io.of(CLIENT_NAMESPACE) as Namespace<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
-  registerClientHandlers(clients, { coordinator, transport, log: app.log, ...(options.joinToken ? { joinToken: options.joinToken } : {}) });
+  registerClientHandlers(clients, {
+    coordinator,
+    transport,
+    log: app.log,
+    maxUpdateBytes: updateLimit,
+    joinLimiter: new WindowCounter(options.joinsPerMinute ?? 60, 60_000, () => (options.clock ?? systemClock).now()),
+    ...(options.joinToken ? { joinToken: options.joinToken } : {}),
+  });
 
   const dashboards = app.io.of(DASHBOARD_NAMESPACE) as Namespace<Record<string, never>, HubToDashboardEvents>;
   dashboards.on('connection', (socket) => socket.emit('hub:status', coordinator.status()));

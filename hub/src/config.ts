@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultMnistDir } from './data/mnist-files';
@@ -12,6 +13,8 @@ export interface HubConfig {
   adminToken: string;
   adminTokenGenerated: boolean;
   joinToken?: string;
+  corsOrigins: string[];
+  https?: { cert: Buffer; key: Buffer };
   mnistDir: string;
   dashboardDir: string;
   clientDir: string;
@@ -30,8 +33,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     adminToken,
     adminTokenGenerated: !env.ADMIN_TOKEN,
     ...(env.JOIN_TOKEN ? { joinToken: env.JOIN_TOKEN } : {}),
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    ...tls(env, cwd),
     mnistDir: env.MNIST_DIR ? resolve(cwd, env.MNIST_DIR) : defaultMnistDir(),
     dashboardDir: resolve(repoRoot, 'dashboard/dist'),
     clientDir: resolve(repoRoot, 'web-client/dist'),
   };
+}
+
+function tls(env: NodeJS.ProcessEnv, cwd: string): { https?: { cert: Buffer; key: Buffer } } {
+  if (!env.TLS_CERT && !env.TLS_KEY) return {};
+  if (!env.TLS_CERT || !env.TLS_KEY) throw new Error('set both TLS_CERT and TLS_KEY (PEM files) to serve HTTPS');
+  return { https: { cert: readFileSync(resolve(cwd, env.TLS_CERT)), key: readFileSync(resolve(cwd, env.TLS_KEY)) } };
 }

@@ -10,6 +10,8 @@ const app = await buildApp({
   dashboardDir: config.dashboardDir,
   clientDir: config.clientDir,
   ...(config.joinToken ? { joinToken: config.joinToken } : {}),
+  ...(config.https ? { https: config.https } : {}),
+  corsOrigins: config.corsOrigins,
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });
 
@@ -19,14 +21,15 @@ const port = (app.server.address() as { port: number }).port;
 const lan = Object.values(networkInterfaces())
   .flat()
   .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
-const base = `http://${lan ?? 'localhost'}:${port}`;
+const scheme = config.https ? 'https' : 'http';
+const base = `${scheme}://${lan ?? 'localhost'}:${port}`;
 const token = encodeURIComponent(config.adminToken);
 console.log(
   [
     '',
     `  Federated Learning hub (data in ${config.dataDir})`,
-    `  Dashboard:  http://localhost:${port}/?token=${token}`,
-    `  Client tab: ${base}/client/   (open it in each browser that should train)`,
+    `  Dashboard:  ${scheme}://localhost:${port}/?token=${token}`,
+    `  Client tab: ${base}/client/${config.joinToken ? `?join=${encodeURIComponent(config.joinToken)}` : ''}   (open it in each browser that should train)`,
     config.adminTokenGenerated ? '  The admin token was generated for this start; set ADMIN_TOKEN to keep one.' : '',
     '',
   ].join('\n'),

@@ -61,6 +61,8 @@ export interface RoundRecord {
   /** Sample-weighted mean of the clients' own test metrics (chest-xray). */
   clientTest: EvalMetrics | null;
   reason: string | null;
+  /** What the aggregation strategy did, in words (clipping, Krum's choice). */
+  note: string | null;
   weightsHash: string | null;
 }
 

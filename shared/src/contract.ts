@@ -58,6 +58,8 @@ export type JoinRequest = Static<typeof JoinRequest>;
 
 export interface JoinReply {
   clientId: string;
+  /** Limits the client must respect so that nothing it sends is refused for its size. */
+  limits: { maxUpdateBytes: number };
 }
 
 export const DataChange = Type.Object(

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'HUB_ERR_NON_FINITE'
   | 'HUB_ERR_TOO_LARGE'
   | 'HUB_ERR_UNKNOWN_EVENT'
+  | 'HUB_ERR_RATE_LIMITED'
   | 'HUB_ERR_INTERNAL';
 
 export interface ErrorBody {

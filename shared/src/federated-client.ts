@@ -7,13 +7,14 @@ import type {
   ClientToHubEvents,
   EvalMetrics,
   HubToClientEvents,
+  JoinReply,
   RoundStart,
 } from './contract';
 import { roundCancelChecker, roundStartChecker } from './contract';
 import { isErrorResponse, type AckResponse, type ErrorBody } from './errors';
 import { compileForTraining, createModel, readWeights, writeWeights } from './models';
 import { evaluateModel, trainLocal, type LocalDataset, type TrainProgress } from './training';
-import { decodeWeights, encodeWeights } from './weight-codec';
+import { decodeWeights, encodeWeights, subtractWeights } from './weight-codec';
 import { toBytes } from './validation';
 import { binaryMetrics } from './metrics';
 import { seedFromString } from './random';
@@ -74,6 +75,7 @@ export class FederatedClient {
   };
   private model: { key: string; model: tf.LayersModel } | null = null;
   private activeRound: { runId: string; round: number; cancelled: boolean } | null = null;
+  private maxUpdateBytes = Infinity;
   private readonly ackTimeoutMs: number;
   private readonly progressIntervalMs: number;
 
@@ -148,7 +150,8 @@ export class FederatedClient {
       this.update({ connection: 'disconnected', lastError: response.error });
       return;
     }
-    const reply = response.data as { clientId: string };
+    const reply = response.data as JoinReply;
+    this.maxUpdateBytes = reply.limits.maxUpdateBytes;
     this.update({ connection: 'connected', clientId: reply.clientId, lastError: null });
   }
 
@@ -170,6 +173,8 @@ export class FederatedClient {
       return;
     }
     const start = checked.value;
+    // The hub re-sends round:start to a participant that reconnects within its round.
+    if (this.activeRound?.runId === start.runId && this.activeRound.round === start.round && !this.activeRound.cancelled) return;
     if (this.activeRound) this.activeRound.cancelled = true;
     const active = { runId: start.runId, round: start.round, cancelled: false };
     this.activeRound = active;
@@ -177,7 +182,8 @@ export class FederatedClient {
     this.update({ phase: 'loading', round: roundInfo, progress: null });
     try {
       const model = this.modelFor(start);
-      writeWeights(model, decodeWeights(toBytes(start.weights)));
+      const received = decodeWeights(toBytes(start.weights));
+      writeWeights(model, received);
       const train = await this.options.data.trainingSet(start);
       let test: EvalMetrics | undefined;
       const testSet = await this.options.data.testSet?.(start);
@@ -211,6 +217,19 @@ export class FederatedClient {
         return;
       }
       this.update({ phase: 'submitting' });
+      const trained = readWeights(model);
+      const { compression } = start.settings;
+      const meta = { round: start.round, runTag: seedFromString(start.runId) };
+      // Lossy formats quantise the change from the received model, which is small and centred on zero.
+      const frame =
+        compression === 'float32'
+          ? encodeWeights(trained, meta)
+          : encodeWeights({ shapes: trained.shapes, values: subtractWeights(trained.values, received.values) }, { ...meta, dtype: compression, delta: true });
+      if (frame.byteLength > this.maxUpdateBytes) {
+        const message = `the update is ${frame.byteLength} bytes, over the hub's limit of ${this.maxUpdateBytes}`;
+        this.update({ phase: 'idle', lastError: { code: 'HUB_ERR_TOO_LARGE', message } });
+        return;
+      }
       const metrics = {
         loss: result.loss,
         accuracy: Number.isFinite(result.accuracy) ? Math.min(1, Math.max(0, result.accuracy)) : 0,
@@ -221,7 +240,7 @@ export class FederatedClient {
         runId: start.runId,
         round: start.round,
         samples: train.size,
-        weights: encodeWeights(readWeights(model)),
+        weights: frame,
         metrics,
       });
       if (isErrorResponse(response)) {

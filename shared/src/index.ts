@@ -9,3 +9,4 @@ export * from './metrics';
 export * from './random';
 export * from './data/mnist-format';
 export * from './data/partition';
+export * from './quantize';

@@ -6,6 +6,18 @@ export const Partition = Type.Union([Type.Literal('iid'), Type.Literal('by-label
 export const Init = Type.Union([Type.Literal('continue'), Type.Literal('fresh')]);
 export const Optimizer = Type.Union([Type.Literal('adam'), Type.Literal('sgd')]);
 export const TaskSchema = Type.Union([Type.Literal('mnist'), Type.Literal('chest-xray')]);
+/** How the hub combines the round's updates (README, "Robust aggregation"). */
+export const Strategy = Type.Union([
+  Type.Literal('fedavg'),
+  Type.Literal('median'),
+  Type.Literal('trimmed-mean'),
+  Type.Literal('krum'),
+  Type.Literal('multi-krum'),
+]);
+export type Strategy = Static<typeof Strategy>;
+/** Wire format of client updates (sent as deltas when lossy); the global model goes down as float16 when lossy. */
+export const Compression = Type.Union([Type.Literal('float32'), Type.Literal('float16'), Type.Literal('int8')]);
+export type Compression = Static<typeof Compression>;
 
 /** Bounds shared by the launch form, the HTTP body schema and the socket contract. */
 export const SETTING_LIMITS = {
@@ -15,6 +27,9 @@ export const SETTING_LIMITS = {
   learningRate: { exclusiveMinimum: 0, maximum: 10 },
   minClients: { minimum: 1, maximum: 10_000 },
   roundTimeoutSec: { minimum: 5, maximum: 86_400 },
+  trimFraction: { minimum: 0, maximum: 0.45 },
+  byzantine: { minimum: 0, maximum: 1000 },
+  clipNorm: { exclusiveMinimum: 0, maximum: 1e6 },
 } as const;
 
 /** What a launch may say; every omitted setting takes the task's default. */
@@ -30,6 +45,14 @@ export const LaunchRequest = Type.Object(
     partition: Type.Optional(Partition),
     init: Type.Optional(Init),
     optimizer: Type.Optional(Optimizer),
+    strategy: Type.Optional(Strategy),
+    /** trimmed-mean: share of the largest and of the smallest values dropped per coordinate. */
+    trimFraction: Type.Optional(Type.Number(SETTING_LIMITS.trimFraction)),
+    /** krum / multi-krum: how many updates may be hostile (f). */
+    byzantine: Type.Optional(Type.Integer(SETTING_LIMITS.byzantine)),
+    /** Clip each update's change from the global model to this L2 norm; omitted: no clipping. */
+    clipNorm: Type.Optional(Type.Number(SETTING_LIMITS.clipNorm)),
+    compression: Type.Optional(Compression),
   },
   { additionalProperties: false },
 );
@@ -47,10 +70,17 @@ export const RunSettings = Type.Object({
   partition: Partition,
   init: Init,
   optimizer: Optimizer,
+  strategy: Strategy,
+  trimFraction: Type.Number(SETTING_LIMITS.trimFraction),
+  byzantine: Type.Integer(SETTING_LIMITS.byzantine),
+  clipNorm: Type.Union([Type.Number(SETTING_LIMITS.clipNorm), Type.Null()]),
+  compression: Compression,
 });
 export type RunSettings = Static<typeof RunSettings>;
 
 /** Defaults measured to train well with a few clients (see README, "Run settings"). */
+const AGGREGATION_DEFAULTS = { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null, compression: 'float32' } as const;
+
 export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds'>> = {
   mnist: {
     epochs: 1,
@@ -61,6 +91,7 @@ export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds'>>
     partition: 'iid',
     init: 'continue',
     optimizer: 'adam',
+    ...AGGREGATION_DEFAULTS,
   },
   'chest-xray': {
     epochs: 2,
@@ -71,6 +102,7 @@ export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds'>>
     partition: 'iid',
     init: 'continue',
     optimizer: 'adam',
+    ...AGGREGATION_DEFAULTS,
   },
 };
 
@@ -91,5 +123,10 @@ export function resolveSettings(request: LaunchRequest): RunSettings {
     partition: request.partition ?? defaults.partition,
     init: request.init ?? defaults.init,
     optimizer: request.optimizer ?? defaults.optimizer,
+    strategy: request.strategy ?? defaults.strategy,
+    trimFraction: request.trimFraction ?? defaults.trimFraction,
+    byzantine: request.byzantine ?? defaults.byzantine,
+    clipNorm: request.clipNorm ?? defaults.clipNorm,
+    compression: request.compression ?? defaults.compression,
   };
 }

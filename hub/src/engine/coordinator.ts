@@ -1,5 +1,6 @@
 import {
   CodedError,
+  addWeights,
   decodeWeights,
   encodeWeights,
   firstNonFinite,
@@ -23,11 +24,13 @@ import {
   type UpdateSubmit,
 } from '@fl/shared';
 import { encodeShard } from '@fl/shared/data/mnist-dataset';
-import { createFedAvg, finishFedAvg, foldUpdate, type FedAvgAccumulator } from '../aggregation/fedavg';
+import { createAggregator, type Aggregator } from '../aggregation/aggregator';
 import type { HubStore } from '../store/store';
 import type { ModelService } from '../model/model-service';
 import { checkUpdate, hubPhase, initialEngineState, reduce } from './round-reducer';
 import type { Effect, EngineEvent, EngineState } from './engine-types';
+
+const CLIENT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Sends hub events to one training client. */
 export interface Transport {
@@ -63,11 +66,13 @@ export interface CoordinatorDeps {
   newId: () => string;
 }
 
-/** The I/O state of the round in flight: the running sum and who contributed what. */
+/** The I/O state of the round in flight: the aggregator and who contributed what. */
 interface RoundWork {
   runId: string;
   round: number;
-  accumulator: FedAvgAccumulator;
+  aggregator: Aggregator;
+  /** The global model exactly as the participants decode it: deltas are added to this. */
+  base: Float32Array;
   contributions: ParticipationRecord[];
 }
 
@@ -83,14 +88,44 @@ export class Coordinator {
   private global: { runId: string; weights: FlatWeights } | null = null;
   private shards = new Map<string, Uint16Array>();
   private work: RoundWork | null = null;
+  /** The global model of the round in flight, encoded once for every participant. */
+  private roundFrame: Uint8Array | null = null;
+  private readonly retryNotes = new Map<string, string>();
   private readonly statusListeners = new Set<(status: HubStatus) => void>();
   private readonly runListeners = new Set<(runId: string) => void>();
   private readonly pendingTasks = new Set<Promise<void>>();
 
   constructor(private readonly deps: CoordinatorDeps) {
-    for (const runId of deps.store.runsWithStatus('running')) {
-      deps.store.finishRun(runId, 'failed', 'the hub stopped while this run was active', deps.clock.now());
+    this.resumeInterruptedRun();
+  }
+
+  /**
+   * A run that was active when the hub stopped (a crash, a SIGKILL) continues from its last completed
+   * round with that round's global weights; the round in flight is announced again to clients that reconnect.
+   */
+  private resumeInterruptedRun(): void {
+    const { store, clock, log } = this.deps;
+    const interrupted = store.runsWithStatus('running');
+    for (const runId of interrupted.slice(0, -1)) {
+      store.finishRun(runId, 'failed', 'the hub stopped while this run was active, and a later run was active too', clock.now());
     }
+    const runId = interrupted.at(-1);
+    if (!runId) return;
+    const run = store.run(runId)!;
+    const completed = run.rounds.filter((r) => r.status === 'completed').map((r) => r.round);
+    const last = completed.length ? Math.max(...completed) : 0;
+    const checkpoint = store.checkpoint(runId, last);
+    if (!checkpoint || !sameShapes(checkpoint.shapes, this.deps.models.shapes(run.task))) {
+      store.finishRun(runId, 'failed', 'the hub stopped during this run and its last checkpoint cannot be used', clock.now());
+      return;
+    }
+    if (last >= run.settings.rounds) {
+      store.finishRun(runId, 'completed', null, clock.now());
+      return;
+    }
+    this.global = { runId, weights: { shapes: checkpoint.shapes, values: checkpoint.values } };
+    log.info({ runId, round: last + 1, sha256: checkpoint.sha256 }, 'resuming the run that was active when the hub stopped');
+    this.dispatch({ type: 'run-resumed', at: clock.now(), runId, settings: run.settings, round: last + 1, startedAt: run.createdAt });
   }
 
   get engineState(): EngineState {
@@ -131,9 +166,9 @@ export class Coordinator {
     };
   }
 
-  join(request: JoinRequest): JoinReply {
-    const known = request.clientId !== undefined && request.clientId in this.state.clients;
-    const id = known ? request.clientId! : this.deps.newId();
+  /** A client keeps the id it had (a reconnect, or a hub restart) when it sends one of the hub's ids back. */
+  join(request: JoinRequest): Omit<JoinReply, 'limits'> {
+    const id = request.clientId && CLIENT_ID_PATTERN.test(request.clientId) ? request.clientId : this.deps.newId();
     this.dispatch({
       type: 'client-joined',
       at: this.deps.clock.now(),
@@ -190,19 +225,29 @@ export class Coordinator {
     if (refusal) throw new CodedError(refusal, refusalMessage(refusal, update));
     const run = this.state.run!;
     const client = this.state.clients[clientId]!;
-    if (client.samples > 0 && update.samples > client.samples) {
-      throw new CodedError('HUB_ERR_INVALID_PAYLOAD', `update claims ${update.samples} samples, the client holds ${client.samples}`);
+    // FedAvg weighs by samples: a client may not claim more than its shard or its declared images.
+    const held = run.settings.task === 'mnist' ? (this.shards.get(clientId)?.length ?? 0) : client.samples;
+    if (update.samples > held) {
+      throw new CodedError('HUB_ERR_INVALID_PAYLOAD', `update claims ${update.samples} samples, the client holds ${held}`);
     }
-    const weights = decodeWeights(toBytes(update.weights));
+    const decoded = decodeWeights(toBytes(update.weights));
     const expected = this.deps.models.shapes(run.settings.task);
-    if (!sameShapes(weights.shapes, expected)) {
-      throw new CodedError('HUB_ERR_SHAPE_MISMATCH', `update has ${weights.shapes.length} tensors of the wrong shapes for the ${run.settings.task} model`);
+    if (!sameShapes(decoded.shapes, expected)) {
+      throw new CodedError('HUB_ERR_SHAPE_MISMATCH', `update has ${decoded.shapes.length} tensors of the wrong shapes for the ${run.settings.task} model`);
     }
-    const bad = firstNonFinite(weights.values);
-    if (bad >= 0) throw new CodedError('HUB_ERR_NON_FINITE', `update value ${bad} is ${weights.values[bad]}`);
+    const bad = firstNonFinite(decoded.values);
+    if (bad >= 0) throw new CodedError('HUB_ERR_NON_FINITE', `update value ${bad} is ${decoded.values[bad]}`);
+    const { meta } = decoded;
+    // Frames name their round and run; 0 means the sender did not say.
+    if ((meta.round !== 0 && meta.round !== update.round) || (meta.runTag !== 0 && meta.runTag !== seedFromString(run.id))) {
+      throw new CodedError('HUB_ERR_BAD_FRAME', `the weight frame belongs to round ${meta.round} of another run or round`);
+    }
     const work = this.work;
     if (!work || work.runId !== run.id || work.round !== run.round) throw new CodedError('HUB_ERR_ROUND_CLOSED', 'no round is collecting updates');
-    foldUpdate(work.accumulator, weights.values, update.samples);
+    // A delta is against the model the clients received (float16-rounded when the run compresses).
+    const values = meta.delta ? addWeights(work.base, decoded.values) : decoded.values;
+    if (meta.delta && firstNonFinite(values) >= 0) throw new CodedError('HUB_ERR_NON_FINITE', 'the update overflows when added to the global model');
+    work.aggregator.add(values, update.samples);
     const { metrics } = update;
     work.contributions.push({
       round: update.round,
@@ -268,6 +313,13 @@ export class Coordinator {
       case 'cancel-round':
         for (const id of effect.clients) transport.send(id, 'round:cancel', { runId: effect.runId, round: effect.round, reason: effect.reason });
         return;
+      case 'resend-round':
+        this.sendRoundStart(effect.clientId, effect.deadline);
+        return;
+      case 'round-retry':
+        log.warn({ runId: effect.runId, round: effect.round, attempt: effect.attempt, reason: effect.reason }, 'round retried');
+        this.retryNotes.set(`${effect.runId}#${effect.round}`, `attempt ${effect.attempt}, after: ${effect.reason}`);
+        return;
       case 'set-timer': {
         if (this.timer !== null) clock.clearTimeout(this.timer);
         const { runId, round, phase, at } = effect;
@@ -294,6 +346,7 @@ export class Coordinator {
         this.timer = null;
         this.work = null;
         this.global = null;
+        this.roundFrame = null;
         this.notifyRun(effect.runId);
         return;
       case 'status-changed':
@@ -313,25 +366,35 @@ export class Coordinator {
     this.work = {
       runId: effect.runId,
       round: effect.round,
-      accumulator: createFedAvg(global.weights.values.length),
+      aggregator: createAggregator(run.settings, global.weights.values),
+      base: global.weights.values,
       contributions: [],
     };
-    const frame = encodeWeights(global.weights);
-    const seed = (seedFromString(effect.runId) + effect.round) | 0;
-    for (const id of effect.participants) {
-      const shard = this.shards.get(id);
-      this.deps.transport.send(id, 'round:start', {
-        runId: effect.runId,
-        round: effect.round,
-        rounds: run.settings.rounds,
-        settings: run.settings,
-        weights: frame,
-        ...(shard ? { shard: encodeShard(shard) } : {}),
-        deadline: effect.deadline,
-        seed,
-      });
+    const meta = { round: effect.round, runTag: seedFromString(effect.runId) };
+    if (run.settings.compression === 'float32') {
+      this.roundFrame = encodeWeights(global.weights, meta);
+    } else {
+      this.roundFrame = encodeWeights(global.weights, { ...meta, dtype: 'float16' });
+      this.work.base = decodeWeights(this.roundFrame).values;
     }
+    for (const id of effect.participants) this.sendRoundStart(id, effect.deadline);
     this.deps.log.info({ runId: effect.runId, round: effect.round, participants: effect.participants.length }, 'round started');
+  }
+
+  private sendRoundStart(clientId: string, deadline: number): void {
+    const run = this.state.run;
+    if (!run || !this.roundFrame) return;
+    const shard = this.shards.get(clientId);
+    this.deps.transport.send(clientId, 'round:start', {
+      runId: run.id,
+      round: run.round,
+      rounds: run.settings.rounds,
+      settings: run.settings,
+      weights: this.roundFrame,
+      ...(shard ? { shard: encodeShard(shard) } : {}),
+      deadline,
+      seed: (seedFromString(run.id) + run.round) | 0,
+    });
   }
 
   private assignShards(runId: string, owners: string[], settings: { partition: 'iid' | 'by-label' }): void {
@@ -352,7 +415,8 @@ export class Coordinator {
     const run = this.state.run;
     try {
       if (!work || !run || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
-      const weights: FlatWeights = { shapes: this.global!.weights.shapes, values: finishFedAvg(work.accumulator) };
+      const combined = work.aggregator.finish();
+      const weights: FlatWeights = { shapes: this.global!.weights.shapes, values: combined.values };
       const evaluation = await models.evaluate(run.settings.task, weights);
       if (this.state.run?.id !== effect.runId) return; // stopped while evaluating
       const clientTest = weightedEvalMean(work.contributions.flatMap((c) => (c.test ? [c.test] : [])));
@@ -366,6 +430,7 @@ export class Coordinator {
         loss: evaluation?.loss ?? clientTest?.loss ?? null,
         durationMs: at - effect.roundStartedAt,
         clientTest,
+        note: [this.retryNotes.get(`${effect.runId}#${effect.round}`), combined.note].filter(Boolean).join('; ') || null,
         participants: work.contributions,
         at,
       });

@@ -42,8 +42,10 @@ export interface RunState {
   submitted: Record<string, number>;
   /** Participants that left during the round. */
   dropped: string[];
-  /** MNIST: the clients that hold a shard of this run, in shard order. */
+  /** MNIST: the clients that hold a shard of the 8,000 digits, in shard order; reassigned when the participants change. */
   shardOwners: string[] | null;
+  /** Attempt of the current round (a round that fails is tried once more). */
+  attempt: number;
 }
 
 export interface EngineState {
@@ -61,6 +63,8 @@ export type EngineEvent =
   | { type: 'client-left'; at: number; clientId: string }
   | { type: 'client-progress'; at: number; clientId: string; progress: ClientProgress }
   | { type: 'run-launched'; at: number; runId: string; settings: RunSettings }
+  /** A run that was active when the hub stopped, continued from its last completed round. */
+  | { type: 'run-resumed'; at: number; runId: string; settings: RunSettings; round: number; startedAt: number }
   | { type: 'shards-assigned'; at: number; runId: string; sizes: Record<string, number> }
   | {
       type: 'update-accepted';
@@ -87,6 +91,9 @@ export type Effect =
       assignShards: string[] | null;
     }
   | { type: 'cancel-round'; runId: string; round: number; clients: string[]; reason: string }
+  /** A participant that reconnected within its round gets the round again. */
+  | { type: 'resend-round'; runId: string; round: number; clientId: string; deadline: number }
+  | { type: 'round-retry'; runId: string; round: number; attempt: number; reason: string }
   | { type: 'set-timer'; runId: string; round: number; phase: RunPhase; at: number }
   | { type: 'aggregate'; runId: string; round: number; contributors: string[]; roundStartedAt: number }
   | { type: 'round-failed'; runId: string; round: number; reason: string; roundStartedAt: number }

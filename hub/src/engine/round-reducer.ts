@@ -3,6 +3,9 @@ import type { ClientEntry, Effect, EngineEvent, EngineState, RunState, Transitio
 
 export const initialEngineState: EngineState = { clients: {}, run: null };
 
+/** A round that fails (too few updates, too few clients) is tried this many times before the run fails. */
+export const MAX_ROUND_ATTEMPTS = 2;
+
 export function hubPhase(state: EngineState): HubPhase {
   return state.run ? state.run.phase : 'idle';
 }
@@ -26,7 +29,6 @@ function trainingSamples(client: Pick<ClientEntry, 'data'>): number {
 export function eligibleClients(state: EngineState, run: RunState): string[] {
   return Object.values(state.clients)
     .filter((c) => c.connected && c.data?.task === run.settings.task)
-    .filter((c) => run.shardOwners === null || run.shardOwners.includes(c.id))
     .filter((c) => run.settings.task !== 'chest-xray' || trainingSamples(c) > 0)
     .sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id))
     .map((c) => c.id);
@@ -48,7 +50,9 @@ function tryStartRound(state: EngineState, run: RunState, at: number): Transitio
     }
     return { state: { ...state, run: waiting }, effects };
   }
-  const assignShards = run.settings.task === 'mnist' && run.shardOwners === null ? eligible : null;
+  // MNIST shards follow the participants: a late joiner gets a share from its first round on.
+  const sameOwners = run.shardOwners !== null && run.shardOwners.length === eligible.length && run.shardOwners.every((id, i) => id === eligible[i]);
+  const assignShards = run.settings.task === 'mnist' && !sameOwners ? eligible : null;
   const deadline = at + run.settings.roundTimeoutSec * 1000;
   const started: RunState = {
     ...run,
@@ -92,11 +96,23 @@ function endRun(state: EngineState, run: RunState, status: 'completed' | 'failed
   };
 }
 
-function failRound(state: EngineState, run: RunState, reason: string): Transition {
-  const ended = endRun(state, run, 'failed', `round ${run.round}: ${reason}`);
+/** Retries the round once more, or ends the run failed with the reason. */
+function failRound(state: EngineState, run: RunState, reason: string, at: number, retry = true): Transition {
   const cancel: Effect[] = pending(run).length
     ? [{ type: 'cancel-round', runId: run.id, round: run.round, clients: pending(run), reason }]
     : [];
+  if (retry && run.attempt < MAX_ROUND_ATTEMPTS) {
+    let next = state;
+    for (const id of run.participants) {
+      if (next.clients[id]?.connected) next = withClient(next, id, { state: 'idle', progress: null });
+    }
+    const retried = tryStartRound(forgetLostClients(next), { ...run, attempt: run.attempt + 1, phase: 'waiting', deadline: 0 }, at);
+    return {
+      state: retried.state,
+      effects: [...cancel, { type: 'round-retry', runId: run.id, round: run.round, attempt: run.attempt + 1, reason }, ...retried.effects],
+    };
+  }
+  const ended = endRun(state, run, 'failed', `round ${run.round}: ${reason}`);
   return {
     state: ended.state,
     effects: [
@@ -108,19 +124,21 @@ function failRound(state: EngineState, run: RunState, reason: string): Transitio
 }
 
 /** Closes the round with the updates that arrived, or fails it when they are fewer than minClients. */
-function closeRound(state: EngineState, run: RunState, why: string): Transition {
+function closeRound(state: EngineState, run: RunState, why: string, at: number): Transition {
   const contributors = Object.keys(run.submitted);
   if (contributors.length < run.settings.minClients) {
     return failRound(
       state,
       run,
       `${why}: ${contributors.length} of the ${run.settings.minClients} required updates arrived`,
+      at,
     );
   }
   const late = pending(run);
   const effects: Effect[] = [];
   if (late.length) effects.push({ type: 'cancel-round', runId: run.id, round: run.round, clients: late, reason: why });
-  let next: EngineState = { ...state, run: { ...run, phase: 'aggregating' } };
+  // Late participants count as dropped, so nothing cancels them twice.
+  let next: EngineState = { ...state, run: { ...run, phase: 'aggregating', dropped: [...run.dropped, ...late] } };
   for (const id of late) next = withClient(next, id, { state: 'idle', progress: null });
   effects.push(
     { type: 'aggregate', runId: run.id, round: run.round, contributors, roundStartedAt: run.roundStartedAt },
@@ -130,12 +148,12 @@ function closeRound(state: EngineState, run: RunState, why: string): Transition 
 }
 
 /** After an update or a departure: aggregate when nobody is pending, fail early when minClients is out of reach. */
-function settleRound(state: EngineState, run: RunState): Transition {
+function settleRound(state: EngineState, run: RunState, at: number): Transition {
   const submitted = Object.keys(run.submitted).length;
   const waitingFor = pending(run).length;
-  if (waitingFor === 0) return closeRound(state, run, 'every participant answered');
+  if (waitingFor === 0) return closeRound(state, run, 'every participant answered', at);
   if (submitted + waitingFor < run.settings.minClients) {
-    return failRound(state, run, `too many participants left: ${submitted + waitingFor} can still answer, ${run.settings.minClients} required`);
+    return failRound(state, run, `too many participants left: ${submitted + waitingFor} can still answer, ${run.settings.minClients} required`, at);
   }
   return { state: { ...state, run }, effects: [{ type: 'status-changed' }] };
 }
@@ -159,12 +177,21 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       };
       let next: EngineState = { ...state, clients: { ...state.clients, [entry.id]: entry } };
       const run = next.run;
-      if (run?.phase === 'training' && run.dropped.includes(entry.id)) {
-        // A participant that comes back within its round may still deliver its update.
-        next = { ...next, run: { ...run, dropped: run.dropped.filter((id) => id !== entry.id) } };
-        next = withClient(next, entry.id, { state: entry.id in run.submitted ? 'done' : 'training' });
+      if (run?.phase === 'waiting') return tryStartRound(next, run, event.at);
+      if (run && run.participants.includes(entry.id)) {
+        if (entry.id in run.submitted) return { state: withClient(next, entry.id, { state: 'done' }), effects: [{ type: 'status-changed' }] };
+        if (run.phase === 'training' && run.dropped.includes(entry.id)) {
+          // A participant back within its round may still deliver: it gets the round again.
+          next = { ...next, run: { ...run, dropped: run.dropped.filter((id) => id !== entry.id) } };
+          return {
+            state: withClient(next, entry.id, { state: 'training' }),
+            effects: [
+              { type: 'resend-round', runId: run.id, round: run.round, clientId: entry.id, deadline: run.deadline },
+              { type: 'status-changed' },
+            ],
+          };
+        }
       }
-      if (next.run?.phase === 'waiting') return tryStartRound(next, next.run, event.at);
       return { state: next, effects: [{ type: 'status-changed' }] };
     }
     case 'client-data': {
@@ -195,15 +222,17 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       if (!involved) return { state: withoutClient(state, client.id), effects: [{ type: 'status-changed' }] };
       const next = withClient(state, client.id, { connected: false, state: 'lost', progress: null, lastSeen: event.at });
       if (run.phase !== 'training' || client.id in run.submitted) return { state: next, effects: [{ type: 'status-changed' }] };
-      return settleRound(next, { ...run, dropped: [...run.dropped, client.id] });
+      return settleRound(next, { ...run, dropped: [...run.dropped, client.id] }, event.at);
     }
-    case 'run-launched': {
+    case 'run-launched':
+    case 'run-resumed': {
       if (state.run) return none(state);
       const run: RunState = {
         id: event.runId,
         settings: event.settings,
-        startedAt: event.at,
-        round: 1,
+        startedAt: event.type === 'run-resumed' ? event.startedAt : event.at,
+        round: event.type === 'run-resumed' ? event.round : 1,
+        attempt: 1,
         phase: 'waiting',
         deadline: 0,
         roundStartedAt: event.at,
@@ -228,7 +257,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
         lastSeen: event.at,
         lastMetrics: event.metrics,
       });
-      return settleRound(next, { ...run, submitted: { ...run.submitted, [event.clientId]: event.samples } });
+      return settleRound(next, { ...run, submitted: { ...run.submitted, [event.clientId]: event.samples } }, event.at);
     }
     case 'timer': {
       const run = state.run;
@@ -241,9 +270,10 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
           state,
           run,
           `only ${have} of the ${run.settings.minClients} required clients with ${run.settings.task} data connected within ${run.settings.roundTimeoutSec}s`,
+          event.at,
         );
       }
-      return closeRound(state, run, `deadline of ${run.settings.roundTimeoutSec}s reached`);
+      return closeRound(state, run, `deadline of ${run.settings.roundTimeoutSec}s reached`, event.at);
     }
     case 'round-completed': {
       const run = state.run;
@@ -251,12 +281,13 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       if (run.round >= run.settings.rounds) return endRun(state, run, 'completed', null);
       let next = forgetLostClients(state);
       for (const id of run.participants) next = withClient(next, id, { state: 'idle', progress: null });
-      return tryStartRound(next, { ...run, round: run.round + 1, participants: [], submitted: {}, dropped: [] }, event.at);
+      return tryStartRound(next, { ...run, round: run.round + 1, attempt: 1, participants: [], submitted: {}, dropped: [] }, event.at);
     }
     case 'round-aborted': {
       const run = state.run;
       if (!run || run.id !== event.runId || run.round !== event.round) return none(state);
-      return failRound(state, run, event.reason);
+      // An aggregation error is a fault of the hub, not of the clients: retrying would repeat it.
+      return failRound(state, run, event.reason, event.at, false);
     }
     case 'stop': {
       const run = state.run;

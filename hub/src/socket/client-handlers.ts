@@ -14,6 +14,7 @@ import {
 import type { Static, TSchema } from 'typebox';
 import type { Coordinator, Logger, Transport } from '../engine/coordinator';
 import { tokensEqual } from '../http/auth';
+import type { WindowCounter } from './window-counter';
 
 type ClientNamespace = Namespace<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
 type ClientSocket = Socket<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
@@ -33,6 +34,10 @@ export interface ClientHandlerOptions {
   coordinator: Coordinator;
   transport: SocketTransport;
   log: Logger;
+  /** Updates larger than this are refused with HUB_ERR_TOO_LARGE. */
+  maxUpdateBytes: number;
+  /** Joins per address. */
+  joinLimiter: WindowCounter;
   joinToken?: string;
 }
 
@@ -46,7 +51,7 @@ function errorBody(error: unknown): AckResponse<never> {
  * handed to the coordinator, and answered through its acknowledgement, errors included.
  */
 export function registerClientHandlers(nsp: ClientNamespace, options: ClientHandlerOptions): void {
-  const { coordinator, transport, log, joinToken } = options;
+  const { coordinator, transport, log, joinToken, joinLimiter, maxUpdateBytes } = options;
 
   nsp.on('connection', (socket) => {
     /** Validates, runs, and always answers: nothing is dropped silently. */
@@ -85,6 +90,9 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
     socket.on(
       'client:join',
       handle('client:join', joinRequestChecker, (request) => {
+        if (!joinLimiter.hit(socket.handshake.address)) {
+          throw new CodedError('HUB_ERR_RATE_LIMITED', 'too many joins from this address; wait a minute');
+        }
         if (joinToken !== undefined && !tokensEqual(request.joinToken ?? '', joinToken)) {
           throw new CodedError('HUB_ERR_UNAUTHORIZED', 'this hub needs a join token: open the client URL with ?join=<token>');
         }
@@ -93,10 +101,14 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
         }
         const reply = coordinator.join(request);
         const previous = transport.sockets.get(reply.clientId);
-        if (previous && previous.id !== socket.id) previous.data.clientId = undefined;
+        if (previous && previous.id !== socket.id) {
+          // The same client on a new connection: the old one is stale.
+          previous.data.clientId = undefined;
+          previous.disconnect(true);
+        }
         socket.data.clientId = reply.clientId;
         transport.sockets.set(reply.clientId, socket);
-        return reply;
+        return { ...reply, limits: { maxUpdateBytes } };
       }),
     );
     socket.on('client:data', handle('client:data', dataChangeChecker, (change) => {
@@ -107,7 +119,16 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
       coordinator.progress(clientId(), progress);
       return { ok: true as const };
     }));
-    socket.on('update:submit', handle('update:submit', updateSubmitChecker, (update) => coordinator.submit(clientId(), update)));
+    socket.on(
+      'update:submit',
+      handle('update:submit', updateSubmitChecker, (update) => {
+        const bytes = update.weights.byteLength;
+        if (bytes > maxUpdateBytes) {
+          throw new CodedError('HUB_ERR_TOO_LARGE', `update of ${bytes} bytes exceeds the hub's limit of ${maxUpdateBytes}`);
+        }
+        return coordinator.submit(clientId(), update);
+      }),
+    );
 
     socket.on('disconnect', () => {
       const id = socket.data.clientId;

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS rounds (
   duration_ms INTEGER NOT NULL,
   client_test TEXT,
   reason TEXT,
+  note TEXT,
   checkpoint_id INTEGER REFERENCES checkpoints (id),
   ended_at INTEGER NOT NULL,
   PRIMARY KEY (run_id, round)
@@ -73,6 +74,8 @@ export interface CompletedRound {
   loss: number | null;
   durationMs: number;
   clientTest: EvalMetrics | null;
+  /** What the aggregation strategy did, in words (clipping, Krum's choice). */
+  note?: string | null;
   participants: ParticipationRecord[];
   at: number;
 }
@@ -101,6 +104,7 @@ interface RoundRow {
   duration_ms: number;
   client_test: string | null;
   reason: string | null;
+  note: string | null;
   sha256: string | null;
 }
 
@@ -171,8 +175,8 @@ export class HubStore {
       const checkpoint = this.insertCheckpoint(r.task, r.runId, r.round, r.weights, r.at);
       this.db
         .prepare(
-          `INSERT INTO rounds (run_id, round, status, clients, samples, accuracy, loss, duration_ms, client_test, reason, checkpoint_id, ended_at)
-           VALUES (?, ?, 'completed', ?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
+          `INSERT INTO rounds (run_id, round, status, clients, samples, accuracy, loss, duration_ms, client_test, reason, note, checkpoint_id, ended_at)
+           VALUES (?, ?, 'completed', ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
         )
         .run(
           r.runId,
@@ -183,6 +187,7 @@ export class HubStore {
           r.loss,
           Math.round(r.durationMs),
           r.clientTest ? JSON.stringify(r.clientTest) : null,
+          r.note ?? null,
           checkpoint.id,
           r.at,
         );
@@ -292,6 +297,7 @@ export class HubStore {
           durationMs: r.duration_ms,
           clientTest: r.client_test ? (JSON.parse(r.client_test) as EvalMetrics) : null,
           reason: r.reason,
+          note: r.note,
           weightsHash: r.sha256,
         }),
       ),
