@@ -14,6 +14,8 @@ export interface HubConfig {
   adminTokenGenerated: boolean;
   joinToken?: string;
   corsOrigins: string[];
+  rateLimitPerMinute: number;
+  joinsPerMinute: number;
   https?: { cert: Buffer; key: Buffer };
   mnistDir: string;
   dashboardDir: string;
@@ -33,6 +35,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     adminToken,
     adminTokenGenerated: !env.ADMIN_TOKEN,
     ...(env.JOIN_TOKEN ? { joinToken: env.JOIN_TOKEN } : {}),
+    rateLimitPerMinute: positive(env.RATE_LIMIT_PER_MINUTE, 1200, 'RATE_LIMIT_PER_MINUTE'),
+    joinsPerMinute: positive(env.JOINS_PER_MINUTE, 60, 'JOINS_PER_MINUTE'),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     ...tls(env, cwd),
     mnistDir: env.MNIST_DIR ? resolve(cwd, env.MNIST_DIR) : defaultMnistDir(),
@@ -45,4 +49,11 @@ function tls(env: NodeJS.ProcessEnv, cwd: string): { https?: { cert: Buffer; key
   if (!env.TLS_CERT && !env.TLS_KEY) return {};
   if (!env.TLS_CERT || !env.TLS_KEY) throw new Error('set both TLS_CERT and TLS_KEY (PEM files) to serve HTTPS');
   return { https: { cert: readFileSync(resolve(cwd, env.TLS_CERT)), key: readFileSync(resolve(cwd, env.TLS_KEY)) } };
+}
+
+function positive(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, got ${value}`);
+  return n;
 }

@@ -12,6 +12,8 @@ const app = await buildApp({
   ...(config.joinToken ? { joinToken: config.joinToken } : {}),
   ...(config.https ? { https: config.https } : {}),
   corsOrigins: config.corsOrigins,
+  rateLimitPerMinute: config.rateLimitPerMinute,
+  joinsPerMinute: config.joinsPerMinute,
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });
 

@@ -151,10 +151,10 @@ function closeRound(state: EngineState, run: RunState, why: string, at: number):
 function settleRound(state: EngineState, run: RunState, at: number): Transition {
   const submitted = Object.keys(run.submitted).length;
   const waitingFor = pending(run).length;
-  if (waitingFor === 0) return closeRound(state, run, 'every participant answered', at);
   if (submitted + waitingFor < run.settings.minClients) {
     return failRound(state, run, `too many participants left: ${submitted + waitingFor} can still answer, ${run.settings.minClients} required`, at);
   }
+  if (waitingFor === 0) return closeRound(state, run, 'every participant answered', at);
   return { state: { ...state, run }, effects: [{ type: 'status-changed' }] };
 }
 
@@ -180,6 +180,10 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       if (run?.phase === 'waiting') return tryStartRound(next, run, event.at);
       if (run && run.participants.includes(entry.id)) {
         if (entry.id in run.submitted) return { state: withClient(next, entry.id, { state: 'done' }), effects: [{ type: 'status-changed' }] };
+        if (run.phase === 'training' && !run.dropped.includes(entry.id)) {
+          // Same client on a new connection before the old one was seen to close: still training.
+          return { state: withClient(next, entry.id, { state: 'training' }), effects: [{ type: 'status-changed' }] };
+        }
         if (run.phase === 'training' && run.dropped.includes(entry.id)) {
           // A participant back within its round may still deliver: it gets the round again.
           next = { ...next, run: { ...run, dropped: run.dropped.filter((id) => id !== entry.id) } };
