@@ -38,6 +38,10 @@ export interface RunSummary {
   round: number;
   rounds: number;
   settings: RunSettings;
+  /** Epoch ms when the current phase ends: the round closes, or the wait for clients gives up. */
+  deadline: number;
+  /** Client ids picked for the round in flight. */
+  participants: string[];
 }
 
 /** GET /api/status, and the dashboard's live `hub:status`. */
@@ -45,6 +49,8 @@ export interface HubStatus {
   status: HubPhase;
   run: RunSummary | null;
   clients: ClientView[];
+  /** The hub's clock (epoch ms), so pages can show countdowns and ages without trusting their own. */
+  now: number;
 }
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped';

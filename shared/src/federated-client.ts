@@ -230,10 +230,11 @@ export class FederatedClient {
         this.update({ phase: 'idle', lastError: { code: 'HUB_ERR_TOO_LARGE', message } });
         return;
       }
+      // Rounded: more digits mean nothing and cost bytes on every update.
       const metrics = {
-        loss: result.loss,
-        accuracy: Number.isFinite(result.accuracy) ? Math.min(1, Math.max(0, result.accuracy)) : 0,
-        trainMs: result.trainMs,
+        loss: round4(result.loss),
+        accuracy: Number.isFinite(result.accuracy) ? round4(Math.min(1, Math.max(0, result.accuracy))) : 0,
+        trainMs: Math.round(result.trainMs),
         ...(test ? { test } : {}),
       };
       const response = await this.request('update:submit', {
@@ -272,4 +273,8 @@ export async function scoreBinary(
   const positive = new Float32Array(dataset.size);
   for (let i = 0; i < dataset.size; i++) positive[i] = result.probabilities[i * 2 + 1]!;
   return { ...binaryMetrics(result.labels, positive), loss: result.loss };
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
 }

@@ -154,8 +154,9 @@ export function decodeWeights(frame: Uint8Array): DecodedFrame {
     throw bad(`frame carries ${frame.byteLength - dataStart} data bytes, its header says ${expected}`);
   }
   const values = new Float32Array(size);
-  // Copy the data out first: the frame may sit at any byte offset of its buffer.
-  const data = frame.slice(dataStart);
+  // Copy the data into its own buffer: the frame may sit at any offset of a shared one, and a Node
+  // Buffer's slice() is a view, not a copy.
+  const data = new Uint8Array(frame.subarray(dataStart));
   switch (dtype) {
     case 'float32':
       new Uint8Array(values.buffer).set(data);

@@ -50,6 +50,10 @@ describe('a federated MNIST run with 3 headless clients', () => {
     const result = await evaluateModel(model, createMnistDataset(test.images, test.labels), 500);
     model.dispose();
     expect(result.accuracy).toBeCloseTo(run.rounds[2]!.accuracy!, 6);
+    const models = (await hub.app.inject({ url: '/api/models' })).json() as { task: string; runId: string; round: number; sha256: string }[];
+    expect(models).toEqual([expect.objectContaining({ task: 'mnist', runId, round: 3, sha256: run.rounds[2]!.weightsHash })]);
+    const weights = await hub.app.inject({ url: '/api/models/mnist/weights.bin' });
+    expect(weights.headers['content-disposition']).toContain('filename="weights.bin"');
   });
 
   it('keeps the history and the global weights across a hub restart, and continues from them', async () => {

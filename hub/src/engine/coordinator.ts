@@ -147,7 +147,18 @@ export class Coordinator {
     const { run, clients } = this.state;
     return {
       status: hubPhase(this.state),
-      run: run ? { id: run.id, task: run.settings.task, round: run.round, rounds: run.settings.rounds, settings: run.settings } : null,
+      run: run
+        ? {
+            id: run.id,
+            task: run.settings.task,
+            round: run.round,
+            rounds: run.settings.rounds,
+            settings: run.settings,
+            deadline: run.deadline,
+            participants: run.phase === 'waiting' ? [] : run.participants,
+          }
+        : null,
+      now: this.deps.clock.now(),
       clients: Object.values(clients)
         .sort((a, b) => a.joinedAt - b.joinedAt)
         .map((c) => ({
@@ -211,6 +222,7 @@ export class Coordinator {
     this.shards.clear();
     this.deps.log.info({ runId: id, settings, from: latest ? `${latest.runId}#${latest.round}` : 'fresh' }, 'run launched');
     this.dispatch({ type: 'run-launched', at, runId: id, settings });
+    this.notifyRun(id);
     return { id };
   }
 

@@ -24,6 +24,12 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
 
   app.get('/api/status', async () => coordinator.status());
 
+  /** Lets a page check its token before the first action: 204, or 401 with the reason. */
+  app.get('/api/auth', { preHandler: admin }, async (_request, reply) => reply.status(204).send());
+
+  /** The newest global model of each task, without fetching it. */
+  app.get('/api/models', async () => store.modelSummaries());
+
   app.get('/api/runs', async () => store.runs());
 
   app.get('/api/runs/:id', { schema: { params: RunParams } }, async (request) => {
@@ -69,7 +75,8 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
     const model = await exported(request.params.task);
     return reply
       .header('cache-control', 'no-store')
-      .header('content-disposition', `attachment; filename="${request.params.task}-weights.bin"`)
+      // The name model.json's manifest refers to, so the two downloaded files load together.
+      .header('content-disposition', 'attachment; filename="weights.bin"')
       .type('application/octet-stream')
       .send(Buffer.from(model.weightsBin.buffer, model.weightsBin.byteOffset, model.weightsBin.byteLength));
   });

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvalMetrics, FlatWeights, ParticipationRecord, RoundRecord, RunDetail, RunSettings, RunStatus, TaskId } from '@fl/shared';
+import { TASK_DEFAULTS, type EvalMetrics, type FlatWeights, type ParticipationRecord, type RoundRecord, type RunDetail, type RunSettings, type RunStatus, type TaskId } from '@fl/shared';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -222,6 +222,17 @@ export class HubStore {
     return row ? toCheckpoint(row) : null;
   }
 
+  /** Per task: where its newest trained model came from. */
+  modelSummaries(): { task: TaskId; runId: string; round: number; createdAt: number; parameters: number; sha256: string }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT task, run_id, round, created_at, length(weights) AS bytes, sha256 FROM checkpoints
+         WHERE id IN (SELECT max(id) FROM checkpoints WHERE round > 0 GROUP BY task) ORDER BY task`,
+      )
+      .all() as { task: TaskId; run_id: string; round: number; created_at: number; bytes: number; sha256: string }[];
+    return rows.map((r) => ({ task: r.task, runId: r.run_id, round: r.round, createdAt: r.created_at, parameters: r.bytes / 4, sha256: r.sha256 }));
+  }
+
   checkpoint(runId: string, round: number): Checkpoint | null {
     const row = this.db.prepare('SELECT * FROM checkpoints WHERE run_id = ? AND round = ?').get(runId, round) as
       | CheckpointRow
@@ -282,7 +293,8 @@ export class HubStore {
       id: row.id,
       task: row.task,
       status: row.status,
-      settings: JSON.parse(row.settings) as RunSettings,
+      // Runs stored before a setting existed read as if they had used its default.
+      settings: { ...TASK_DEFAULTS[row.task], ...(JSON.parse(row.settings) as RunSettings) },
       createdAt: row.created_at,
       endedAt: row.ended_at,
       reason: row.reason,

@@ -105,6 +105,17 @@ describe('frame metadata', () => {
     }
   });
 
+  it.each(['float16', 'int8'] as const)('decodes a %s frame delivered inside a larger pooled buffer (a Node Buffer view)', (dtype) => {
+    const values = gaussian(64, 9);
+    const frame = encodeWeights({ shapes: [[64]], values }, { dtype });
+    const pool = new Uint8Array(frame.byteLength + 1003).fill(0xff);
+    pool.set(frame, 1001);
+    const view = (globalThis as unknown as { Buffer: { from(b: ArrayBuffer, o: number, l: number): Uint8Array } }).Buffer.from(pool.buffer, 1001, frame.byteLength);
+    const decoded = decodeWeights(view);
+    const direct = decodeWeights(frame);
+    expect(Array.from(decoded.values)).toEqual(Array.from(direct.values));
+  });
+
   it('refuses unknown flags', () => {
     const frame = encodeWeights({ shapes: [[1]], values: Float32Array.of(1) });
     frame[8] = 4;

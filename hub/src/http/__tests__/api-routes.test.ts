@@ -12,7 +12,18 @@ describe('the HTTP API', () => {
   });
 
   it('reports an idle hub with no clients', async () => {
-    expect(await status(hub)).toEqual({ status: 'idle', run: null, clients: [] });
+    expect(await status(hub)).toEqual({ status: 'idle', run: null, clients: [], now: expect.any(Number) });
+  });
+
+  it('answers GET /api/auth with 204 for the admin token and 401 otherwise', async () => {
+    const ok = await hub.app.inject({ url: '/api/auth', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(ok.statusCode).toBe(204);
+    expect((await hub.app.inject({ url: '/api/auth' })).statusCode).toBe(401);
+    expect((await hub.app.inject({ url: '/api/auth', headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401);
+  });
+
+  it('lists no models before any round completed', async () => {
+    expect((await hub.app.inject({ url: '/api/models' })).json()).toEqual([]);
   });
 
   it('refuses a launch without the admin token with 401 HUB_ERR_UNAUTHORIZED and starts nothing', async () => {

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { RoundRecord, RunDetail } from '@fl/shared/api';
+import { TASK_DEFAULTS } from '@fl/shared/settings';
+import { chartRows, lossAxis, pointCount, roundAxis, seriesKey } from '../chart-data';
+
+function record(round: number, patch: Partial<RoundRecord> = {}): RoundRecord {
+  return { round, status: 'completed', clients: 2, samples: 10, accuracy: 0.5, loss: 1, durationMs: 1, clientTest: null, reason: null, note: null, weightsHash: null, ...patch };
+}
+
+function run(id: string, rounds: RoundRecord[], planned = rounds.length): RunDetail {
+  return { id, task: 'mnist', status: 'completed', settings: { task: 'mnist', rounds: planned, ...TASK_DEFAULTS.mnist }, createdAt: 0, endedAt: 1, reason: null, rounds };
+}
+
+describe('roundAxis', () => {
+  it('centres a single round', () => {
+    expect(roundAxis(1)).toEqual({ domain: [0.5, 1.5], ticks: [1] });
+  });
+
+  it('labels every round of a short run', () => {
+    expect(roundAxis(3).ticks).toEqual([1, 2, 3]);
+  });
+
+  it('keeps a 100-round axis to a handful of round-number ticks', () => {
+    expect(roundAxis(100)).toEqual({ domain: [1, 100], ticks: [1, 20, 40, 60, 80, 100] });
+  });
+});
+
+describe('chartRows', () => {
+  it('leaves a gap for a failed round instead of a zero', () => {
+    const a = run('a', [record(1), record(2, { status: 'failed', accuracy: null, loss: null })]);
+    const rows = chartRows([{ run: a, label: 'Run 1', color: '#000', primary: true }]);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]![seriesKey('accuracy', 'a')]).toBeUndefined();
+    expect(pointCount(a)).toBe(1);
+  });
+
+  it('puts overlaid runs of different lengths on the same rounds', () => {
+    const rows = chartRows([
+      { run: run('a', [record(1, { accuracy: 0.8 })]), label: 'Run 1', color: '#000', primary: true },
+      { run: run('b', [record(1, { accuracy: 0.6 }), record(2, { accuracy: 0.7 })]), label: 'Run 2', color: '#111', primary: false },
+    ]);
+    expect(rows.map((r) => [r[seriesKey('accuracy', 'a')], r[seriesKey('accuracy', 'b')]])).toEqual([
+      [0.8, 0.6],
+      [undefined, 0.7],
+    ]);
+  });
+});
+
+describe('lossAxis', () => {
+  it('rounds the top up to a step of 1, 2, 2.5 or 5 and labels with the decimals the step needs', () => {
+    const rows = [{ round: 1, 'loss:a': 0.55 }];
+    expect(lossAxis(rows, ['loss:a'])).toEqual({ domain: [0, 0.6], ticks: [0, 0.2, 0.4, 0.6], digits: 1 });
+    expect(lossAxis([{ round: 1, 'loss:a': 1.7 }], ['loss:a'])).toEqual({ domain: [0, 2], ticks: [0, 0.5, 1, 1.5, 2], digits: 1 });
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { ClientView, HubStatus } from '@fl/shared/api';
+import { defaultValues, launchBlocker, toLaunchRequest } from '../launch-rules';
+
+function client(patch: Partial<ClientView> = {}): ClientView {
+  return {
+    id: Math.random().toString(36).slice(2),
+    name: 'c',
+    kind: 'headless',
+    task: 'mnist',
+    samples: 0,
+    data: { task: 'mnist' },
+    backend: { name: 'wasm' },
+    state: 'idle',
+    progress: null,
+    lastSeen: 0,
+    lastMetrics: null,
+    ...patch,
+  };
+}
+
+const idle = (clients: ClientView[]): HubStatus => ({ status: 'idle', run: null, clients, now: 0 });
+
+describe('toLaunchRequest', () => {
+  it('sends the task defaults as numbers, without the other strategies\' parameters', () => {
+    const result = toLaunchRequest({ ...defaultValues('mnist'), rounds: '2', batchSize: '64' });
+    expect(result).toEqual({
+      ok: true,
+      value: expect.objectContaining({ task: 'mnist', rounds: 2, batchSize: 64, learningRate: 0.002, partition: 'iid', strategy: 'fedavg' }),
+    });
+    expect(result.ok && 'trimFraction' in result.value).toBe(false);
+    expect(result.ok && 'clipNorm' in result.value).toBe(false);
+  });
+
+  it('refuses out-of-range settings with the field named in words', () => {
+    const result = toLaunchRequest({ ...defaultValues('mnist'), batchSize: '5000' });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason).toMatch(/^Batch size /);
+  });
+
+  it('refuses an empty number instead of sending 0', () => {
+    expect(toLaunchRequest({ ...defaultValues('mnist'), epochs: ' ' })).toEqual({ ok: false, reason: 'Epochs per round must be a number' });
+  });
+
+  it('leaves the partition out for chest X-rays and sends the trim fraction only for trimmed mean', () => {
+    const result = toLaunchRequest({ ...defaultValues('chest-xray'), strategy: 'trimmed-mean', trimFraction: '0.1' });
+    expect(result.ok && result.value).toMatchObject({ task: 'chest-xray', strategy: 'trimmed-mean', trimFraction: 0.1 });
+    expect(result.ok && 'partition' in result.value).toBe(false);
+  });
+});
+
+describe('launchBlocker', () => {
+  it('blocks while a run is active', () => {
+    const status: HubStatus = { ...idle([client()]), status: 'training', run: { id: 'r', task: 'mnist', round: 1, rounds: 2, settings: {} as never, deadline: 0, participants: [] } };
+    expect(launchBlocker(status, 'mnist', 1)).toMatch(/run is active/);
+  });
+
+  it('counts only connected clients that hold the task\'s data', () => {
+    const clients = [client(), client({ state: 'lost' }), client({ data: null, task: null })];
+    expect(launchBlocker(idle(clients), 'mnist', 2)).toBe('Needs 2 connected clients with MNIST data; 1 connected.');
+    expect(launchBlocker(idle(clients), 'mnist', 1)).toBeNull();
+  });
+
+  it('does not count a chest X-ray client without training images', () => {
+    const empty = client({ data: { task: 'chest-xray', imageSize: 64, train: { normal: 0, pneumonia: 0 }, test: { normal: 3, pneumonia: 3 } } });
+    expect(launchBlocker(idle([empty]), 'chest-xray', 1)).toMatch(/^Needs 1 connected client with chest X-ray data; 0 connected/);
+  });
+});

@@ -1,0 +1,70 @@
+import type { RunDetail } from '@fl/shared/api';
+
+/** A run drawn in the chart, with its colour; only the primary run also gets the chest X-ray client metrics. */
+export interface ChartRun {
+  run: RunDetail;
+  label: string;
+  color: string;
+  primary: boolean;
+}
+
+export type SeriesKind = 'accuracy' | 'loss' | 'sensitivity' | 'auc';
+
+export function seriesKey(kind: SeriesKind, runId: string): string {
+  return `${kind}:${runId}`;
+}
+
+/** One row per round; a failed or missing round leaves a gap, never a zero. */
+export type ChartRow = { round: number } & Record<string, number | null>;
+
+export function chartRows(runs: ChartRun[]): ChartRow[] {
+  const last = Math.max(0, ...runs.flatMap(({ run }) => run.rounds.map((r) => r.round)));
+  const rows: ChartRow[] = Array.from({ length: last }, (_, i) => ({ round: i + 1 }) as ChartRow);
+  for (const { run, primary } of runs) {
+    for (const record of run.rounds) {
+      const row = rows[record.round - 1];
+      if (!row || record.status !== 'completed') continue;
+      row[seriesKey('accuracy', run.id)] = record.accuracy;
+      row[seriesKey('loss', run.id)] = record.loss;
+      if (primary && record.clientTest) {
+        row[seriesKey('sensitivity', run.id)] = record.clientTest.sensitivity ?? null;
+        row[seriesKey('auc', run.id)] = record.clientTest.auc ?? null;
+      }
+    }
+  }
+  return rows;
+}
+
+/** Completed rounds with an accuracy: the points of a run's accuracy curve. */
+export function pointCount(run: RunDetail): number {
+  return run.rounds.filter((r) => r.status === 'completed' && r.accuracy !== null).length;
+}
+
+const STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
+
+/** X axis of a run of `rounds` rounds: whole rounds only, at most about `maxTicks` labels. */
+export function roundAxis(rounds: number, maxTicks = 8): { domain: [number, number]; ticks: number[] } {
+  const n = Math.max(1, rounds);
+  // One round gets a little room either side, so its single point sits in the middle.
+  if (n === 1) return { domain: [0.5, 1.5], ticks: [1] };
+  const step = STEPS.find((s) => n / s <= maxTicks) ?? Math.ceil(n / maxTicks);
+  if (step === 1) return { domain: [1, n], ticks: Array.from({ length: n }, (_, i) => i + 1) };
+  // Round 1 is labelled only when the next tick is far enough away not to crowd it.
+  const ticks: number[] = step >= 5 ? [1] : [];
+  for (let t = step; t <= n; t += step) ticks.push(t);
+  return { domain: [1, n], ticks };
+}
+
+/** Loss axis from 0 to a round top, in 4–5 steps of 1, 2, 2.5 or 5 × 10^k, with as many decimals as the step needs. */
+export function lossAxis(rows: ChartRow[], keys: string[]): { domain: [number, number]; ticks: number[]; digits: number } {
+  const values = rows.flatMap((row) => keys.map((k) => row[k])).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const max = Math.max(0, ...values);
+  if (max === 0) return { domain: [0, 1], ticks: [0, 0.25, 0.5, 0.75, 1], digits: 2 };
+  const raw = max / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude;
+  const top = Number((step * Math.ceil(max / step - 1e-9)).toPrecision(12));
+  const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => Number((i * step).toPrecision(12)));
+  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9)) + (Number.isInteger(Number((step / magnitude).toPrecision(12))) ? 0 : 1);
+  return { domain: [0, top], ticks, digits };
+}

@@ -1,0 +1,152 @@
+import { useState, type FormEvent } from 'react';
+import type { HubStatus } from '@fl/shared/api';
+import { TASK_IDS, TASK_LABELS, type TaskId } from '@fl/shared/tasks';
+import { api, ApiError } from '../api';
+import { defaultValues, launchBlocker, toLaunchRequest, type LaunchFormValues, type NumberField } from '../launch-rules';
+import { ChoiceSetting, NumberSetting } from './setting-field';
+
+interface LaunchFormProps {
+  status: HubStatus | null;
+  token: string;
+  onUnauthorized(): void;
+}
+
+const TASK_OPTIONS = TASK_IDS.map((t) => ({ value: t, label: TASK_LABELS[t] }));
+const PARTITIONS = [
+  { value: 'iid', label: 'IID' },
+  { value: 'by-label', label: 'By label' },
+] as const;
+const INITS = [
+  { value: 'continue', label: 'Last model' },
+  { value: 'fresh', label: 'Fresh model' },
+] as const;
+const OPTIMIZERS = [
+  { value: 'adam', label: 'Adam' },
+  { value: 'sgd', label: 'SGD' },
+] as const;
+const STRATEGIES = [
+  { value: 'fedavg', label: 'FedAvg' },
+  { value: 'median', label: 'Median' },
+  { value: 'trimmed-mean', label: 'Trimmed mean' },
+  { value: 'krum', label: 'Krum' },
+  { value: 'multi-krum', label: 'Multi-Krum' },
+] as const;
+const COMPRESSIONS = [
+  { value: 'float32', label: 'float32 (exact)' },
+  { value: 'float16', label: 'float16' },
+  { value: 'int8', label: 'int8' },
+] as const;
+const TRAINING_FIELDS: NumberField[] = ['rounds', 'epochs', 'batchSize', 'learningRate', 'minClients', 'roundTimeoutSec'];
+
+/** Settings of the next run, checked with the hub's own schema before they are sent. */
+export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
+  const [values, setValues] = useState<LaunchFormValues>(() => defaultValues('mnist'));
+  const [problem, setProblem] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+
+  const blocker = launchBlocker(status, values.task, Number(values.minClients));
+  const set = (patch: Partial<LaunchFormValues>) => {
+    setValues((v) => ({ ...v, ...patch }));
+    setProblem(null);
+  };
+  const setNumber = (field: NumberField, value: string) => set({ [field]: value });
+  // A new task brings its own defaults; the number of rounds is the operator's, so it stays.
+  const setTask = (task: TaskId) => set(defaultValues(task, values.rounds));
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (blocker || sending) return;
+    const checked = toLaunchRequest(values);
+    if (!checked.ok) {
+      setProblem(checked.reason);
+      return;
+    }
+    setSending(true);
+    try {
+      // The run reaches the page through the hub's status push, like a run launched elsewhere.
+      await api.launch(token, checked.value);
+      setProblem(null);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) onUnauthorized();
+      else setProblem(error instanceof ApiError ? `The hub refused: ${error.message}` : String(error));
+    } finally {
+      setSending(false);
+    }
+  }
+
+  return (
+    <form className="launch-form" onSubmit={(e) => void submit(e)} noValidate>
+      <div className="field-grid">
+        <ChoiceSetting id="setting-task" label="Task" value={values.task} options={TASK_OPTIONS} disabled={sending} onChange={setTask} />
+        {TRAINING_FIELDS.map((field) => (
+          <NumberSetting key={field} field={field} value={values[field]} disabled={sending} onChange={setNumber} />
+        ))}
+        {values.task === 'mnist' && (
+          <ChoiceSetting
+            id="setting-partition"
+            label="Partition"
+            value={values.partition}
+            options={PARTITIONS}
+            disabled={sending}
+            onChange={(partition) => set({ partition })}
+          />
+        )}
+        <ChoiceSetting id="setting-init" label="Start from" value={values.init} options={INITS} disabled={sending} onChange={(init) => set({ init })} />
+        <ChoiceSetting
+          id="setting-optimizer"
+          label="Optimizer"
+          value={values.optimizer}
+          options={OPTIMIZERS}
+          disabled={sending}
+          onChange={(optimizer) => set({ optimizer })}
+        />
+      </div>
+      <fieldset className="field-group">
+        <legend>Aggregation</legend>
+        <div className="field-grid">
+          <ChoiceSetting
+            id="setting-strategy"
+            label="Strategy"
+            value={values.strategy}
+            options={STRATEGIES}
+            disabled={sending}
+            onChange={(strategy) => set({ strategy })}
+          />
+          <ChoiceSetting
+            id="setting-compression"
+            label="Update format"
+            value={values.compression}
+            options={COMPRESSIONS}
+            disabled={sending}
+            onChange={(compression) => set({ compression })}
+          />
+          {values.strategy === 'trimmed-mean' && (
+            <NumberSetting field="trimFraction" value={values.trimFraction} disabled={sending} onChange={setNumber} />
+          )}
+          {(values.strategy === 'krum' || values.strategy === 'multi-krum') && (
+            <NumberSetting field="byzantine" value={values.byzantine} disabled={sending} onChange={setNumber} />
+          )}
+          <NumberSetting field="clipNorm" value={values.clipNorm} disabled={sending} onChange={setNumber} />
+        </div>
+      </fieldset>
+      {problem && (
+        <p className="form-error" role="alert" data-testid="launch-error">
+          {problem}
+        </p>
+      )}
+      <div className="form-actions">
+        <button type="submit" className="primary" data-testid="launch" disabled={blocker !== null || sending} aria-describedby="launch-reason">
+          {sending ? 'Launching…' : 'Launch run'}
+        </button>
+        <button type="button" className="link" onClick={() => set(defaultValues(values.task, values.rounds))} disabled={sending}>
+          Reset to defaults
+        </button>
+      </div>
+      {blocker && (
+        <p id="launch-reason" className="muted small" data-testid="launch-blocked">
+          {blocker}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,117 @@
+import type { ClientView, HubStatus } from '@fl/shared/api';
+import { launchRequestChecker, TASK_DEFAULTS, type LaunchRequest, type RunSettings } from '@fl/shared/settings';
+import type { TaskId } from '@fl/shared/tasks';
+import type { CheckResult } from '@fl/shared/validation';
+
+/** Rounds have no task default in the shared settings; a short run is the friendliest first try. */
+export const DEFAULT_ROUNDS = 5;
+
+export type NumberField =
+  | 'rounds'
+  | 'epochs'
+  | 'batchSize'
+  | 'learningRate'
+  | 'minClients'
+  | 'roundTimeoutSec'
+  | 'trimFraction'
+  | 'byzantine'
+  | 'clipNorm';
+
+/** The form as typed: numbers stay strings until launch, so half-typed values are not rewritten. */
+export interface LaunchFormValues extends Record<NumberField, string> {
+  task: TaskId;
+  partition: RunSettings['partition'];
+  init: RunSettings['init'];
+  optimizer: RunSettings['optimizer'];
+  strategy: RunSettings['strategy'];
+  compression: RunSettings['compression'];
+}
+
+export const FIELD_LABELS: Record<NumberField, string> = {
+  rounds: 'Rounds',
+  epochs: 'Epochs per round',
+  batchSize: 'Batch size',
+  learningRate: 'Learning rate',
+  minClients: 'Min clients',
+  roundTimeoutSec: 'Round timeout (s)',
+  trimFraction: 'Trim fraction',
+  byzantine: 'Hostile clients (f)',
+  clipNorm: 'Clip norm (empty: off)',
+};
+
+export const INTEGER_FIELDS: ReadonlySet<NumberField> = new Set(['rounds', 'epochs', 'batchSize', 'minClients', 'roundTimeoutSec', 'byzantine']);
+
+/** The number fields a launch sends: the strategy's own parameter only for that strategy, the clip norm only when set. */
+export function activeNumberFields(values: LaunchFormValues): NumberField[] {
+  const fields: NumberField[] = ['rounds', 'epochs', 'batchSize', 'learningRate', 'minClients', 'roundTimeoutSec'];
+  if (values.strategy === 'trimmed-mean') fields.push('trimFraction');
+  if (values.strategy === 'krum' || values.strategy === 'multi-krum') fields.push('byzantine');
+  if (values.clipNorm.trim() !== '') fields.push('clipNorm');
+  return fields;
+}
+
+export function defaultValues(task: TaskId, rounds = String(DEFAULT_ROUNDS)): LaunchFormValues {
+  const d = TASK_DEFAULTS[task];
+  return {
+    task,
+    rounds,
+    epochs: String(d.epochs),
+    batchSize: String(d.batchSize),
+    learningRate: String(d.learningRate),
+    minClients: String(d.minClients),
+    roundTimeoutSec: String(d.roundTimeoutSec),
+    trimFraction: String(d.trimFraction),
+    byzantine: String(d.byzantine),
+    clipNorm: d.clipNorm === null ? '' : String(d.clipNorm),
+    partition: d.partition,
+    init: d.init,
+    optimizer: d.optimizer,
+    strategy: d.strategy,
+    compression: d.compression,
+  };
+}
+
+/** Turns the checker's "/batchSize must be ..." into "Batch size must be ...". */
+function readable(reason: string): string {
+  return reason.replace(/\/(\w+)/g, (match, key: string) => (key in FIELD_LABELS ? FIELD_LABELS[key as NumberField] : match));
+}
+
+/** The request the form describes, validated with the hub's own schema before it is sent. */
+export function toLaunchRequest(values: LaunchFormValues): CheckResult<LaunchRequest> {
+  const numbers: Partial<Record<NumberField, number>> = {};
+  for (const field of activeNumberFields(values)) {
+    const text = values[field].trim();
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n)) return { ok: false, reason: `${FIELD_LABELS[field]} must be a number` };
+    numbers[field] = n;
+  }
+  const request = {
+    task: values.task,
+    ...numbers,
+    ...(values.task === 'mnist' ? { partition: values.partition } : {}),
+    init: values.init,
+    optimizer: values.optimizer,
+    strategy: values.strategy,
+    compression: values.compression,
+  };
+  const checked = launchRequestChecker.check(request);
+  return checked.ok ? checked : { ok: false, reason: readable(checked.reason) };
+}
+
+/** Mirrors the hub's eligibility: connected, holding the task's data (chest X-ray: at least one training image). */
+export function holdsData(client: ClientView, task: TaskId): boolean {
+  if (client.state === 'lost' || client.data?.task !== task) return false;
+  return client.data.task !== 'chest-xray' || client.data.train.normal + client.data.train.pneumonia > 0;
+}
+
+/** Why Launch is disabled right now, or null when it may be pressed. */
+export function launchBlocker(status: HubStatus | null, task: TaskId, minClients: number): string | null {
+  if (!status) return 'Waiting for the hub status…';
+  if (status.run) return 'A run is active: stop it or wait for it to end.';
+  const ready = status.clients.filter((c) => holdsData(c, task)).length;
+  const need = Number.isInteger(minClients) && minClients > 0 ? minClients : 1;
+  if (ready < need) {
+    return `Needs ${need} connected client${need === 1 ? '' : 's'} with ${task === 'mnist' ? 'MNIST' : 'chest X-ray'} data; ${ready} connected.`;
+  }
+  return null;
+}

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { LaunchRequest, RunDetail } from '@fl/shared';
+import { buildApp } from '../app';
+import { defaultMnistDir } from '../data/mnist-files';
+
+export const BENCH_TOKEN = 'bench-admin-token';
+const hubDir = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A hub in this process: shares the CPU with in-process clients, as a single-machine deployment would. */
+export async function inProcessHub(): Promise<{ app: FastifyInstance; url: string; close: () => Promise<void> }> {
+  const app = await buildApp({
+    dataDir: mkdtempSync(join(tmpdir(), 'fl-bench-')),
+    adminToken: BENCH_TOKEN,
+    mnistDir: defaultMnistDir(),
+    joinsPerMinute: 100_000,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** A hub in its own process, so that its memory (peak RSS) is measured apart from the clients'. */
+export async function childHub(): Promise<{ url: string; process: ChildProcess; peakRssBytes: () => number; close: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: hubDir,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'fl-bench-hub-')),
+      ADMIN_TOKEN: BENCH_TOKEN,
+      LOG_LEVEL: 'error',
+      JOINS_PER_MINUTE: '100000',
+      RATE_LIMIT_PER_MINUTE: '100000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/api/status`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('the bench hub did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    process: child,
+    peakRssBytes: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = /VmHWM:\s+(\d+) kB/.exec(status);
+      return kb ? Number(kb[1]) * 1024 : NaN;
+    },
+    close: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+export async function launchRun(url: string, request: LaunchRequest): Promise<string> {
+  const response = await fetch(`${url}/api/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${BENCH_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  if (response.status !== 201) throw new Error(`launch refused: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
+export async function waitForRun(url: string, id: string, timeoutMs = 1_800_000): Promise<RunDetail> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = (await (await fetch(`${url}/api/runs/${id}`)).json()) as RunDetail;
+    if (run.status !== 'running') return run;
+    if (Date.now() > deadline) throw new Error(`run ${id} did not end in time`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function waitForClientCount(url: string, count: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = (await (await fetch(`${url}/api/status`)).json()) as { clients: unknown[] };
+    if (status.clients.length >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${status.clients.length} of ${count} clients joined`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

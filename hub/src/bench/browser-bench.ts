@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { inProcessHub } from './bench-hub';
+
+/** What the bench page (web-client/bench.html) answers for one backend. */
+export interface BrowserBackendResult {
+  backend: string;
+  /** The backend TF.js actually ran on (setBackend can fall back). */
+  actual: string;
+  msPerBatch: number;
+  /** Samples per second of the tab's trainLocal loop and of a bare model.fit on the same data. */
+  loopSamplesPerSec: number;
+  fitSamplesPerSec: number;
+}
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--ignore-gpu-blocklist',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+const clientDist = fileURLToPath(new URL('../../../web-client/dist/bench.html', import.meta.url));
+
+/** Runs the bench page in headless Chromium once per backend; each in a fresh page. */
+export async function benchBrowser(options: { quick: boolean; log: (m: string) => void }) {
+  if (!existsSync(clientDist)) throw new Error('web-client/dist/bench.html is missing: run `pnpm build` first');
+  const hub = await inProcessHub();
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const results: BrowserBackendResult[] = [];
+  try {
+    for (const backend of ['wasm', 'webgl', 'cpu']) {
+      const page = await browser.newPage();
+      await page.goto(`${hub.url}/client/bench.html?backend=${backend}`);
+      const batches = backend === 'cpu' ? 3 : options.quick ? 8 : 20;
+      const result = (await page.evaluate(
+        async ({ backend, batches }) => {
+          const bench = (globalThis as unknown as { __flBench: { run(o: { backend: string; batches: number }): Promise<unknown> } }).__flBench;
+          return bench.run({ backend, batches });
+        },
+        { backend, batches },
+      )) as BrowserBackendResult;
+      results.push(result);
+      options.log(`   ${backend} (ran on ${result.actual}): ${result.msPerBatch.toFixed(1)} ms/batch, loop ${result.loopSamplesPerSec.toFixed(0)} vs fit ${result.fitSamplesPerSec.toFixed(0)} samples/s`);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await hub.close();
+  }
+  const msPerBatch = Object.fromEntries(results.map((r) => [r.backend, r.msPerBatch]));
+  // Compared on the backend the tab picks here (wasm on a software GPU).
+  const wasm = results.find((r) => r.backend === 'wasm')!;
+  return { msPerBatch, clientVsBareTfjs: wasm.loopSamplesPerSec / wasm.fitSamplesPerSec, results };
+}

@@ -1,0 +1,93 @@
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
+import { modelShapes } from '@fl/shared/models';
+import { totalSize } from '@fl/shared';
+import { buildMnistSprites } from '../../scripts/build-mnist';
+import { defaultMnistDir } from '../data/mnist-files';
+import { benchAggregation, FEDAVG_CNN_PARAMS } from './aggregation-bench';
+import { centralTraining, federatedRun } from './training-bench';
+import { benchCapacity, benchLightweightOverhead } from './capacity-bench';
+import { benchBrowser } from './browser-bench';
+import { renderReport, type BenchResults } from './report';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, skip: { type: 'string', default: '' } } });
+const quick = args.quick;
+const skip = new Set(args.skip.split(',').filter(Boolean));
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const log = (message: string) => console.log(`[bench] ${message}`);
+
+await buildMnistSprites(defaultMnistDir(), { log: () => {} });
+await initWasmBackend();
+const mnistParams = totalSize(modelShapes('mnist'));
+const started = Date.now();
+const results: BenchResults = {
+  date: new Date().toISOString(),
+  quick,
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  mnistParams,
+};
+
+log('1. aggregation vs memcpy');
+const agg = benchAggregation(FEDAVG_CNN_PARAMS, quick ? 30 : 100, quick ? 3 : 5);
+results.aggregationVsMemcpy = agg.aggregationVsMemcpy;
+results.aggregation = agg;
+
+log('2. wire size and accuracy per compression');
+const wireRounds = quick ? 2 : 5;
+results.wireRatio = {};
+results.wireTotalRatio = {};
+results.wireAccuracy = {};
+for (const compression of ['float32', 'float16', 'int8'] as const) {
+  const run = await federatedRun({ clients: 4, rounds: wireRounds, compression });
+  results.wireRatio[compression] = run.updateBytesPerClientRound / (4 * mnistParams);
+  results.wireTotalRatio[compression] = run.sentPerClientRound / (4 * mnistParams);
+  results.wireAccuracy[compression] = run.accuracy;
+  log(`   ${compression}: update ${(run.updateBytesPerClientRound / 1024).toFixed(1)} KiB, everything ${(run.sentPerClientRound / 1024).toFixed(1)} KiB per client per round; accuracy ${run.accuracy.toFixed(4)}`);
+}
+results.wireRounds = wireRounds;
+
+log('3. round overhead, 8 headless clients');
+const eight = await federatedRun({ clients: 8, rounds: quick ? 2 : 3 });
+const overheads = eight.rounds.map((r) => (r.durationMs - r.slowestTrainMs) / r.durationMs);
+results.roundOverhead8 = overheads.reduce((a, b) => a + b, 0) / overheads.length;
+results.roundOverhead8Rounds = eight.rounds;
+
+if (!skip.has('capacity')) {
+  log('3b. round overhead, 100 lightweight clients');
+  const light = await benchLightweightOverhead(100, 2000, quick ? 2 : 3);
+  results.roundOverhead100 = light.overhead;
+  results.roundOverhead100Rounds = light.rounds;
+
+  log('4. capacity');
+  const steps = quick ? [100, 300] : [100, 300, 1000, 2000];
+  results.capacity = await benchCapacity(steps, quick ? 2 : 3, log);
+  results.maxClients = Math.max(0, ...results.capacity.filter((s) => s.ok).map((s) => s.clients));
+}
+
+log('5. federated vs centralised');
+const fedRounds = quick ? 3 : 10;
+const central = await centralTraining(fedRounds);
+const iid = await federatedRun({ clients: 4, rounds: fedRounds, partition: 'iid' });
+const byLabel = await federatedRun({ clients: 4, rounds: fedRounds, partition: 'by-label' });
+results.fedVsCentral = iid.accuracy / central;
+results.fedVsCentralByLabel = byLabel.accuracy / central;
+results.fedVsCentralDetail = { rounds: fedRounds, central, iid: iid.accuracy, byLabel: byLabel.accuracy };
+
+if (!skip.has('browser')) {
+  log('6. in headless Chromium');
+  const browser = await benchBrowser({ quick, log });
+  results.browserMsPerBatch = browser.msPerBatch;
+  results.clientVsBareTfjs = browser.clientVsBareTfjs;
+  results.browser = browser;
+}
+
+results.durationSec = Math.round((Date.now() - started) / 1000);
+const report = renderReport(results);
+console.log(`\n${report.table}`);
+writeFileSync(`${repoRoot}/bench-results.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${repoRoot}/BENCHMARKS.md`, report.markdown);
+log(`wrote BENCHMARKS.md and bench-results.json in ${results.durationSec}s`);
+process.exit(0);
