@@ -20,7 +20,16 @@ export function foldUpdate(acc: FedAvgAccumulator, values: Float32Array, samples
   }
   if (!(samples > 0)) throw new Error(`sample weight must be positive, got ${samples}`);
   const sum = acc.sum;
-  for (let i = 0; i < sum.length; i++) sum[i]! += values[i]! * samples;
+  const n = sum.length;
+  let i = 0;
+  // Unrolled by four: V8 emits no SIMD here, and this halves the loop overhead (see BENCHMARKS.md).
+  for (; i + 4 <= n; i += 4) {
+    sum[i]! += values[i]! * samples;
+    sum[i + 1]! += values[i + 1]! * samples;
+    sum[i + 2]! += values[i + 2]! * samples;
+    sum[i + 3]! += values[i + 3]! * samples;
+  }
+  for (; i < n; i++) sum[i]! += values[i]! * samples;
   acc.totalWeight += samples;
   acc.count += 1;
 }
