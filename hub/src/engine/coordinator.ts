@@ -87,6 +87,7 @@ export class Coordinator {
   private timer: unknown = null;
   private global: { runId: string; weights: FlatWeights } | null = null;
   private shards = new Map<string, Uint16Array>();
+  private shardKey = '';
   private work: RoundWork | null = null;
   /** The global model of the round in flight, encoded once for every participant. */
   private roundFrame: Uint8Array | null = null;
@@ -125,7 +126,8 @@ export class Coordinator {
     }
     this.global = { runId, weights: { shapes: checkpoint.shapes, values: checkpoint.values } };
     log.info({ runId, round: last + 1, sha256: checkpoint.sha256 }, 'resuming the run that was active when the hub stopped');
-    this.dispatch({ type: 'run-resumed', at: clock.now(), runId, settings: run.settings, round: last + 1, startedAt: run.createdAt });
+    const shardOwners = store.shardOwners(runId);
+    this.dispatch({ type: 'run-resumed', at: clock.now(), runId, settings: run.settings, round: last + 1, startedAt: run.createdAt, shardOwners });
   }
 
   get engineState(): EngineState {
@@ -178,8 +180,12 @@ export class Coordinator {
   }
 
   /** A client keeps the id it had (a reconnect, or a hub restart) when it sends one of the hub's ids back. */
-  join(request: JoinRequest): Omit<JoinReply, 'limits'> {
-    const id = request.clientId && CLIENT_ID_PATTERN.test(request.clientId) ? request.clientId : this.deps.newId();
+  clientIdFor(request: JoinRequest): string {
+    return request.clientId && CLIENT_ID_PATTERN.test(request.clientId) ? request.clientId : this.deps.newId();
+  }
+
+  /** Joins a client; its transport must already reach `id`, since the join may start a round at once. */
+  join(id: string, request: JoinRequest): Omit<JoinReply, 'limits'> {
     this.dispatch({
       type: 'client-joined',
       at: this.deps.clock.now(),
@@ -220,6 +226,7 @@ export class Coordinator {
     this.deps.store.createRun(id, settings, at, { shapes: initial.shapes, values: initial.values });
     this.global = { runId: id, weights: { shapes: initial.shapes, values: initial.values } };
     this.shards.clear();
+    this.shardKey = '';
     this.deps.log.info({ runId: id, settings, from: latest ? `${latest.runId}#${latest.round}` : 'fresh' }, 'run launched');
     this.dispatch({ type: 'run-launched', at, runId: id, settings });
     this.notifyRun(id);
@@ -374,7 +381,8 @@ export class Coordinator {
   private startRound(effect: Extract<Effect, { type: 'start-round' }>): void {
     const run = this.state.run!;
     const global = this.global!;
-    if (effect.assignShards) this.assignShards(effect.runId, effect.assignShards, run.settings);
+    if (effect.assignShards) this.deps.store.setShardOwners(effect.runId, effect.assignShards);
+    if (run.settings.task === 'mnist' && run.shardOwners) this.ensureShards(effect.runId, run.shardOwners, run.settings);
     this.work = {
       runId: effect.runId,
       round: effect.round,
@@ -409,7 +417,11 @@ export class Coordinator {
     });
   }
 
-  private assignShards(runId: string, owners: string[], settings: { partition: 'iid' | 'by-label' }): void {
+  /** The partition is a pure function of the run, the owners in order and the labels: recomputed only when they change. */
+  private ensureShards(runId: string, owners: string[], settings: { partition: 'iid' | 'by-label' }): void {
+    const key = `${runId}:${owners.join(',')}`;
+    if (this.shardKey === key) return;
+    this.shardKey = key;
     const seed = seedFromString(runId);
     const labels = this.deps.mnistTrainLabels;
     const parts =

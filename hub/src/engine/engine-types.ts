@@ -64,7 +64,7 @@ export type EngineEvent =
   | { type: 'client-progress'; at: number; clientId: string; progress: ClientProgress }
   | { type: 'run-launched'; at: number; runId: string; settings: RunSettings }
   /** A run that was active when the hub stopped, continued from its last completed round. */
-  | { type: 'run-resumed'; at: number; runId: string; settings: RunSettings; round: number; startedAt: number }
+  | { type: 'run-resumed'; at: number; runId: string; settings: RunSettings; round: number; startedAt: number; shardOwners: string[] | null }
   | { type: 'shards-assigned'; at: number; runId: string; sizes: Record<string, number> }
   | {
       type: 'update-accepted';

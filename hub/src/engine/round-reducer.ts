@@ -51,7 +51,9 @@ function tryStartRound(state: EngineState, run: RunState, at: number): Transitio
     return { state: { ...state, run: waiting }, effects };
   }
   // MNIST shards follow the participants: a late joiner gets a share from its first round on.
-  const sameOwners = run.shardOwners !== null && run.shardOwners.length === eligible.length && run.shardOwners.every((id, i) => id === eligible[i]);
+  // Same clients in any order keep their shards (after a hub restart they come back in any order).
+  const owners = run.shardOwners;
+  const sameOwners = owners !== null && owners.length === eligible.length && eligible.every((id) => owners.includes(id));
   const assignShards = run.settings.task === 'mnist' && !sameOwners ? eligible : null;
   const deadline = at + run.settings.roundTimeoutSec * 1000;
   const started: RunState = {
@@ -243,7 +245,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
         participants: [],
         submitted: {},
         dropped: [],
-        shardOwners: null,
+        shardOwners: event.type === 'run-resumed' ? event.shardOwners : null,
       };
       return tryStartRound(state, run, event.at);
     }

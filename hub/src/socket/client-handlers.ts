@@ -56,8 +56,16 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
   nsp.on('connection', (socket) => {
     /** Validates, runs, and always answers: nothing is dropped silently. */
     function handle<S extends TSchema, R>(event: string, validator: Checker<S>, run: (payload: Static<S>) => R) {
-      return (payload: unknown, ack: unknown) => {
+      return (...args: unknown[]) => {
+        // The acknowledgement is always the last argument, however many came before it.
+        const ack = args.at(-1);
         const reply = typeof ack === 'function' ? (ack as (r: AckResponse<R>) => void) : () => {};
+        const payloads = typeof ack === 'function' ? args.slice(0, -1) : args;
+        if (payloads.length !== 1) {
+          reply({ error: { code: 'HUB_ERR_INVALID_PAYLOAD', message: `${event} takes exactly one payload, got ${payloads.length}` } });
+          return;
+        }
+        const payload = payloads[0];
         const checked = validator.check(payload);
         if (!checked.ok) {
           log.warn({ event, reason: checked.reason, socket: socket.id }, 'invalid message refused');
@@ -99,15 +107,17 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
         if (socket.data.clientId && socket.data.clientId !== request.clientId) {
           throw new CodedError('HUB_ERR_INVALID_PAYLOAD', 'this connection already joined as another client');
         }
-        const reply = coordinator.join(request);
-        const previous = transport.sockets.get(reply.clientId);
+        const id = coordinator.clientIdFor(request);
+        const previous = transport.sockets.get(id);
         if (previous && previous.id !== socket.id) {
           // The same client on a new connection: the old one is stale.
           previous.data.clientId = undefined;
           previous.disconnect(true);
         }
-        socket.data.clientId = reply.clientId;
-        transport.sockets.set(reply.clientId, socket);
+        // Reachable before the join is dispatched: the join may start a waiting round, which sends to it.
+        socket.data.clientId = id;
+        transport.sockets.set(id, socket);
+        const reply = coordinator.join(id, request);
         return { ...reply, limits: { maxUpdateBytes } };
       }),
     );

@@ -12,7 +12,8 @@ CREATE TABLE IF NOT EXISTS runs (
   settings TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   ended_at INTEGER,
-  reason TEXT
+  reason TEXT,
+  shard_owners TEXT
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -145,6 +146,14 @@ export class HubStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** Columns added after a database may have been created. */
+  private migrate(): void {
+    const columns = (table: string) => (this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+    if (!columns('runs').includes('shard_owners')) this.db.exec('ALTER TABLE runs ADD COLUMN shard_owners TEXT');
+    if (!columns('rounds').includes('note')) this.db.exec('ALTER TABLE rounds ADD COLUMN note TEXT');
   }
 
   close(): void {
@@ -208,6 +217,16 @@ export class HubStore {
          VALUES (?, ?, 'failed', 0, 0, ?, ?, ?)`,
       )
       .run(runId, round, Math.round(durationMs), reason, at);
+  }
+
+  /** MNIST: which clients hold which shard, so a resumed run gives each client the same digits. */
+  setShardOwners(runId: string, owners: string[]): void {
+    this.db.prepare('UPDATE runs SET shard_owners = ? WHERE id = ?').run(JSON.stringify(owners), runId);
+  }
+
+  shardOwners(runId: string): string[] | null {
+    const row = this.db.prepare('SELECT shard_owners FROM runs WHERE id = ?').get(runId) as { shard_owners: string | null } | undefined;
+    return row?.shard_owners ? (JSON.parse(row.shard_owners) as string[]) : null;
   }
 
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>, reason: string | null, at: number): void {

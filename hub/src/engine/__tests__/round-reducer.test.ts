@@ -1015,6 +1015,7 @@ describe('run-resumed', () => {
     settings: s,
     round,
     startedAt,
+    shardOwners: null,
   });
 
   it('resumes at the given round in training when enough clients are connected, keeping startedAt', () => {
@@ -1090,7 +1091,7 @@ describe('purity', () => {
       update('c', t1 + 12, 2),
       timer(t1 + 11 + TIMEOUT_SEC * 1000, 2), // 1 of 3 updates in attempt 2: fails the run
       joinEvent('e', t1 + 200_000),
-      { type: 'run-resumed', at: t1 + 200_001, runId: 'run-2', settings: settings({ rounds: 3, minClients: 2 }), round: 2, startedAt: 50 },
+      { type: 'run-resumed', at: t1 + 200_001, runId: 'run-2', settings: settings({ rounds: 3, minClients: 2 }), round: 2, startedAt: 50, shardOwners: null },
       update('a', t1 + 200_002, 2, 10, 'run-2'),
       left('e', t1 + 200_003), // dropped
       joinEvent('e', t1 + 200_004), // back within the round: gets it again

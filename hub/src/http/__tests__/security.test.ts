@@ -73,7 +73,7 @@ describe('security', () => {
         .end();
     });
     expect(JSON.parse(body)).toMatchObject({ status: 'idle' });
-    const socket = io(`${url}${CLIENT_NAMESPACE}`, { transports: ['websocket'], forceNew: true, ca: cert } as Parameters<typeof io>[1]);
+    const socket = io(`${url}${CLIENT_NAMESPACE}`, { transports: ['websocket'], forceNew: true, ca: cert.toString() });
     const reply = (await socket.timeout(10_000).emitWithAck('client:join', joinRequest)) as AckResponse<{ clientId: string }>;
     socket.disconnect();
     expect('data' in reply && reply.data.clientId).toBeTruthy();
