@@ -76,6 +76,7 @@ export class FederatedClient {
   private model: { key: string; model: tf.LayersModel } | null = null;
   private activeRound: { runId: string; round: number; cancelled: boolean } | null = null;
   private maxUpdateBytes = Infinity;
+  private closed = false;
   private readonly ackTimeoutMs: number;
   private readonly progressIntervalMs: number;
 
@@ -84,7 +85,11 @@ export class FederatedClient {
     this.progressIntervalMs = options.progressIntervalMs ?? 500;
     const { socket } = options;
     socket.on('connect', () => void this.join());
-    socket.on('disconnect', () => this.update({ connection: 'disconnected' }));
+    socket.on('disconnect', (reason) => {
+      this.update({ connection: 'disconnected' });
+      // Socket.IO does not reconnect after a server-side disconnect; the hub may be restarting, so try again.
+      if (reason === 'io server disconnect' && !this.closed) setTimeout(() => !this.closed && socket.connect(), 2000);
+    });
     socket.on('round:start', (start) => void this.onRoundStart(start));
     socket.on('round:cancel', (cancel) => {
       const checked = roundCancelChecker.check(cancel);
@@ -109,6 +114,7 @@ export class FederatedClient {
 
   /** Disconnects and frees the model. */
   close(): void {
+    this.closed = true;
     this.options.socket.disconnect();
     this.model?.model.dispose();
     this.model = null;

@@ -183,8 +183,15 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       if (run && run.participants.includes(entry.id)) {
         if (entry.id in run.submitted) return { state: withClient(next, entry.id, { state: 'done' }), effects: [{ type: 'status-changed' }] };
         if (run.phase === 'training' && !run.dropped.includes(entry.id)) {
-          // Same client on a new connection before the old one was seen to close: still training.
-          return { state: withClient(next, entry.id, { state: 'training' }), effects: [{ type: 'status-changed' }] };
+          // Same client on a new connection before the old one was seen to close: still training, but the
+          // round:start may have gone to the old connection, so it gets the round again (a client ignores a repeat).
+          return {
+            state: withClient(next, entry.id, { state: 'training' }),
+            effects: [
+              { type: 'resend-round', runId: run.id, round: run.round, clientId: entry.id, deadline: run.deadline },
+              { type: 'status-changed' },
+            ],
+          };
         }
         if (run.phase === 'training' && run.dropped.includes(entry.id)) {
           // A participant back within its round may still deliver: it gets the round again.

@@ -16,9 +16,10 @@ export const socketPlugin = fp<SocketPluginOptions>(
   async (fastify, { serverOptions }) => {
     const io = new Server(fastify.server, serverOptions);
     fastify.decorate('io', io);
+    // Closing the connections (not a Socket.IO "disconnect") lets clients reconnect by themselves when
+    // the hub comes back; an explicit server disconnect would tell them not to.
     fastify.addHook('preClose', async () => {
-      io.local.disconnectSockets(true);
-      for (const nsp of io._nsps.values()) nsp.disconnectSockets(true);
+      io.engine.close();
     });
     fastify.addHook('onClose', async () => {
       await io.close();

@@ -688,10 +688,12 @@ describe('a dropped participant rejoining', () => {
     expect(t.state.run!.dropped).toEqual(['b']);
   });
 
-  it('gets no resend when it never dropped out (same id joins again before its old connection was seen to close)', () => {
+  it('gets the round again when it joins on a new connection before its old one was seen to close', () => {
+    // The round:start may have gone to the old connection; a client still training ignores the repeat.
     const state = training(['a', 'b']);
     const t = reduce(state, joinEvent('b', T_LAUNCH + 2));
-    expect(effectsOf(t, 'resend-round')).toEqual([]);
+    expect(effectsOf(t, 'resend-round')).toEqual([{ type: 'resend-round', runId: RUN, round: 1, clientId: 'b', deadline: state.run!.deadline }]);
+    expect(t.state.clients.b!.state).toBe('training');
     expect(t.state.run!.participants).toEqual(['a', 'b']);
     expect(t.state.run!.dropped).toEqual([]);
     expect(checkUpdate(t.state, 'b', RUN, 1)).toBeNull(); // still pending: its update is accepted

@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs';
+import { io, type Socket } from 'socket.io-client';
+import {
+  CLIENT_NAMESPACE,
+  isErrorResponse,
+  type BackendInfo,
+  type ClientToHubEvents,
+  type ErrorBody,
+  type HubToClientEvents,
+  type JoinRequest,
+} from '@fl/shared';
+import { FederatedClient, type ClientSnapshot, type DataProvider } from '@fl/shared/federated-client';
+
+/** How the socket itself is doing, beside the client's own snapshot. */
+export interface LinkState {
+  /** The last connection error, cleared once connected. */
+  error: string | null;
+  reconnectAttempts: number;
+}
+
+export interface HubSessionOptions {
+  hubUrl: string;
+  name: string;
+  joinToken: string | undefined;
+  backend: BackendInfo;
+  data: DataProvider;
+  onSnapshot: (snapshot: ClientSnapshot) => void;
+  onLink: (link: LinkState) => void;
+}
+
+const SERVER_DISCONNECT_RETRY_MS = 2000;
+
+/**
+ * A rAF-paced yield keeps the page responsive; a hidden tab gets no animation frames,
+ * so it yields through a message instead and keeps training in the background.
+ */
+function yieldToPage(): Promise<void> {
+  if (!document.hidden) return tf.nextFrame();
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** The tab's FederatedClient over one socket.io connection, which reconnects by itself. */
+export class HubSession {
+  private readonly socket: Socket<HubToClientEvents, ClientToHubEvents>;
+  private readonly client: FederatedClient;
+  /** Held in an object the client's options read from, so a later join sees a new name. */
+  private readonly identity: { name: string };
+  private link: LinkState = { error: null, reconnectAttempts: 0 };
+
+  constructor(private readonly options: HubSessionOptions) {
+    const identity = (this.identity = { name: options.name });
+    // WebSocket only: the hub sends no CORS headers, which long-polling from a ?hub= page would need.
+    this.socket = io(new URL(CLIENT_NAMESPACE, options.hubUrl).href, { transports: ['websocket'], reconnectionDelayMax: 5000 });
+    this.client = new FederatedClient({
+      socket: this.socket,
+      // Read at every join, so a reconnect announces the current name under the same client id.
+      get name() {
+        return identity.name;
+      },
+      kind: 'browser',
+      backend: options.backend,
+      data: options.data,
+      ...(options.joinToken ? { joinToken: options.joinToken } : {}),
+      yieldEvery: yieldToPage,
+      onChange: options.onSnapshot,
+    });
+    this.socket.on('connect', () => this.setLink({ error: null, reconnectAttempts: 0 }));
+    // socket.io does not reconnect after a server-side disconnect, which is what a hub shutting down sends.
+    this.socket.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect') setTimeout(() => this.socket.connect(), SERVER_DISCONNECT_RETRY_MS);
+    });
+    this.socket.on('connect_error', (error) => this.setLink({ ...this.link, error: error.message }));
+    this.socket.io.on('reconnect_attempt', (attempt) => this.setLink({ ...this.link, reconnectAttempts: attempt }));
+    options.onSnapshot(this.client.state);
+  }
+
+  get snapshot(): ClientSnapshot {
+    return this.client.state;
+  }
+
+  /**
+   * Announces a new name by joining again on the live connection, under the same client id.
+   * Not by reconnecting: a round:start in flight would be lost, and with it the round.
+   * Resolves with the hub's refusal, or null.
+   */
+  async rename(name: string): Promise<ErrorBody | null> {
+    this.identity.name = name;
+    const clientId = this.client.state.clientId;
+    // Not joined yet: the coming join reads the new name.
+    if (!this.socket.connected || !clientId) return null;
+    const { backend, data, joinToken } = this.options;
+    const request: JoinRequest = { name, kind: 'browser', backend, data: data.describe(), clientId, ...(joinToken ? { joinToken } : {}) };
+    try {
+      const response = await this.socket.timeout(10_000).emitWithAck('client:join', request);
+      return isErrorResponse(response) ? response.error : null;
+    } catch (error) {
+      return { code: 'HUB_ERR_INTERNAL', message: `no answer from the hub to client:join: ${String(error)}` };
+    }
+  }
+
+  /** Tells the hub what data the tab now holds. */
+  async announceData(): Promise<void> {
+    await this.client.announceData(this.options.backend);
+  }
+
+  private setLink(link: LinkState): void {
+    this.link = link;
+    this.options.onLink(link);
+  }
+}

@@ -1,0 +1,37 @@
+import type { BackendName } from '@fl/shared';
+
+export type BackendRequest = BackendName | 'auto';
+
+/** What the page's URL asks for. */
+export interface PageParams {
+  /** The hub's origin: the one that served the page, or ?hub=<url>. */
+  hubUrl: string;
+  /** ?join=<token>, for hubs started with JOIN_TOKEN. */
+  joinToken: string | undefined;
+  /** ?backend=webgl|wasm|cpu forces a backend; anything else is auto. */
+  backend: BackendRequest;
+  /** ?name=<name> names this tab without touching the remembered name (several tabs in one browser). */
+  name: string | undefined;
+  /** Set when a parameter was given but not understood, to be shown rather than ignored. */
+  warnings: string[];
+}
+
+export function readPageParams(location: Pick<Location, 'search' | 'origin' | 'href'>): PageParams {
+  const query = new URLSearchParams(location.search);
+  const warnings: string[] = [];
+  let hubUrl = location.origin;
+  const hub = query.get('hub');
+  if (hub) {
+    try {
+      hubUrl = new URL(hub, location.href).origin;
+    } catch {
+      warnings.push(`?hub=${hub} is not a URL; using ${hubUrl}`);
+    }
+  }
+  const backendParam = query.get('backend');
+  let backend: BackendRequest = 'auto';
+  if (backendParam === 'webgl' || backendParam === 'wasm' || backendParam === 'cpu') backend = backendParam;
+  else if (backendParam && backendParam !== 'auto') warnings.push(`?backend=${backendParam} is not webgl, wasm or cpu; choosing automatically`);
+  const name = query.get('name')?.trim().slice(0, 80);
+  return { hubUrl, joinToken: query.get('join') || undefined, backend, name: name || undefined, warnings };
+}

@@ -1,0 +1,128 @@
+import { describeFolderCounts, totalSkipped } from '@fl/shared/data/chest-xray-folder';
+import { BALANCING_METHOD } from '@fl/shared/data/chest-xray-dataset';
+import type { ChestFolderData, LoadProgress } from '../chest/chest-loader';
+import { canPickDirectory, pickDirectory, sourcesFromDrop, sourcesFromFiles, type FileSource } from '../chest/folder-sources';
+import type { TabData, TaskChoice } from '../tab-data';
+import { byId } from './dom';
+import { count } from './format';
+
+export interface DataViewOptions {
+  onChoice: (choice: TaskChoice) => void;
+  /** A folder was chosen or dropped; its listing may still be in progress. */
+  onFolder: (sources: Promise<FileSource[]>) => void;
+}
+
+export interface DataView {
+  render(data: TabData): void;
+  showLoadProgress(progress: LoadProgress | null, label?: string): void;
+  showLoadError(message: string | null): void;
+}
+
+/** The task choice, MNIST status, and the chest folder's drop zone, progress and summary. */
+export function mountDataView(options: DataViewOptions): DataView {
+  const radios = document.querySelectorAll<HTMLInputElement>('input[name="task"]');
+  for (const radio of radios) radio.addEventListener('change', () => radio.checked && options.onChoice(radio.value as TaskChoice));
+
+  const input = byId<HTMLInputElement>('folder-input');
+  input.addEventListener('change', () => {
+    if (!input.files || input.files.length === 0) return;
+    const sources = sourcesFromFiles(input.files);
+    // Let go of the FileList: only the decoded bytes are kept, and the same folder can be chosen again.
+    input.value = '';
+    options.onFolder(Promise.resolve(sources));
+  });
+  byId('choose-folder').addEventListener('click', () => {
+    if (!canPickDirectory()) {
+      input.click();
+      return;
+    }
+    const picked = pickDirectory();
+    options.onFolder(picked.then((sources) => sources ?? []));
+  });
+
+  const zone = byId('drop-zone');
+  let depth = 0;
+  zone.addEventListener('dragenter', (event) => {
+    event.preventDefault();
+    depth++;
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', () => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) zone.classList.remove('dragging');
+  });
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+  });
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    depth = 0;
+    zone.classList.remove('dragging');
+    if (event.dataTransfer) options.onFolder(sourcesFromDrop(event.dataTransfer));
+  });
+  // A folder dropped next to the zone would otherwise make the browser navigate to it.
+  for (const type of ['dragover', 'drop'] as const) window.addEventListener(type, (event) => event.preventDefault());
+
+  const mnistStatus = byId('mnist-status');
+  const progress = byId('load-progress');
+  const progressBar = byId<HTMLProgressElement>('load-progress-bar');
+  const progressLabel = byId('load-progress-label');
+  const loadError = byId('load-error');
+  const summary = byId('dataset-summary');
+  const balance = byId('balance-note');
+  const chestHint = byId('chest-hint');
+  const dropTitle = byId('drop-title');
+  const emptyTitle = dropTitle.textContent ?? '';
+
+  return {
+    render(data) {
+      for (const radio of radios) radio.checked = radio.value === data.choice;
+      document.body.dataset.task = data.choice;
+      const mnist = data.mnistState;
+      mnistStatus.dataset.state = mnist.status;
+      mnistStatus.textContent =
+        mnist.status === 'ready'
+          ? `${count(mnist.count)} MNIST digits loaded from the hub; each run gives this tab its own shard.`
+          : mnist.status === 'loading'
+            ? 'Loading MNIST digits from the hub…'
+            : mnist.status === 'error'
+              ? `MNIST digits could not be loaded: ${mnist.message}. The tab tries again when a round needs them.`
+              : '';
+      mnistStatus.hidden = data.choice !== 'mnist' || mnist.status === 'idle';
+      renderChest(data.chest, data.choice);
+    },
+    showLoadProgress(value, label) {
+      progress.hidden = value === null;
+      if (!value) return;
+      progressBar.max = Math.max(1, value.total);
+      progressBar.value = value.done;
+      progressLabel.textContent = label ?? `Reading images: ${count(value.done)} / ${count(value.total)}`;
+      progress.dataset.done = String(value.done);
+      progress.dataset.total = String(value.total);
+    },
+    showLoadError(message) {
+      loadError.hidden = message === null;
+      loadError.textContent = message ?? '';
+    },
+  };
+
+  function renderChest(folder: ChestFolderData | null, choice: TaskChoice): void {
+    summary.hidden = folder === null;
+    balance.hidden = folder === null;
+    chestHint.hidden = folder !== null || choice !== 'chest-xray';
+    dropTitle.textContent = folder ? 'Folder loaded. Drop or choose another chest_xray folder to replace it.' : emptyTitle;
+    if (!folder) return;
+    const { counts } = folder;
+    summary.textContent = describeFolderCounts(counts);
+    Object.assign(summary.dataset, {
+      trainNormal: String(counts.train.normal),
+      trainPneumonia: String(counts.train.pneumonia),
+      testNormal: String(counts.test.normal),
+      testPneumonia: String(counts.test.pneumonia),
+      skipped: String(totalSkipped(counts)),
+      duplicates: String(counts.duplicates),
+    });
+    balance.textContent = BALANCING_METHOD;
+  }
+}

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vite';
+
+// In dev, vite serves the page and forwards the hub's routes, so the tab talks to "its" origin as in production.
+const hub = process.env.FL_HUB_URL ?? 'http://localhost:5000';
+
+export default defineConfig({
+  // The hub serves the built page under /client/.
+  base: '/client/',
+  server: {
+    proxy: {
+      '/socket.io': { target: hub, ws: true, changeOrigin: true },
+      '/api': { target: hub, changeOrigin: true },
+      '/data': { target: hub, changeOrigin: true },
+    },
+  },
+  build: {
+    outDir: 'dist',
+    // TF.js alone is ~1.5 MB minified; one chunk is fine for a page that then trains for minutes.
+    chunkSizeWarningLimit: 2500,
+  },
+});
