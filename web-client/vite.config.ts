@@ -15,6 +15,8 @@ export default defineConfig({
   },
   build: {
     outDir: 'dist',
+    // bench.html is the browser half of `pnpm bench`.
+    rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
     // TF.js alone is ~1.5 MB minified; one chunk is fine for a page that then trains for minutes.
     chunkSizeWarningLimit: 2500,
   },

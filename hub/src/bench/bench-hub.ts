@@ -19,7 +19,9 @@ export async function inProcessHub(): Promise<{ app: FastifyInstance; url: strin
     dataDir: mkdtempSync(join(tmpdir(), 'fl-bench-')),
     adminToken: BENCH_TOKEN,
     mnistDir: defaultMnistDir(),
+    clientDir: fileURLToPath(new URL('../../../web-client/dist', import.meta.url)),
     joinsPerMinute: 100_000,
+    rateLimitPerMinute: 100_000,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };

@@ -38,7 +38,9 @@ export async function benchBrowser(options: { quick: boolean; log: (m: string) =
     for (const backend of ['wasm', 'webgl', 'cpu']) {
       const page = await browser.newPage();
       await page.goto(`${hub.url}/client/bench.html?backend=${backend}`);
+      await page.waitForFunction(() => '__flBench' in globalThis, undefined, { timeout: 60_000 });
       const batches = backend === 'cpu' ? 3 : options.quick ? 8 : 20;
+      page.setDefaultTimeout(600_000);
       const result = (await page.evaluate(
         async ({ backend, batches }) => {
           const bench = (globalThis as unknown as { __flBench: { run(o: { backend: string; batches: number }): Promise<unknown> } }).__flBench;

@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import { compileForTraining, createMnistModel } from '@fl/shared/models';
+import { createMnistDataset } from '@fl/shared/data/mnist-dataset';
+import { trainLocal } from '@fl/shared/training';
+import { createRng } from '@fl/shared';
+import { startBackend } from '../backend';
+import type { BackendRequest } from '../page-params';
+
+const BATCH = 64;
+
+function randomDigits(count: number): { images: Uint8Array; labels: Uint8Array } {
+  const rng = createRng(11);
+  return {
+    images: Uint8Array.from({ length: count * 784 }, () => Math.floor(rng() * 256)),
+    labels: Uint8Array.from({ length: count }, () => Math.floor(rng() * 10)),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/**
+ * The browser half of `pnpm bench`: per-batch time of the MNIST CNN on one backend, and the tab's own
+ * training loop (trainLocal, as FederatedClient runs it) against a bare model.fit on the same data.
+ */
+async function run({ backend, batches }: { backend: BackendRequest; batches: number }) {
+  const info = await startBackend(backend);
+  const { images, labels } = randomDigits(batches * BATCH);
+  const dataset = createMnistDataset(images, labels);
+  const settings = { optimizer: 'adam' as const, learningRate: 0.002 };
+
+  const model = createMnistModel();
+  compileForTraining(model, settings);
+  const times: number[] = [];
+  for (let b = 0; b < batches + 2; b++) {
+    const { xs, ys } = dataset.batch(Array.from({ length: BATCH }, (_, i) => ((b * BATCH + i) % dataset.size)));
+    const start = performance.now();
+    await model.trainOnBatch(xs, ys);
+    if (b >= 2) times.push(performance.now() - start); // the first batches compile shaders / warm up
+    tf.dispose([xs, ys]);
+  }
+
+  // The same model, now warm, trains one epoch each way; alternating order would favour neither.
+  let start = performance.now();
+  await trainLocal(model, dataset, { epochs: 1, batchSize: BATCH, seed: 1, yieldEvery: () => tf.nextFrame() });
+  const loopMs = performance.now() - start;
+  const all = dataset.batch(Array.from({ length: dataset.size }, (_, i) => i));
+  start = performance.now();
+  await model.fit(all.xs, all.ys, { epochs: 1, batchSize: BATCH, shuffle: true, verbose: 0 });
+  const fitMs = performance.now() - start;
+  tf.dispose([all.xs, all.ys]);
+  model.optimizer.dispose();
+  model.dispose();
+  return {
+    backend,
+    actual: info.name,
+    reason: info.reason,
+    msPerBatch: median(times),
+    loopSamplesPerSec: (dataset.size / loopMs) * 1000,
+    fitSamplesPerSec: (dataset.size / fitMs) * 1000,
+  };
+}
+
+(window as unknown as { __flBench: unknown }).__flBench = { run };
