@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import { CLIENT_NAMESPACE, DASHBOARD_NAMESPACE, encodeWeights, type ClientSocketData, type ClientToHubEvents, type HubToClientEvents, type HubToDashboardEvents, type TaskId } from '@fl/shared';
+import { CLIENT_NAMESPACE, DASHBOARD_NAMESPACE, encodeWeights, type ClientSocketData, type ClientToHubEvents, type HubToClientEvents, type HubToDashboardEvents, type TaskId, type FlatWeights } from '@fl/shared';
 import { Coordinator, systemClock, type Clock } from './engine/coordinator';
 import { HubStore } from './store/store';
 import { ModelService } from './model/model-service';
@@ -40,6 +40,10 @@ export interface HubOptions {
   /** Serve HTTPS and WSS with this certificate (PEM). */
   https?: { cert: Buffer; key: Buffer };
   clock?: Clock;
+  /** Ids for clients and runs (default: random UUIDs); benchmarks pass a counter to repeat runs exactly. */
+  newId?: () => string;
+  /** Weights of a fresh model (default: TF.js initialisers); benchmarks pass the same ones to every hub. */
+  initialWeights?: (task: TaskId) => FlatWeights;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -64,7 +68,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   installErrorHandler(app);
 
   const store = new HubStore(options.dataDir);
-  const models = await ModelService.create(options.mnistDir);
+  const models = await ModelService.create(options.mnistDir, options.initialWeights);
   const trainLabels = (await loadMnistSplit(options.mnistDir, 'train')).labels;
   const corsOrigins = options.corsOrigins ?? [];
   await app.register(securityPlugin, { corsOrigins, rateLimitPerMinute: options.rateLimitPerMinute ?? 1200 });
@@ -86,7 +90,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     transport,
     clock: options.clock ?? systemClock,
     log: app.log,
-    newId: () => randomUUID(),
+    newId: options.newId ?? (() => randomUUID()),
   });
   app.decorate('coordinator', coordinator);
   app.decorate('store', store);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import type { LaunchRequest, RunDetail } from '@fl/shared';
+import type { FlatWeights, LaunchRequest, RunDetail, TaskId } from '@fl/shared';
 import { buildApp } from '../app';
 import { defaultMnistDir } from '../data/mnist-files';
 
@@ -14,8 +14,14 @@ export const BENCH_TOKEN = 'bench-admin-token';
 const hubDir = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A hub in this process: shares the CPU with in-process clients, as a single-machine deployment would. */
-export async function inProcessHub(): Promise<{ app: FastifyInstance; url: string; close: () => Promise<void> }> {
+export async function inProcessHub(
+  options: { initialWeights?: (task: TaskId) => FlatWeights } = {},
+): Promise<{ app: FastifyInstance; url: string; close: () => Promise<void> }> {
+  // Ids from a counter: with the same initial weights, two runs differ only in what the bench varies.
+  let nextId = 0;
   const app = await buildApp({
+    newId: () => `bench-${++nextId}`,
+    ...(options.initialWeights ? { initialWeights: options.initialWeights } : {}),
     dataDir: mkdtempSync(join(tmpdir(), 'fl-bench-')),
     adminToken: BENCH_TOKEN,
     mnistDir: defaultMnistDir(),

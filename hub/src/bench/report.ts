@@ -7,6 +7,7 @@ export interface BenchResults {
   aggregation?: { params: number; updates: number; aggregateMs: number; memcpyMs: number };
   wireRatio?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
   wireTotalRatio?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
+  wireRatioFedAvgCnn?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
   wireAccuracy?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
   wireRounds?: number;
   roundOverhead8?: number;
@@ -37,6 +38,7 @@ export function rows(r: BenchResults): [string, string, string, string][] {
     ['wireRatio.float32', f(r.wireRatio?.float32), '<= 1.02', verdict(r.wireRatio?.float32 === undefined ? undefined : r.wireRatio.float32 <= 1.02)],
     ['wireRatio.float16', f(r.wireRatio?.float16), '<= 0.51', verdict(r.wireRatio?.float16 === undefined ? undefined : r.wireRatio.float16 <= 0.51)],
     ['wireRatio.int8', f(r.wireRatio?.int8), '<= 0.26', verdict(r.wireRatio?.int8 === undefined ? undefined : r.wireRatio.int8 <= 0.26)],
+    ['  the same update message for the 1.66M-parameter FedAvg CNN, float32 / float16 / int8', `${f(r.wireRatioFedAvgCnn?.float32, 4)} / ${f(r.wireRatioFedAvgCnn?.float16, 4)} / ${f(r.wireRatioFedAvgCnn?.int8, 4)}`, '(same targets)', verdict(r.wireRatioFedAvgCnn?.int8 === undefined ? undefined : r.wireRatioFedAvgCnn.float32! <= 1.02 && r.wireRatioFedAvgCnn.float16! <= 0.51 && r.wireRatioFedAvgCnn.int8 <= 0.26)],
     ['  everything a client sends per round (with progress reports), float32 / float16 / int8', `${f(r.wireTotalRatio?.float32)} / ${f(r.wireTotalRatio?.float16)} / ${f(r.wireTotalRatio?.int8)}`, '(no target)', ''],
     [`accuracy after ${r.wireRounds ?? '?'} rounds float32 / float16 / int8`, `${f(acc32, 4)} / ${f(r.wireAccuracy?.float16, 4)} / ${f(r.wireAccuracy?.int8, 4)}`, 'within 0.3 points of float32', verdict(within(r.wireAccuracy?.float16) === undefined ? undefined : within(r.wireAccuracy?.float16)! && within(r.wireAccuracy?.int8)!)],
     ['roundOverhead8', f(r.roundOverhead8), '<= 0.03', verdict(r.roundOverhead8 === undefined ? undefined : r.roundOverhead8 <= 0.03)],

@@ -3,11 +3,11 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
-import { modelShapes } from '@fl/shared/models';
-import { totalSize } from '@fl/shared';
+import { createModel, modelShapes, readWeights } from '@fl/shared/models';
+import { encodeWeights, totalSize, type FlatWeights, type TaskId } from '@fl/shared';
 import { buildMnistSprites } from '../../scripts/build-mnist';
 import { defaultMnistDir } from '../data/mnist-files';
-import { benchAggregation, FEDAVG_CNN_PARAMS } from './aggregation-bench';
+import { benchAggregation, FEDAVG_CNN_PARAMS, FEDAVG_CNN_SHAPES } from './aggregation-bench';
 import { centralTraining, federatedRun } from './training-bench';
 import { benchCapacity, benchLightweightOverhead } from './capacity-bench';
 import { benchBrowser } from './browser-bench';
@@ -22,6 +22,20 @@ const log = (message: string) => console.log(`[bench] ${message}`);
 await buildMnistSprites(defaultMnistDir(), { log: () => {} });
 await initWasmBackend();
 const mnistParams = totalSize(modelShapes('mnist'));
+// Every federated run in this bench starts from the same weights, so runs differ only in what is varied.
+const fixedInit = (() => {
+  const cache = new Map<TaskId, FlatWeights>();
+  return (task: TaskId): FlatWeights => {
+    let weights = cache.get(task);
+    if (!weights) {
+      const model = createModel(task);
+      weights = readWeights(model);
+      model.dispose();
+      cache.set(task, weights);
+    }
+    return weights;
+  };
+})();
 const started = Date.now();
 const results: BenchResults = {
   date: new Date().toISOString(),
@@ -39,10 +53,15 @@ log('2. wire size and accuracy per compression');
 const wireRounds = quick ? 2 : 5;
 results.wireRatio = {};
 results.wireTotalRatio = {};
+results.wireRatioFedAvgCnn = {};
 results.wireAccuracy = {};
 for (const compression of ['float32', 'float16', 'int8'] as const) {
-  const run = await federatedRun({ clients: 4, rounds: wireRounds, compression });
+  const run = await federatedRun({ clients: 4, rounds: wireRounds, compression, initialWeights: fixedInit });
   results.wireRatio[compression] = run.updateBytesPerClientRound / (4 * mnistParams);
+  // The same message for the FedAvg paper's CNN: its frame plus the envelope measured here.
+  const envelope = run.updateBytesPerClientRound - encodeWeights(fixedInit('mnist'), { dtype: compression }).byteLength;
+  const big = { shapes: FEDAVG_CNN_SHAPES, values: new Float32Array(FEDAVG_CNN_PARAMS) };
+  results.wireRatioFedAvgCnn[compression] = (encodeWeights(big, { dtype: compression }).byteLength + envelope) / (4 * FEDAVG_CNN_PARAMS);
   results.wireTotalRatio[compression] = run.sentPerClientRound / (4 * mnistParams);
   results.wireAccuracy[compression] = run.accuracy;
   log(`   ${compression}: update ${(run.updateBytesPerClientRound / 1024).toFixed(1)} KiB, everything ${(run.sentPerClientRound / 1024).toFixed(1)} KiB per client per round; accuracy ${run.accuracy.toFixed(4)}`);
@@ -50,7 +69,7 @@ for (const compression of ['float32', 'float16', 'int8'] as const) {
 results.wireRounds = wireRounds;
 
 log('3. round overhead, 8 headless clients');
-const eight = await federatedRun({ clients: 8, rounds: quick ? 2 : 3 });
+const eight = await federatedRun({ clients: 8, rounds: quick ? 2 : 3, initialWeights: fixedInit });
 const overheads = eight.rounds.map((r) => (r.durationMs - r.slowestTrainMs) / r.durationMs);
 results.roundOverhead8 = overheads.reduce((a, b) => a + b, 0) / overheads.length;
 results.roundOverhead8Rounds = eight.rounds;
@@ -69,9 +88,9 @@ if (!skip.has('capacity')) {
 
 log('5. federated vs centralised');
 const fedRounds = quick ? 3 : 10;
-const central = await centralTraining(fedRounds);
-const iid = await federatedRun({ clients: 4, rounds: fedRounds, partition: 'iid' });
-const byLabel = await federatedRun({ clients: 4, rounds: fedRounds, partition: 'by-label' });
+const central = await centralTraining(fedRounds, fixedInit('mnist'));
+const iid = await federatedRun({ clients: 4, rounds: fedRounds, partition: 'iid', initialWeights: fixedInit });
+const byLabel = await federatedRun({ clients: 4, rounds: fedRounds, partition: 'by-label', initialWeights: fixedInit });
 results.fedVsCentral = iid.accuracy / central;
 results.fedVsCentralByLabel = byLabel.accuracy / central;
 results.fedVsCentralDetail = { rounds: fedRounds, central, iid: iid.accuracy, byLabel: byLabel.accuracy };

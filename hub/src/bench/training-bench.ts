@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io-client';
-import type { Compression, RunDetail } from '@fl/shared';
-import { compileForTraining, createModel } from '@fl/shared/models';
+import type { Compression, FlatWeights, RunDetail, TaskId } from '@fl/shared';
+import { compileForTraining, createModel, writeWeights } from '@fl/shared/models';
 import { evaluateModel, trainLocal } from '@fl/shared/training';
 import { createMnistDataset } from '@fl/shared/data/mnist-dataset';
 import { resolveSettings } from '@fl/shared/settings';
@@ -49,8 +49,9 @@ export async function federatedRun(options: {
   partition?: 'iid' | 'by-label';
   compression?: Compression;
   epochs?: number;
+  initialWeights?: (task: TaskId) => FlatWeights;
 }): Promise<FederatedRunResult> {
-  const hub = await inProcessHub();
+  const hub = await inProcessHub(options.initialWeights ? { initialWeights: options.initialWeights } : {});
   const data = mnistProvider(hubMnistLoader(hub.url));
   const clients = Array.from({ length: options.clients }, (_, i) => startHeadlessClient({ hubUrl: hub.url, name: `bench-${i + 1}`, data }));
   const counters = clients.map(({ socket }) => countBytes(socket as unknown as Socket));
@@ -83,11 +84,12 @@ export async function federatedRun(options: {
 }
 
 /** One model trained on all 8,000 client digits for `epochs` epochs, with the MNIST defaults. */
-export async function centralTraining(epochs: number): Promise<number> {
+export async function centralTraining(epochs: number, initial: FlatWeights): Promise<number> {
   const train = await loadMnistSplit(defaultMnistDir(), 'train');
   const test = await loadMnistSplit(defaultMnistDir(), 'test');
   const settings = resolveSettings({ task: 'mnist', rounds: epochs });
   const model = createModel('mnist');
+  writeWeights(model, initial);
   compileForTraining(model, settings);
   await trainLocal(model, createMnistDataset(train.images, train.labels), {
     epochs,

@@ -358,16 +358,22 @@ export class Coordinator {
         store.failRound(effect.runId, effect.round, effect.reason, clock.now() - effect.roundStartedAt, clock.now());
         this.notifyRun(effect.runId);
         return;
-      case 'run-finished':
+      case 'run-finished': {
         log.info({ runId: effect.runId, status: effect.status, reason: effect.reason }, 'run finished');
-        store.finishRun(effect.runId, effect.status, effect.reason, clock.now());
+        const finish = () => {
+          store.finishRun(effect.runId, effect.status, effect.reason, clock.now());
+          this.notifyRun(effect.runId);
+        };
+        // Evaluations still running belong to this run's rounds: the run ends once they are stored.
+        if (this.pendingTasks.size) void Promise.allSettled([...this.pendingTasks]).then(finish);
+        else finish();
         if (this.timer !== null) clock.clearTimeout(this.timer);
         this.timer = null;
         this.work = null;
         this.global = null;
         this.roundFrame = null;
-        this.notifyRun(effect.runId);
         return;
+      }
       case 'status-changed':
         this.scheduleStatus();
         return;
@@ -437,12 +443,11 @@ export class Coordinator {
     const { clock, store, models, log } = this.deps;
     const work = this.work;
     const run = this.state.run;
+    let weights: FlatWeights;
     try {
       if (!work || !run || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
       const combined = work.aggregator.finish();
-      const weights: FlatWeights = { shapes: this.global!.weights.shapes, values: combined.values };
-      const evaluation = await models.evaluate(run.settings.task, weights);
-      if (this.state.run?.id !== effect.runId) return; // stopped while evaluating
+      weights = { shapes: this.global!.weights.shapes, values: combined.values };
       const clientTest = weightedEvalMean(work.contributions.flatMap((c) => (c.test ? [c.test] : [])));
       const at = clock.now();
       const checkpoint = store.completeRound({
@@ -450,8 +455,8 @@ export class Coordinator {
         task: run.settings.task,
         round: effect.round,
         weights,
-        accuracy: evaluation?.accuracy ?? clientTest?.accuracy ?? null,
-        loss: evaluation?.loss ?? clientTest?.loss ?? null,
+        accuracy: clientTest?.accuracy ?? null,
+        loss: clientTest?.loss ?? null,
         durationMs: at - effect.roundStartedAt,
         clientTest,
         note: [this.retryNotes.get(`${effect.runId}#${effect.round}`), combined.note].filter(Boolean).join('; ') || null,
@@ -459,15 +464,25 @@ export class Coordinator {
         at,
       });
       this.global = { runId: effect.runId, weights };
-      log.info(
-        { runId: effect.runId, round: effect.round, clients: work.contributions.length, accuracy: evaluation?.accuracy, sha256: checkpoint.sha256 },
-        'round aggregated',
-      );
+      log.info({ runId: effect.runId, round: effect.round, clients: work.contributions.length, sha256: checkpoint.sha256 }, 'round aggregated');
       this.notifyRun(effect.runId);
       this.dispatch({ type: 'round-completed', at: clock.now(), runId: effect.runId, round: effect.round });
     } catch (error) {
       log.error({ err: error, runId: effect.runId, round: effect.round }, 'aggregation failed');
       this.dispatch({ type: 'round-aborted', at: clock.now(), runId: effect.runId, round: effect.round, reason: `aggregation failed: ${String(error)}` });
+      return;
+    }
+    // The held-out evaluation is not needed to start the next round, so it runs while that round trains;
+    // a run is only marked ended once its last evaluation is stored (see run-finished).
+    try {
+      const evaluation = await models.evaluate(run.settings.task, weights);
+      if (evaluation) {
+        store.setRoundEvaluation(effect.runId, effect.round, evaluation.accuracy, evaluation.loss);
+        log.info({ runId: effect.runId, round: effect.round, accuracy: evaluation.accuracy }, 'round evaluated');
+        this.notifyRun(effect.runId);
+      }
+    } catch (error) {
+      log.error({ err: error, runId: effect.runId, round: effect.round }, 'evaluation failed');
     }
   }
 

@@ -26,12 +26,15 @@ const modelOptions = (task: TaskId) => (task === 'chest-xray' ? { imageSize: CHE
 export class ModelService {
   private readonly shapesByTask = new Map<TaskId, number[][]>();
 
-  private constructor(private readonly mnistTest: { images: Uint8Array; labels: Uint8Array }) {}
+  private constructor(
+    private readonly mnistTest: { images: Uint8Array; labels: Uint8Array },
+    private readonly initialWeights?: (task: TaskId) => FlatWeights,
+  ) {}
 
-  static async create(mnistDir: string): Promise<ModelService> {
+  static async create(mnistDir: string, initialWeights?: (task: TaskId) => FlatWeights): Promise<ModelService> {
     await initWasmBackend();
     const test = await loadMnistSplit(mnistDir, 'test');
-    return new ModelService(test);
+    return new ModelService(test, initialWeights);
   }
 
   shapes(task: TaskId): number[][] {
@@ -44,6 +47,7 @@ export class ModelService {
   }
 
   freshWeights(task: TaskId): FlatWeights {
+    if (this.initialWeights) return this.initialWeights(task);
     const model = createModel(task, modelOptions(task));
     try {
       return readWeights(model);

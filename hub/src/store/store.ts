@@ -210,6 +210,11 @@ export class HubStore {
     })();
   }
 
+  /** The held-out evaluation of a round's global model, stored when it is done. */
+  setRoundEvaluation(runId: string, round: number, accuracy: number, loss: number): void {
+    this.db.prepare('UPDATE rounds SET accuracy = ?, loss = ? WHERE run_id = ? AND round = ?').run(accuracy, loss, runId, round);
+  }
+
   failRound(runId: string, round: number, reason: string, durationMs: number, at: number): void {
     this.db
       .prepare(
