@@ -50,7 +50,7 @@ results.aggregationVsMemcpy = agg.aggregationVsMemcpy;
 results.aggregation = agg;
 
 log('2. wire size and accuracy per compression');
-const wireRounds = quick ? 2 : 5;
+const wireRounds = quick ? 1 : 5;
 results.wireRatio = {};
 results.wireTotalRatio = {};
 results.wireRatioFedAvgCnn = {};
@@ -69,7 +69,7 @@ for (const compression of ['float32', 'float16', 'int8'] as const) {
 results.wireRounds = wireRounds;
 
 log('3. round overhead, 8 headless clients');
-const eight = await federatedRun({ clients: 8, rounds: quick ? 2 : 3, initialWeights: fixedInit });
+const eight = await federatedRun({ clients: 8, rounds: quick ? 1 : 3, initialWeights: fixedInit });
 const overheads = eight.rounds.map((r) => (r.durationMs - r.slowestTrainMs) / r.durationMs);
 results.roundOverhead8 = overheads.reduce((a, b) => a + b, 0) / overheads.length;
 results.roundOverhead8Rounds = eight.rounds;
@@ -87,7 +87,7 @@ if (!skip.has('capacity')) {
 }
 
 log('5. federated vs centralised');
-const fedRounds = quick ? 3 : 10;
+const fedRounds = quick ? 2 : 10;
 const central = await centralTraining(fedRounds, fixedInit('mnist'));
 const iid = await federatedRun({ clients: 4, rounds: fedRounds, partition: 'iid', initialWeights: fixedInit });
 const byLabel = await federatedRun({ clients: 4, rounds: fedRounds, partition: 'by-label', initialWeights: fixedInit });
