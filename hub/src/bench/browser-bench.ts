@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { inProcessHub } from './bench-hub';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../e2e/support/chromium';
 
 /** What the bench page (web-client/bench.html) answers for one backend. */
 export interface BrowserBackendResult {
@@ -14,17 +15,6 @@ export interface BrowserBackendResult {
   fitSamplesPerSec: number;
 }
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--ignore-gpu-blocklist',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 const clientDist = fileURLToPath(new URL('../../../web-client/dist/bench.html', import.meta.url));
 
@@ -32,7 +22,7 @@ const clientDist = fileURLToPath(new URL('../../../web-client/dist/bench.html', 
 export async function benchBrowser(options: { quick: boolean; log: (m: string) => void }) {
   if (!existsSync(clientDist)) throw new Error('web-client/dist/bench.html is missing: run `pnpm build` first');
   const hub = await inProcessHub();
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const results: BrowserBackendResult[] = [];
   try {
     for (const backend of ['wasm', 'webgl', 'cpu']) {
