@@ -441,8 +441,12 @@ export class Coordinator {
 
   private async aggregate(effect: Extract<Effect, { type: 'aggregate' }>): Promise<void> {
     const { clock, store, models, log } = this.deps;
+    // The last update's ack must go out before the next round:start, or that client sees round N+1 first
+    // and then takes the late ack of round N as the end of its new round.
+    await new Promise((resolve) => setImmediate(resolve));
     const work = this.work;
     const run = this.state.run;
+    if (run?.id !== effect.runId) return; // stopped in the meantime
     let weights: FlatWeights;
     try {
       if (!work || !run || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
