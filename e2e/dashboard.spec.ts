@@ -1,13 +1,13 @@
-import { expect, test, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HubStatus, RunDetail } from '../shared/src/api';
-import { E2E_ADMIN_TOKEN, E2E_PORT } from '../playwright.config';
+import type { RunDetail } from '../shared/src/api';
+import { E2E_ADMIN_TOKEN } from '../playwright.config';
+import { hubStatus, hubUrl, waitUntilIdle } from './support/hub-api';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const hubUrl = `http://localhost:${E2E_PORT}`;
 
 /** A training client the tests can take away again: a browser tab, or a headless process. */
 interface TrainingClient {
@@ -59,17 +59,6 @@ async function openClientTab(browser: Browser, n: number): Promise<TrainingClien
   await tab.goto(`${hubUrl}/client/?name=${name}`);
   await tab.getByTestId('task-mnist').click();
   return { name, leave: () => context.close() };
-}
-
-async function hubStatus(request: APIRequestContext): Promise<HubStatus> {
-  const response = await request.get('/api/status', { timeout: 10_000 });
-  expect(response.ok()).toBe(true);
-  return (await response.json()) as HubStatus;
-}
-
-/** The tests share one hub: nothing is launched while another run is still active. */
-async function waitUntilIdle(request: APIRequestContext): Promise<void> {
-  await expect.poll(async () => (await hubStatus(request)).status, { timeout: 120_000 }).toBe('idle');
 }
 
 async function openDashboard(page: Page, token?: string): Promise<void> {

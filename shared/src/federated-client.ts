@@ -250,12 +250,14 @@ export class FederatedClient {
         weights: frame,
         metrics,
       });
+      // A late ack must not hide a round that started meanwhile (the hub acks first, but do not rely on it).
+      const phase = this.activeRound === active ? 'idle' : this.snapshot.phase;
       if (isErrorResponse(response)) {
-        this.update({ phase: 'idle', lastError: response.error });
+        this.update({ phase, lastError: response.error });
         return;
       }
       this.update({
-        phase: 'idle',
+        phase,
         lastError: null,
         roundsDone: this.snapshot.roundsDone + 1,
         lastRound: { runId: start.runId, round: start.round, ...metrics },
