@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
@@ -20,7 +21,11 @@ const clientDist = fileURLToPath(new URL('../../../web-client/dist/bench.html', 
 
 /** Runs the bench page in headless Chromium once per backend; each in a fresh page. */
 export async function benchBrowser(options: { quick: boolean; log: (m: string) => void }) {
-  if (!existsSync(clientDist)) throw new Error('web-client/dist/bench.html is missing: run `pnpm build` first');
+  if (!existsSync(clientDist)) {
+    options.log('   building the client page (web-client/dist) first');
+    const build = spawnSync('pnpm', ['--filter', '@fl/web-client', 'build'], { stdio: 'inherit' });
+    if (build.status !== 0 || !existsSync(clientDist)) throw new Error('could not build web-client/dist/bench.html');
+  }
   const hub = await inProcessHub();
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const results: BrowserBackendResult[] = [];
