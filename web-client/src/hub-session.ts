@@ -28,7 +28,6 @@ export interface HubSessionOptions {
   onLink: (link: LinkState) => void;
 }
 
-const SERVER_DISCONNECT_RETRY_MS = 2000;
 
 /**
  * A rAF-paced yield keeps the page responsive; a hidden tab gets no animation frames,
@@ -72,10 +71,7 @@ export class HubSession {
       onChange: options.onSnapshot,
     });
     this.socket.on('connect', () => this.setLink({ error: null, reconnectAttempts: 0 }));
-    // socket.io does not reconnect after a server-side disconnect, which is what a hub shutting down sends.
-    this.socket.on('disconnect', (reason) => {
-      if (reason === 'io server disconnect') setTimeout(() => this.socket.connect(), SERVER_DISCONNECT_RETRY_MS);
-    });
+    // Reconnecting after a server-side disconnect is FederatedClient's job, for tabs and headless clients alike.
     this.socket.on('connect_error', (error) => this.setLink({ ...this.link, error: error.message }));
     this.socket.io.on('reconnect_attempt', (attempt) => this.setLink({ ...this.link, reconnectAttempts: attempt }));
     options.onSnapshot(this.client.state);
