@@ -28,7 +28,6 @@ export interface HubSessionOptions {
   onLink: (link: LinkState) => void;
 }
 
-
 /**
  * A rAF-paced yield keeps the page responsive; a hidden tab gets no animation frames,
  * so it yields through a message instead and keeps training in the background.
