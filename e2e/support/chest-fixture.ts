@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { encodeGrayJpeg } from './gray-jpeg';
 import { withTimeout } from './timeouts';
+import { createRng } from '../../shared/src/random';
 
 export interface ClassCounts {
   normal: number;
@@ -46,18 +47,6 @@ export interface ChestFixture {
 
 type Split = 'train' | 'test';
 type ClassName = 'NORMAL' | 'PNEUMONIA';
-
-/** mulberry32: small, seeded, good enough for test pictures. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A chest-like picture: a body, two darker lungs, soft texture and noise. PNEUMONIA images are
@@ -148,7 +137,7 @@ export async function writeChestFixture(browser: Browser, parent: string, option
   const train = options.train ?? { normal: 30, pneumonia: 90 };
   const test = options.test ?? { normal: 20, pneumonia: 30 };
   const colorShare = options.colorShare ?? 0.15;
-  const random = rng(options.seed ?? 20_260_301);
+  const random = createRng(options.seed ?? 20_260_301);
   const root = join(parent, 'chest_xray');
 
   const planned: Array<{ path: string; width: number; height: number; pixels: Uint8Array; color: boolean }> = [];
