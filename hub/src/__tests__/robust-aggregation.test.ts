@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, encodeWeights, type AckResponse, type RoundStart } from '@fl/shared';
+import type { FlatWeights, TaskId } from '@fl/shared';
+import { createModel, readWeights } from '@fl/shared/models';
 import { launch, startTestHub, waitForClients, waitForRunEnd, type TestHub } from './support/test-hub';
 import { emitAck, gaussian, joinRaw, outcome, updateFor, type RawClient } from './support/raw-client';
 import { waitFor } from './support/wait-for';
@@ -39,7 +41,17 @@ describe('robust aggregation against a client sending scaled noise', () => {
   const accuracy: Record<string, number> = {};
 
   beforeAll(async () => {
-    hub = await startTestHub({ rateLimitPerMinute: 100_000 });
+    // Every run starts from the same weights, so the runs differ only in the hostile client and the strategy.
+    const initial = new Map<TaskId, FlatWeights>();
+    const initialWeights = (task: TaskId): FlatWeights => {
+      if (!initial.has(task)) {
+        const model = createModel(task);
+        initial.set(task, readWeights(model));
+        model.dispose();
+      }
+      return initial.get(task)!;
+    };
+    hub = await startTestHub({ rateLimitPerMinute: 100_000, initialWeights });
     honest = mnistClientsAt(hub.url, 5, 'honest');
     await waitForClients(hub, 5);
   });
