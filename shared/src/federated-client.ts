@@ -42,6 +42,8 @@ export interface ClientSnapshot {
   lastRound: { runId: string; round: number; loss: number; accuracy: number; trainMs: number; test?: EvalMetrics } | null;
   lastError: ErrorBody | null;
   roundsDone: number;
+  /** The hub's last round:cancel for this client's round (the run was stopped, the round failed), until the next round starts. */
+  cancelled: { runId: string; round: number; reason: string } | null;
 }
 
 export interface FederatedClientOptions {
@@ -72,9 +74,13 @@ export class FederatedClient {
     lastRound: null,
     lastError: null,
     roundsDone: 0,
+    cancelled: null,
   };
   private model: { key: string; model: tf.LayersModel } | null = null;
-  private activeRound: { runId: string; round: number; cancelled: boolean } | null = null;
+  /** The round flow in progress; at most one at a time holds the model. */
+  private activeRound: RoundFlow | null = null;
+  /** Bumped by every round:start, so a start that waited for the previous flow knows whether a newer one came meanwhile. */
+  private startTicket = 0;
   private maxUpdateBytes = Infinity;
   private closed = false;
   private readonly ackTimeoutMs: number;
@@ -94,8 +100,11 @@ export class FederatedClient {
     socket.on('round:cancel', (cancel) => {
       const checked = roundCancelChecker.check(cancel);
       if (!checked.ok) return;
+      const { runId, round, reason } = checked.value;
       const active = this.activeRound;
-      if (active && active.runId === checked.value.runId && active.round === checked.value.round) active.cancelled = true;
+      if (active && active.runId === runId && active.round === round) active.cancelled = true;
+      const shown = this.snapshot.round;
+      if (shown && shown.runId === runId && shown.round === round) this.update({ cancelled: { runId, round, reason } });
     });
     if (socket.connected) void this.join();
   }
@@ -116,8 +125,13 @@ export class FederatedClient {
   close(): void {
     this.closed = true;
     this.options.socket.disconnect();
-    this.model?.model.dispose();
-    this.model = null;
+    const flow = this.activeRound;
+    if (flow) flow.cancelled = true;
+    // A flow inside trainOnBatch still holds the model: free it once that flow lets go.
+    void (flow?.modelReleased ?? Promise.resolve()).then(() => {
+      this.model?.model.dispose();
+      this.model = null;
+    });
   }
 
   private update(patch: Partial<ClientSnapshot>): void {
@@ -179,34 +193,66 @@ export class FederatedClient {
       return;
     }
     const start = checked.value;
+    const previous = this.activeRound;
     // The hub re-sends round:start to a participant that reconnects within its round.
-    if (this.activeRound?.runId === start.runId && this.activeRound.round === start.round && !this.activeRound.cancelled) return;
-    if (this.activeRound) this.activeRound.cancelled = true;
-    const active = { runId: start.runId, round: start.round, cancelled: false };
-    this.activeRound = active;
-    const roundInfo = { runId: start.runId, round: start.round, rounds: start.rounds, task: start.settings.task };
-    this.update({ phase: 'loading', round: roundInfo, progress: null });
+    if (previous?.runId === start.runId && previous.round === start.round && !previous.cancelled) return;
+    const ticket = ++this.startTicket;
+    if (previous) {
+      previous.cancelled = true;
+      // One round at a time: the old flow must let go of the model (and dispose its optimizer) before this one touches it.
+      await previous.modelReleased;
+    }
+    if (ticket !== this.startTicket || this.closed) return;
+    let releaseModel!: () => void;
+    const modelReleased = new Promise<void>((resolve) => (releaseModel = resolve));
+    const flow: RoundFlow = { runId: start.runId, round: start.round, cancelled: false, modelReleased };
+    this.activeRound = flow;
     try {
-      const model = this.modelFor(start);
-      const received = decodeWeights(toBytes(start.weights));
-      writeWeights(model, received);
-      const train = await this.options.data.trainingSet(start);
-      let test: EvalMetrics | undefined;
-      const testSet = await this.options.data.testSet?.(start);
-      if (testSet && testSet.size > 0) {
-        this.update({ phase: 'evaluating' });
-        test = await scoreBinary(model, testSet, start.settings.batchSize, this.options.yieldEvery);
-      }
-      this.update({ phase: 'training' });
-      const optimizerSettings = { optimizer: start.settings.optimizer, learningRate: start.settings.learningRate };
-      compileForTraining(model, optimizerSettings);
+      await this.runRound(start, flow, releaseModel);
+    } catch (error) {
+      const lastError = { code: 'HUB_ERR_INTERNAL' as const, message: String(error) };
+      this.update(this.activeRound === flow ? { phase: 'idle', lastError } : { lastError });
+    } finally {
+      releaseModel();
+      if (this.activeRound === flow) this.activeRound = null;
+    }
+  }
+
+  /** Trains the round and submits its update; calls `releaseModel` as soon as the model is no longer used. */
+  private async runRound(start: RoundStart, flow: RoundFlow, releaseModel: () => void): Promise<void> {
+    const roundInfo = { runId: start.runId, round: start.round, rounds: start.rounds, task: start.settings.task };
+    this.update({ phase: 'loading', round: roundInfo, progress: null, cancelled: null });
+    // A cancelled flow goes idle, unless a newer round already shows.
+    const stopHere = () => {
+      if (flow.cancelled && this.activeRound === flow) this.update({ phase: 'idle', progress: null });
+      return flow.cancelled;
+    };
+    const model = this.modelFor(start);
+    const received = decodeWeights(toBytes(start.weights));
+    writeWeights(model, received);
+    const train = await this.options.data.trainingSet(start);
+    if (stopHere()) return;
+    let test: EvalMetrics | undefined;
+    const testSet = await this.options.data.testSet?.(start);
+    if (testSet && testSet.size > 0) {
+      this.update({ phase: 'evaluating' });
+      test = await scoreBinary(model, testSet, start.settings.batchSize, this.options.yieldEvery);
+    }
+    if (stopHere()) return;
+    this.update({ phase: 'training' });
+    compileForTraining(model, { optimizer: start.settings.optimizer, learningRate: start.settings.learningRate });
+    // Held here, not read from the model at the end: the model is only this flow's until it releases it.
+    const optimizer = model.optimizer;
+    let result: Awaited<ReturnType<typeof trainLocal>>;
+    let trained: ReturnType<typeof readWeights>;
+    try {
       let lastSent = 0;
-      const result = await trainLocal(model, train, {
+      result = await trainLocal(model, train, {
         epochs: start.settings.epochs,
         batchSize: start.settings.batchSize,
         seed: (start.seed ^ seedFromString(this.snapshot.clientId ?? this.options.name)) >>> 0,
         yieldEvery: this.options.yieldEvery,
-        shouldStop: () => active.cancelled,
+        shouldStop: () => flow.cancelled,
         onProgress: (progress) => {
           this.update({ progress });
           const now = Date.now();
@@ -217,57 +263,60 @@ export class FederatedClient {
           }
         },
       });
-      model.optimizer.dispose();
-      if (result.stopped || active.cancelled) {
-        this.update({ phase: 'idle', progress: null });
-        return;
-      }
-      this.update({ phase: 'submitting' });
-      const trained = readWeights(model);
-      const { compression } = start.settings;
-      const meta = { round: start.round, runTag: seedFromString(start.runId) };
-      // Lossy formats quantise the change from the received model, which is small and centred on zero.
-      const frame =
-        compression === 'float32'
-          ? encodeWeights(trained, meta)
-          : encodeWeights({ shapes: trained.shapes, values: subtractWeights(trained.values, received.values) }, { ...meta, dtype: compression, delta: true });
-      if (frame.byteLength > this.maxUpdateBytes) {
-        const message = `the update is ${frame.byteLength} bytes, over the hub's limit of ${this.maxUpdateBytes}`;
-        this.update({ phase: 'idle', lastError: { code: 'HUB_ERR_TOO_LARGE', message } });
-        return;
-      }
-      // Rounded: more digits mean nothing and cost bytes on every update.
-      const metrics = {
-        loss: round4(result.loss),
-        accuracy: Number.isFinite(result.accuracy) ? round4(Math.min(1, Math.max(0, result.accuracy))) : 0,
-        trainMs: Math.round(result.trainMs),
-        ...(test ? { test } : {}),
-      };
-      const response = await this.request('update:submit', {
-        runId: start.runId,
-        round: start.round,
-        samples: train.size,
-        weights: frame,
-        metrics,
-      });
-      // A late ack must not hide a round that started meanwhile (the hub acks first, but do not rely on it).
-      const phase = this.activeRound === active ? 'idle' : this.snapshot.phase;
-      if (isErrorResponse(response)) {
-        this.update({ phase, lastError: response.error });
-        return;
-      }
-      this.update({
-        phase,
-        lastError: null,
-        roundsDone: this.snapshot.roundsDone + 1,
-        lastRound: { runId: start.runId, round: start.round, ...metrics },
-      });
-    } catch (error) {
-      this.update({ phase: 'idle', lastError: { code: 'HUB_ERR_INTERNAL', message: String(error) } });
+      trained = readWeights(model);
     } finally {
-      if (this.activeRound === active) this.activeRound = null;
+      optimizer.dispose();
+      releaseModel();
     }
+    if (result.stopped || stopHere()) return;
+    this.update({ phase: 'submitting' });
+    const { compression } = start.settings;
+    const meta = { round: start.round, runTag: seedFromString(start.runId) };
+    // Lossy formats quantise the change from the received model, which is small and centred on zero.
+    const frame =
+      compression === 'float32'
+        ? encodeWeights(trained, meta)
+        : encodeWeights({ shapes: trained.shapes, values: subtractWeights(trained.values, received.values) }, { ...meta, dtype: compression, delta: true });
+    if (frame.byteLength > this.maxUpdateBytes) {
+      const message = `the update is ${frame.byteLength} bytes, over the hub's limit of ${this.maxUpdateBytes}`;
+      this.update({ phase: 'idle', lastError: { code: 'HUB_ERR_TOO_LARGE', message } });
+      return;
+    }
+    // Rounded: more digits mean nothing and cost bytes on every update.
+    const metrics = {
+      loss: round4(result.loss),
+      accuracy: Number.isFinite(result.accuracy) ? round4(Math.min(1, Math.max(0, result.accuracy))) : 0,
+      trainMs: Math.round(result.trainMs),
+      ...(test ? { test } : {}),
+    };
+    const response = await this.request('update:submit', {
+      runId: start.runId,
+      round: start.round,
+      samples: train.size,
+      weights: frame,
+      metrics,
+    });
+    // A late ack must not hide a round that started meanwhile (the hub acks first, but do not rely on it).
+    const phase = this.activeRound === flow ? 'idle' : this.snapshot.phase;
+    if (isErrorResponse(response)) {
+      this.update({ phase, lastError: response.error });
+      return;
+    }
+    this.update({
+      phase,
+      lastError: null,
+      roundsDone: this.snapshot.roundsDone + 1,
+      lastRound: { runId: start.runId, round: start.round, ...metrics },
+    });
   }
+}
+
+/** One round's flow: cancelled by round:cancel or a newer round:start; `modelReleased` settles once it no longer uses the model. */
+interface RoundFlow {
+  runId: string;
+  round: number;
+  cancelled: boolean;
+  modelReleased: Promise<void>;
 }
 
 /** Scores a two-class model on a test split: accuracy, sensitivity, specificity, AUC. */

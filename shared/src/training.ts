@@ -74,9 +74,13 @@ export async function trainLocal(model: tf.LayersModel, dataset: LocalDataset, o
     for (let b = 0; b < perEpoch; b++) {
       if (options.shouldStop?.()) return { loss, accuracy, batches, trainMs: performance.now() - started, stopped: true };
       const { xs, ys } = dataset.batch(order.slice(b * options.batchSize, (b + 1) * options.batchSize));
-      const result = await model.trainOnBatch(xs, ys);
-      xs.dispose();
-      ys.dispose();
+      let result: number | number[];
+      try {
+        result = await model.trainOnBatch(xs, ys);
+      } finally {
+        xs.dispose();
+        ys.dispose();
+      }
       const [batchLoss, batchAcc] = Array.isArray(result) ? result : [result, NaN];
       lossSum += batchLoss!;
       accSum += batchAcc!;
