@@ -19,7 +19,7 @@ export function App() {
   const history = useRuns();
   const { status, connection } = useHub({ onRunUpdate: history.upsert, onConnect: history.refresh });
   const activeId = status?.run?.id ?? null;
-  useFetchRun(activeId, history.upsert);
+  useFetchRun(activeId, history.answer);
 
   const [compared, setCompared] = useState<string[]>([]);
   const toggle = useCallback(
@@ -36,7 +36,13 @@ export function App() {
   return (
     <>
       <StatusHeader status={status} connection={connection} readOnly={!access.token} />
-      <main className="layout">
+      {connection === 'offline' && (
+        <div className="offline-banner" role="alert" data-testid="hub-offline">
+          <strong>The hub is unreachable.</strong> This page reconnects by itself and catches up when the hub is back; until then
+          what you see may be out of date and nothing can be launched or stopped.
+        </div>
+      )}
+      <main className={`layout${connection === 'offline' ? ' is-offline' : ''}`} data-connection={connection} inert={connection === 'offline'}>
         {!access.token && <AccessNotice refused={access.refused} />}
         <div className="grid">
           <div className="col-main">
@@ -48,7 +54,7 @@ export function App() {
                     run={focus}
                     label={focus ? (labels.get(focus.id) ?? 'Run') : 'Run'}
                     token={access.token}
-                    onStopped={history.upsert}
+                    onStopped={history.answer}
                     onUnauthorized={access.refuse}
                   />
                 ) : (

@@ -68,3 +68,45 @@ export function lossAxis(rows: ChartRow[], keys: string[]): { domain: [number, n
   const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9)) + (Number.isInteger(Number((step / magnitude).toPrecision(12))) ? 0 : 1);
   return { domain: [0, top], ticks, digits };
 }
+
+/** The accuracy axis (shares 0..1) fitted to the data with some room: 95% -> 97% fills the plot instead of a flat line at the top. */
+export function shareAxis(rows: ChartRow[], keys: string[]): { domain: [number, number]; ticks: number[]; digits: number } {
+  const values = rows.flatMap((row) => keys.map((k) => row[k])).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (values.length === 0) return { domain: [0, 1], ticks: [0, 0.25, 0.5, 0.75, 1], digits: 0 };
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  // At least 2 points of span, so one value (or a flat run) is not stretched over the whole height.
+  const span = Math.max(hi - lo, 0.02);
+  const pad = span * 0.15;
+  const low = Math.max(0, lo - pad - (span - (hi - lo)) / 2);
+  const high = Math.min(1, hi + pad + (span - (hi - lo)) / 2);
+  const raw = (high - low) / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => Number((m * magnitude).toPrecision(12))).find((s) => s >= raw - 1e-12) ?? 10 * magnitude;
+  const bottom = Math.max(0, Number((step * Math.floor(low / step + 1e-9)).toPrecision(12)));
+  const top = Math.min(1, Number((step * Math.ceil(high / step - 1e-9)).toPrecision(12)));
+  const ticks = Array.from({ length: Math.round((top - bottom) / step) + 1 }, (_, i) => Number((bottom + i * step).toPrecision(12)));
+  // Decimals of the percent labels: a step of 0.5% needs one, of 1% none.
+  const percentStep = step * 100;
+  const digits = Math.max(0, Math.ceil(-Math.log10(percentStep) - 1e-9)) + (Number.isInteger(Number((percentStep / 10 ** Math.floor(Math.log10(percentStep) + 1e-9)).toPrecision(12))) ? 0 : 1);
+  return { domain: [bottom, top], ticks, digits };
+}
+
+/** How one run's lines look apart from colour, so overlapping runs stay apart in grey print or for colour-blind eyes. */
+export interface RunLineStyle {
+  /** strokeDasharray of the accuracy line; undefined: solid. */
+  accuracyDash: string | undefined;
+  lossDash: string;
+  marker: 'circle' | 'square' | 'triangle';
+}
+
+const RUN_LINE_STYLES: RunLineStyle[] = [
+  { accuracyDash: undefined, lossDash: '5 4', marker: 'circle' },
+  { accuracyDash: '9 4', lossDash: '2 3', marker: 'square' },
+  { accuracyDash: '2 3', lossDash: '8 3 2 3', marker: 'triangle' },
+];
+
+/** The i-th run of the chart (0: the primary run). */
+export function runLineStyle(index: number): RunLineStyle {
+  return RUN_LINE_STYLES[index % RUN_LINE_STYLES.length]!;
+}

@@ -115,3 +115,16 @@ export function launchBlocker(status: HubStatus | null, task: TaskId, minClients
   }
   return null;
 }
+
+/** "2 of 3 clients hold MNIST data": who a launch of `task` would train on now. */
+export function takePartLine(status: HubStatus | null, task: TaskId): { eligible: number; total: number; text: string } | null {
+  if (!status) return null;
+  const present = status.clients.filter((c) => c.state !== 'lost');
+  const eligible = present.filter((c) => holdsData(c, task)).length;
+  const data = task === 'mnist' ? 'MNIST' : 'chest X-ray';
+  const text =
+    present.length === 0
+      ? 'No client is connected yet.'
+      : `${eligible} of ${present.length} client${present.length === 1 ? '' : 's'} ${present.length === 1 ? 'holds' : 'hold'} ${data} data and would take part.`;
+  return { eligible, total: present.length, text };
+}

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { RoundRecord, RunDetail } from '@fl/shared/api';
 import { TASK_DEFAULTS } from '@fl/shared/settings';
-import { chartRows, lossAxis, pointCount, roundAxis, seriesKey } from '../chart-data';
+import { chartRows, lossAxis, pointCount, roundAxis, runLineStyle, seriesKey, shareAxis } from '../chart-data';
 
 function record(round: number, patch: Partial<RoundRecord> = {}): RoundRecord {
   return { round, status: 'completed', clients: 2, samples: 10, accuracy: 0.5, loss: 1, durationMs: 1, clientTest: null, reason: null, note: null, weightsHash: null, ...patch };
 }
 
 function run(id: string, rounds: RoundRecord[], planned = rounds.length): RunDetail {
-  return { id, task: 'mnist', status: 'completed', settings: { task: 'mnist', rounds: planned, ...TASK_DEFAULTS.mnist }, createdAt: 0, endedAt: 1, reason: null, rounds };
+  return { id, task: 'mnist', status: 'completed', settings: { task: 'mnist', rounds: planned, seed: 1, ...TASK_DEFAULTS.mnist }, createdAt: 0, endedAt: 1, reason: null, rounds };
 }
 
 describe('roundAxis', () => {
@@ -51,5 +51,47 @@ describe('lossAxis', () => {
     const rows = [{ round: 1, 'loss:a': 0.55 }];
     expect(lossAxis(rows, ['loss:a'])).toEqual({ domain: [0, 0.6], ticks: [0, 0.2, 0.4, 0.6], digits: 1 });
     expect(lossAxis([{ round: 1, 'loss:a': 1.7 }], ['loss:a'])).toEqual({ domain: [0, 2], ticks: [0, 0.5, 1, 1.5, 2], digits: 1 });
+  });
+});
+
+describe('shareAxis', () => {
+  const rows = (values: number[]) => values.map((v, i) => ({ round: i + 1, 'accuracy:a': v }));
+  const spanShare = (values: number[]) => {
+    const { domain } = shareAxis(rows(values), ['accuracy:a']);
+    return (Math.max(...values) - Math.min(...values)) / (domain[1] - domain[0]);
+  };
+
+  it('fits 95% -> 97% so the rise fills at least half the plot, with every value inside the axis', () => {
+    const axis = shareAxis(rows([0.95, 0.96, 0.97]), ['accuracy:a']);
+    expect(axis.domain[0]).toBeLessThan(0.95);
+    expect(axis.domain[1]).toBeGreaterThan(0.97);
+    expect(spanShare([0.95, 0.96, 0.97])).toBeGreaterThanOrEqual(0.5);
+    expect(axis).toEqual({ domain: [0.94, 0.98], ticks: [0.94, 0.95, 0.96, 0.97, 0.98], digits: 0 });
+  });
+
+  it('never leaves 0..100% and labels steps of 2.5% with a decimal', () => {
+    expect(shareAxis(rows([0.1, 0.99]), ['accuracy:a']).domain).toEqual([0, 1]);
+    expect(shareAxis(rows([0.981, 0.985]), ['accuracy:a']).domain[1]).toBe(1);
+    const fine = shareAxis(rows([0.8, 0.875]), ['accuracy:a']);
+    expect(fine.digits).toBe(1);
+    const steps = fine.ticks.slice(1).map((t, i) => Number((t - fine.ticks[i]!).toFixed(9)));
+    expect(new Set(steps).size).toBe(1);
+  });
+
+  it('gives a single value a few points of room instead of a zero-height axis, and no data the whole range', () => {
+    const one = shareAxis(rows([0.5]), ['accuracy:a']);
+    expect(one.domain[0]).toBeLessThan(0.5);
+    expect(one.domain[1]).toBeGreaterThan(0.5);
+    expect(one.domain[1] - one.domain[0]).toBeLessThan(0.1);
+    expect(shareAxis([], ['accuracy:a']).domain).toEqual([0, 1]);
+  });
+});
+
+describe('runLineStyle', () => {
+  it('draws compared runs with different dash patterns and markers, not only colours', () => {
+    const [a, b, c] = [0, 1, 2].map(runLineStyle);
+    expect(new Set([a, b, c].map((s) => s!.accuracyDash)).size).toBe(3);
+    expect(new Set([a, b, c].map((s) => s!.marker)).size).toBe(3);
+    expect(new Set([a, b, c].map((s) => s!.lossDash)).size).toBe(3);
   });
 });

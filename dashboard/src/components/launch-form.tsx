@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { HubStatus } from '@fl/shared/api';
 import { TASK_IDS, TASK_LABELS, type TaskId } from '@fl/shared/tasks';
 import { api, ApiError } from '../api';
-import { defaultValues, launchBlocker, toLaunchRequest, type LaunchFormValues, type NumberField } from '../launch-rules';
+import { defaultValues, launchBlocker, takePartLine, toLaunchRequest, type LaunchFormValues, type NumberField } from '../launch-rules';
 import { ChoiceSetting, NumberSetting } from './setting-field';
 
 interface LaunchFormProps {
@@ -45,6 +45,7 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
   const [sending, setSending] = useState(false);
 
   const blocker = launchBlocker(status, values.task, Number(values.minClients));
+  const takePart = takePartLine(status, values.task);
   const set = (patch: Partial<LaunchFormValues>) => {
     setValues((v) => ({ ...v, ...patch }));
     setProblem(null);
@@ -142,6 +143,11 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
           Reset to defaults
         </button>
       </div>
+      {takePart && !status?.run && (
+        <p className="small take-part" data-testid="launch-eligible" data-eligible={takePart.eligible} data-total={takePart.total}>
+          {takePart.text}
+        </p>
+      )}
       {blocker && (
         <p id="launch-reason" className="muted small" data-testid="launch-blocked">
           {blocker}

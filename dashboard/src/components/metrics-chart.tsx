@@ -1,5 +1,5 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { chartRows, lossAxis, pointCount, roundAxis, seriesKey, type ChartRun } from '../chart-data';
+import { chartRows, lossAxis, pointCount, roundAxis, runLineStyle, seriesKey, shareAxis, type ChartRun, type RunLineStyle } from '../chart-data';
 import { decimal, percent } from '../format';
 
 /** Beyond this many points dots only clutter a line; hovering still marks the round. */
@@ -16,20 +16,44 @@ interface SeriesStyle {
   color: string;
   /** Points in the series: dots are drawn for short runs only (and always for a single point). */
   points: number;
-  dashed?: boolean;
+  dash?: string | undefined;
+  marker?: RunLineStyle['marker'];
   faint?: boolean;
   width?: number;
 }
 
+interface DotProps {
+  cx?: number;
+  cy?: number;
+  index?: number;
+}
+
+/** A square or triangle marker; recharts draws circles itself. Same class as its dots, so tests find every marker. */
+function shapeDot(marker: 'square' | 'triangle', radius: number, color: string, opacity: number) {
+  function Dot({ cx, cy, index }: DotProps) {
+    if (cx === undefined || cy === undefined) return <g key={index} />;
+    const r = radius + 0.5;
+    return marker === 'square' ? (
+      <rect key={index} className="recharts-line-dot" x={cx - r} y={cy - r} width={2 * r} height={2 * r} fill={color} fillOpacity={opacity} />
+    ) : (
+      <polygon key={index} className="recharts-line-dot" points={`${cx},${cy - r - 1} ${cx + r + 0.5},${cy + r} ${cx - r - 0.5},${cy + r}`} fill={color} fillOpacity={opacity} />
+    );
+  }
+  return Dot;
+}
+
 /** Props shared by every line: no animation, so live updates do not replay the curve. */
-function lineStyle({ color, points, dashed, faint, width = 1.75 }: SeriesStyle) {
+function lineStyle({ color, points, dash, marker = 'circle', faint, width = 1.75 }: SeriesStyle) {
   const radius = width > 2 ? 3.5 : 2.5;
+  const opacity = faint ? 0.55 : 1;
+  const dotted = points <= MAX_DOTTED_POINTS;
+  const dot = !dotted ? false : marker === 'circle' ? { r: radius, strokeWidth: 0, fill: color, fillOpacity: opacity } : shapeDot(marker, radius, color, opacity);
   return {
     stroke: color,
     strokeWidth: width,
-    strokeOpacity: faint ? 0.55 : 1,
-    ...(dashed ? { strokeDasharray: '5 4' } : {}),
-    dot: points <= MAX_DOTTED_POINTS ? { r: radius, strokeWidth: 0, fill: color, fillOpacity: faint ? 0.55 : 1 } : false,
+    strokeOpacity: opacity,
+    ...(dash ? { strokeDasharray: dash } : {}),
+    dot,
     activeDot: { r: radius + 1 },
     isAnimationActive: false,
   } as const;
@@ -44,11 +68,14 @@ export function MetricsChart({ runs }: { runs: ChartRun[] }) {
   const axis = roundAxis(planned);
   const loss = lossAxis(rows, runs.map(({ run }) => seriesKey('loss', run.id)));
   const chest = primary?.run.rounds.some((r) => r.clientTest) ?? false;
+  const shareKeys = runs.map(({ run }) => seriesKey('accuracy', run.id));
+  if (primary && chest) shareKeys.push(seriesKey('sensitivity', primary.run.id), seriesKey('auc', primary.run.id));
+  const share = shareAxis(rows, shareKeys);
 
   return (
     <div className={`chart${rows.length === 0 ? ' chart-is-empty' : ''}`} data-testid="accuracy-chart" data-points={points} data-runs={runs.length}>
       <p className="chart-caption muted small">
-        Global model after each round: accuracy (solid, left axis) and loss (dashed, right axis)
+        Global model after each round: accuracy (bold, left axis, fitted to the values) and loss (faint, right axis)
         {chest ? '; sensitivity and AUC as the clients measured them on their own test images' : ''}.
       </p>
       {rows.length === 0 ? (
@@ -72,9 +99,10 @@ export function MetricsChart({ runs }: { runs: ChartRun[] }) {
             />
             <YAxis
               yAxisId="share"
-              domain={[0, 1]}
-              ticks={[0, 0.25, 0.5, 0.75, 1]}
-              tickFormatter={(v: number) => `${Math.round(v * 100)}%`}
+              domain={share.domain}
+              ticks={share.ticks}
+              allowDataOverflow
+              tickFormatter={(v: number) => `${(v * 100).toFixed(share.digits)}%`}
               stroke="#6b7280"
               fontSize={12}
               tickLine={false}
@@ -93,22 +121,23 @@ export function MetricsChart({ runs }: { runs: ChartRun[] }) {
             />
             <Tooltip formatter={formatValue} labelFormatter={(round) => `Round ${String(round)}`} />
             <Legend iconType="plainline" itemSorter={null} wrapperStyle={{ fontSize: 12 }} />
-            {runs.flatMap(({ run, label, color }) => {
+            {runs.flatMap(({ run, label, color }, i) => {
               const n = pointCount(run);
+              const style = runLineStyle(i);
               return [
                 <Line
                   key={seriesKey('accuracy', run.id)}
                   yAxisId="share"
                   dataKey={seriesKey('accuracy', run.id)}
                   name={`${label} accuracy`}
-                  {...lineStyle({ color, points: n, width: 2.25 })}
+                  {...lineStyle({ color, points: n, width: 2.25, dash: style.accuracyDash, marker: style.marker })}
                 />,
                 <Line
                   key={seriesKey('loss', run.id)}
                   yAxisId="loss"
                   dataKey={seriesKey('loss', run.id)}
                   name={`${label} loss`}
-                  {...lineStyle({ color, points: n, dashed: true, faint: true })}
+                  {...lineStyle({ color, points: n, dash: style.lossDash, marker: style.marker, faint: true })}
                 />,
               ];
             })}

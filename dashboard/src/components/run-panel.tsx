@@ -3,6 +3,7 @@ import type { HubStatus, RunDetail } from '@fl/shared/api';
 import { TASK_LABELS } from '@fl/shared/tasks';
 import { api, ApiError } from '../api';
 import { duration, percent, settingsLine } from '../format';
+import { departureLine, roundDepartures } from '../round-departures';
 import { clientFraction, ParticipantList } from './participant-list';
 import { ProgressBar } from './progress-bar';
 import { RunStatusBadge } from './run-status-badge';
@@ -55,6 +56,8 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
   const accuracy = shown ? lastAccuracy(shown) : null;
   // What the aggregation strategy did last (clipping, Krum's pick); older hubs send no note.
   const lastNote = shown?.rounds.filter((r) => r.note).at(-1) ?? null;
+  const departures = roundDepartures(status);
+  const departed = active ? departureLine(departures, active.round) : null;
 
   return (
     <div className="run-panel">
@@ -98,6 +101,11 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
         </p>
       )}
       <ParticipantList participants={participants} />
+      {departed && (
+        <p className="departure small" data-testid="participant-left" data-count={departures.length} role="status">
+          {departed}
+        </p>
+      )}
       {lastNote && (
         <p className="muted small" data-testid="round-note">
           Round {lastNote.round}: {lastNote.note}

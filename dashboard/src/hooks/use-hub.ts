@@ -35,7 +35,8 @@ export function useHub(listeners: HubListeners): HubFeed {
       setConnection('live');
       latest.current.onConnect();
     });
-    socket.on('disconnect', () => setConnection('connecting'));
+    // Any loss the page did not ask for means the hub is out of reach until a reconnect succeeds.
+    socket.on('disconnect', (reason) => setConnection(reason === 'io client disconnect' ? 'connecting' : 'offline'));
     socket.on('connect_error', () => setConnection('offline'));
     socket.on('hub:status', (next) => {
       pushed = true;

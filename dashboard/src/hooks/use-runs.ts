@@ -1,30 +1,18 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { RunDetail } from '@fl/shared/api';
 import { api } from '../api';
+import { mergeRuns } from '../run-merge';
 
 export interface RunsFeed {
   /** Newest first, as GET /api/runs answers. */
   runs: RunDetail[];
   loaded: boolean;
   error: string | null;
+  /** A `run:update` push: always the newest copy. */
   upsert(run: RunDetail): void;
+  /** A run read by a request (GET, Stop): kept unless a push already brought a later copy. */
+  answer(run: RunDetail): void;
   refresh(): void;
-}
-
-/** Of two copies of a run, the later one: more rounds recorded, or ended. */
-function later(a: RunDetail, b: RunDetail): RunDetail {
-  if (a.rounds.length !== b.rounds.length) return a.rounds.length > b.rounds.length ? a : b;
-  return b.endedAt !== null ? b : a;
-}
-
-/** Merges copies of runs; a list answered before a push arrived must not undo that push. */
-function merged(current: RunDetail[], incoming: RunDetail[]): RunDetail[] {
-  const byId = new Map(current.map((r) => [r.id, r]));
-  for (const run of incoming) {
-    const known = byId.get(run.id);
-    byId.set(run.id, known ? later(known, run) : run);
-  }
-  return [...byId.values()].sort((a, b) => b.createdAt - a.createdAt);
 }
 
 /** The hub's stored runs; callers keep it current with `upsert` (pushes) and `refresh` (reconnects). */
@@ -33,13 +21,14 @@ export function useRuns(): RunsFeed {
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  const upsert = useCallback((run: RunDetail) => setRuns((current) => merged(current, [run])), []);
+  const upsert = useCallback((run: RunDetail) => setRuns((current) => mergeRuns(current, [run], 'push')), []);
+  const answer = useCallback((run: RunDetail) => setRuns((current) => mergeRuns(current, [run], 'answer')), []);
 
   const refresh = useCallback(() => {
     api
       .runs()
       .then((list) => {
-        setRuns((current) => merged(current, list));
+        setRuns((current) => mergeRuns(current, list, 'answer'));
         setLoaded(true);
         setError(null);
       })
@@ -48,7 +37,7 @@ export function useRuns(): RunsFeed {
 
   useEffect(refresh, [refresh]);
 
-  return { runs, loaded, error, upsert, refresh };
+  return { runs, loaded, error, upsert, answer, refresh };
 }
 
 /** A run launched elsewhere (or just now) has no `run:update` until its first round ends, so it is fetched. */
