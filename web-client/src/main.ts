@@ -16,6 +16,7 @@ import { mountDataView } from './ui/data-view';
 import { mountTrainingView } from './ui/training-view';
 import { exposeDebugHook } from './debug-hook';
 import { count, seconds } from './ui/format';
+import { dataInUse } from './ui/data-in-use';
 
 async function main(): Promise<void> {
   const params = readPageParams(window.location);
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   const trainingView = mountTrainingView();
   const dataView = mountDataView({
     onChoice: (choice) => {
+      // A folder still loading must not switch the tab back to Chest X-Ray once MNIST was chosen.
+      if (choice === 'mnist') folderLoad?.abort();
       data.setChoice(choice);
       void session?.announceData();
     },
@@ -83,7 +86,10 @@ async function main(): Promise<void> {
       const read = folder.train.labels.length + folder.test.labels.length;
       dataView.showLoadProgress({ done: read, total: read }, `Read ${count(read)} images in ${seconds(performance.now() - started)}`);
       if (folder.train.labels.length === 0) {
-        dataView.showLoadError(`No training images found: the folder needs train/NORMAL and train/PNEUMONIA. Found ${describeFolderCounts(folder.counts)}.`);
+        dataView.showLoadError(
+          `No training images found: the folder needs train/NORMAL and train/PNEUMONIA. Found ${describeFolderCounts(folder.counts)}.`,
+          dataInUse(data.describe()),
+        );
         return;
       }
       data.setChestFolder(folder);
@@ -91,7 +97,7 @@ async function main(): Promise<void> {
     } catch (error) {
       if (controller.signal.aborted) return;
       dataView.showLoadProgress(null);
-      dataView.showLoadError(`The folder could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      dataView.showLoadError(`The folder could not be read: ${error instanceof Error ? error.message : String(error)}`, dataInUse(data.describe()));
     } finally {
       if (folderLoad === controller) folderLoad = null;
     }

@@ -3,7 +3,7 @@ import { BALANCING_METHOD } from '@fl/shared/data/chest-xray-dataset';
 import type { ChestFolderData, LoadProgress } from '../chest/chest-loader';
 import { canPickDirectory, pickDirectory, sourcesFromDrop, sourcesFromFiles, type FileSource } from '../chest/folder-sources';
 import type { TabData, TaskChoice } from '../tab-data';
-import { byId } from './dom';
+import { byId, h } from './dom';
 import { count } from './format';
 
 export interface DataViewOptions {
@@ -15,7 +15,8 @@ export interface DataViewOptions {
 export interface DataView {
   render(data: TabData): void;
   showLoadProgress(progress: LoadProgress | null, label?: string): void;
-  showLoadError(message: string | null): void;
+  /** `inUse` says which data the tab keeps training on, since the folder did not replace it. */
+  showLoadError(message: string | null, inUse?: string): void;
 }
 
 /** The task choice, MNIST status, and the chest folder's drop zone, progress and summary. */
@@ -101,9 +102,11 @@ export function mountDataView(options: DataViewOptions): DataView {
       progress.dataset.done = String(value.done);
       progress.dataset.total = String(value.total);
     },
-    showLoadError(message) {
+    showLoadError(message, inUse) {
       loadError.hidden = message === null;
-      loadError.textContent = message ?? '';
+      loadError.replaceChildren();
+      if (message !== null) loadError.append(h('span', {}, message));
+      if (message !== null && inUse) loadError.append(h('strong', { class: 'in-use', testid: 'data-in-use' }, inUse));
     },
   };
 
@@ -114,7 +117,9 @@ export function mountDataView(options: DataViewOptions): DataView {
     dropTitle.textContent = folder ? 'Folder loaded. Drop or choose another chest_xray folder to replace it.' : emptyTitle;
     if (!folder) return;
     const { counts } = folder;
-    summary.textContent = describeFolderCounts(counts);
+    // Kept for a switch back, but not what the tab trains on: say so, or the summary reads as the data in use.
+    summary.textContent = choice === 'mnist' ? `Kept, not in use (training on MNIST): ${describeFolderCounts(counts)}` : describeFolderCounts(counts);
+    summary.dataset.inUse = String(choice === 'chest-xray');
     Object.assign(summary.dataset, {
       trainNormal: String(counts.train.normal),
       trainPneumonia: String(counts.train.pneumonia),

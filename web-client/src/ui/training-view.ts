@@ -1,41 +1,14 @@
 import { TASK_LABELS } from '@fl/shared';
 import type { ClientSnapshot } from '@fl/shared/federated-client';
 import { byId, h } from './dom';
+import { addEpoch, type RunGroup } from './epoch-log';
 import { errorHint } from './error-hints';
 import { decimal, percent, seconds } from './format';
-
-const MAX_EPOCH_LINES = 30;
+import { phaseText } from './phase-text';
 
 export interface TrainingView {
   render(snapshot: ClientSnapshot, hasData: boolean): void;
   showTensors(numTensors: number): void;
-}
-
-function phaseText(snapshot: ClientSnapshot, hasData: boolean): string {
-  const { round, progress, phase } = snapshot;
-  if (!round || phase === 'idle') {
-    if (snapshot.connection !== 'connected') return 'Not connected to the hub';
-    if (!hasData) return 'Choose data below to take part in runs';
-    const last = snapshot.lastRound;
-    if (!last) return 'Waiting for the hub to start a round';
-    const finished = round && round.runId === last.runId && last.round === round.rounds;
-    return finished ? `Run finished: round ${last.round} of ${round.rounds} done; waiting for the next run` : `Round ${last.round} done; waiting for the next round`;
-  }
-  const head = `Round ${round.round} of ${round.rounds} · ${TASK_LABELS[round.task]}`;
-  switch (phase) {
-    case 'loading':
-      return `${head} · preparing data`;
-    case 'evaluating':
-      return `${head} · scoring the global model on your test split`;
-    case 'training':
-      return progress ? `${head} · epoch ${progress.epoch}/${progress.epochs} · batch ${progress.batch}/${progress.batches}` : `${head} · starting`;
-    case 'submitting':
-      return `${head} · sending the update`;
-    default: {
-      const _exhaustive: never = phase;
-      return String(_exhaustive);
-    }
-  }
 }
 
 /** Round/epoch/batch progress, per-epoch loss and accuracy, the last round's metrics, errors. */
@@ -47,25 +20,40 @@ export function mountTrainingView(): TrainingView {
   const lastRound = byId('last-round');
   const errorBox = byId('client-error');
   const tensors = byId('tensor-count');
-  const logged = new Set<string>();
+  let groups: RunGroup[] = [];
   let shownRound = '';
 
   function logEpoch(snapshot: ClientSnapshot): void {
     const { round, progress } = snapshot;
     if (!round || !progress || progress.batch !== progress.batches) return;
-    const key = `${round.runId}:${round.round}:${progress.epoch}`;
-    if (logged.has(key)) return;
-    logged.add(key);
-    epochLog.prepend(
-      h(
-        'li',
-        {},
-        h('span', { class: 'epoch-at' }, `Round ${round.round} · epoch ${progress.epoch}/${progress.epochs}`),
-        h('span', { class: 'epoch-metric' }, `loss ${decimal(progress.loss)}`),
-        h('span', { class: 'epoch-metric' }, `accuracy ${percent(progress.accuracy)}`),
-      ),
+    const next = addEpoch(groups, { ...round, epoch: progress.epoch, epochs: progress.epochs, loss: progress.loss, accuracy: progress.accuracy });
+    if (next === groups) return;
+    groups = next;
+    epochLog.replaceChildren(
+      ...groups.map((group, i) => {
+        const item = h(
+          'li',
+          { class: `epoch-run${i === 0 ? ' current' : ''}`, testid: 'epoch-run' },
+          h('div', { class: 'epoch-run-title' }, `Run ${group.runId.slice(0, 8)} · ${TASK_LABELS[group.task]} · ${group.rounds} round${group.rounds === 1 ? '' : 's'}`),
+          h(
+            'ol',
+            { class: 'epoch-lines' },
+            ...group.entries.map((e) =>
+              h(
+                'li',
+                { class: 'epoch-line', testid: 'epoch-line' },
+                h('span', { class: 'epoch-at' }, `Round ${e.round} · epoch ${e.epoch}/${e.epochs}`),
+                h('span', { class: 'epoch-metric' }, `loss ${decimal(e.loss)}`),
+                h('span', { class: 'epoch-metric' }, `accuracy ${percent(e.accuracy)}`),
+              ),
+            ),
+          ),
+          group.dropped > 0 ? h('p', { class: 'epoch-dropped muted' }, `${group.dropped} older epoch${group.dropped === 1 ? '' : 's'} not shown`) : null,
+        );
+        item.dataset.runId = group.runId;
+        return item;
+      }),
     );
-    while (epochLog.children.length > MAX_EPOCH_LINES) epochLog.lastElementChild?.remove();
   }
 
   function renderLastRound(snapshot: ClientSnapshot): void {
@@ -113,6 +101,7 @@ export function mountTrainingView(): TrainingView {
         batch: String(progress?.batch ?? ''),
         batches: String(progress?.batches ?? ''),
         roundsDone: String(snapshot.roundsDone),
+        cancelled: snapshot.cancelled?.reason ?? '',
       });
       logEpoch(snapshot);
       renderLastRound(snapshot);
