@@ -46,3 +46,12 @@ export async function roundClients(request: APIRequestContext, id: string, round
   expect(response.ok()).toBe(true);
   return (await response.json()) as ParticipationRecord[];
 }
+
+/** Stops a run with the admin token, as the dashboard's Stop button does. */
+export async function stopRun(request: APIRequestContext, id: string): Promise<void> {
+  const response = await request.post(`/api/runs/${id}/stop`, {
+    headers: { authorization: `Bearer ${E2E_ADMIN_TOKEN}` },
+    timeout: 10_000,
+  });
+  expect(response.status(), await response.text()).toBe(200);
+}
