@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
@@ -13,6 +13,9 @@ import { apiRoutes } from './http/api-routes';
 import { installErrorHandler } from './http/errors';
 import { securityPlugin } from './http/security';
 import { WindowCounter } from './socket/window-counter';
+import type { EventBudgetConfig } from './socket/event-budget';
+import { ClientIdentities } from './store/client-identities';
+import { redactedLogger } from './http/security';
 import type { Namespace } from 'socket.io';
 
 declare module 'fastify' {
@@ -37,6 +40,8 @@ export interface HubOptions {
   rateLimitPerMinute?: number;
   /** Joins per minute per address (default 60). */
   joinsPerMinute?: number;
+  /** Per-connection budget of client events (default DEFAULT_EVENT_BUDGET). */
+  eventBudget?: EventBudgetConfig;
   /** Serve HTTPS and WSS with this certificate (PEM). */
   https?: { cert: Buffer; key: Buffer };
   clock?: Clock;
@@ -60,7 +65,9 @@ function maxUpdateBytes(models: ModelService): number {
 /** Builds the hub: HTTP API, Socket.IO namespaces, static pages. `server.ts` only listens. */
 export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: redactedLogger(options.logger ?? false),
+    // One line per API request, without its query string, is logged by the security plugin instead.
+    logController: new LogController({ disableRequestLogging: true }),
     ...(options.https ? { https: options.https } : {}),
     // Unknown settings are refused, not silently stripped (Fastify's default strips them).
     ajv: { customOptions: { removeAdditional: false } },
@@ -74,6 +81,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   await app.register(securityPlugin, { corsOrigins, rateLimitPerMinute: options.rateLimitPerMinute ?? 1200 });
   const updateLimit = maxUpdateBytes(models);
   await app.register(socketPlugin, {
+    allowedOrigins: corsOrigins,
     serverOptions: {
       maxHttpBufferSize: Math.max(1_000_000, updateLimit * 4),
       serveClient: false,
@@ -102,6 +110,8 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     log: app.log,
     maxUpdateBytes: updateLimit,
     joinLimiter: new WindowCounter(options.joinsPerMinute ?? 60, 60_000, () => (options.clock ?? systemClock).now()),
+    identities: new ClientIdentities(store.db, options.newId ?? (() => randomUUID())),
+    ...(options.eventBudget ? { eventBudget: options.eventBudget } : {}),
     ...(options.joinToken ? { joinToken: options.joinToken } : {}),
   });
 

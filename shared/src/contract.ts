@@ -50,6 +50,8 @@ export const JoinRequest = Type.Object(
     backend: BackendInfo,
     /** The id a reconnecting client had, so the hub can treat it as the same client. */
     clientId: Type.Optional(Type.String({ maxLength: 64 })),
+    /** The secret the hub issued with `clientId`; without it a known id is refused (HUB_ERR_CLIENT_CLAIMED). */
+    clientSecret: Type.Optional(Type.String({ maxLength: 128 })),
     joinToken: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: false },
@@ -58,6 +60,8 @@ export type JoinRequest = Static<typeof JoinRequest>;
 
 export interface JoinReply {
   clientId: string;
+  /** Sent once, when the id is issued: the client keeps it to reclaim the id later. */
+  clientSecret?: string;
   /** Limits the client must respect so that nothing it sends is refused for its size. */
   limits: { maxUpdateBytes: number };
 }

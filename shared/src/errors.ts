@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'HUB_ERR_RUN_ACTIVE'
   | 'HUB_ERR_NOT_FOUND'
   | 'HUB_ERR_NOT_JOINED'
+  | 'HUB_ERR_CLIENT_CLAIMED'
   | 'HUB_ERR_NO_RUN'
   | 'HUB_ERR_WRONG_RUN'
   | 'HUB_ERR_STALE_ROUND'

@@ -58,6 +58,24 @@ export interface FederatedClientOptions {
   onChange?: (snapshot: ClientSnapshot) => void;
   ackTimeoutMs?: number;
   progressIntervalMs?: number;
+  /** Where the id and secret the hub issued are kept between joins (default: in memory). */
+  credentials?: CredentialStore;
+}
+
+/** The id the hub issued and the secret that proves it; the secret is never shown or logged. */
+export interface ClientCredentials {
+  clientId: string;
+  secret: string;
+}
+
+export interface CredentialStore {
+  load(): ClientCredentials | null;
+  save(credentials: ClientCredentials | null): void;
+}
+
+export function memoryCredentialStore(): CredentialStore {
+  let held: ClientCredentials | null = null;
+  return { load: () => held, save: (c) => void (held = c) };
 }
 
 /**
@@ -155,22 +173,32 @@ export class FederatedClient {
     }
   }
 
+  private readonly memoryCredentials = memoryCredentialStore();
+
   private async join(): Promise<void> {
     const { name, kind, backend, joinToken, data } = this.options;
+    const store = this.options.credentials ?? this.memoryCredentials;
+    const held = store.load();
     const request = {
       name,
       kind,
       backend,
       data: data.describe(),
-      ...(this.snapshot.clientId ? { clientId: this.snapshot.clientId } : {}),
+      ...(held ? { clientId: held.clientId, clientSecret: held.secret } : {}),
       ...(joinToken ? { joinToken } : {}),
     };
     const response = await this.request('client:join', request);
     if (isErrorResponse(response)) {
+      // This hub does not know the secret (its data was replaced): start over as a new client.
+      if (held && response.error.code === 'HUB_ERR_CLIENT_CLAIMED') {
+        store.save(null);
+        return this.join();
+      }
       this.update({ connection: 'disconnected', lastError: response.error });
       return;
     }
     const reply = response.data as JoinReply;
+    if (reply.clientSecret) store.save({ clientId: reply.clientId, secret: reply.clientSecret });
     this.maxUpdateBytes = reply.limits.maxUpdateBytes;
     this.update({ connection: 'connected', clientId: reply.clientId, lastError: null });
   }

@@ -9,7 +9,8 @@ import {
   type HubToClientEvents,
   type JoinRequest,
 } from '@fl/shared';
-import { FederatedClient, type ClientSnapshot, type DataProvider } from '@fl/shared/federated-client';
+import { FederatedClient, type ClientSnapshot, type CredentialStore, type DataProvider } from '@fl/shared/federated-client';
+import { tabCredentialStore } from './client-credentials';
 
 /** How the socket itself is doing, beside the client's own snapshot. */
 export interface LinkState {
@@ -51,6 +52,8 @@ export class HubSession {
   /** Held in an object the client's options read from, so a later join sees a new name. */
   private readonly identity: { name: string };
   private link: LinkState = { error: null, reconnectAttempts: 0 };
+  /** The id and secret the hub issued, kept across reloads of this tab. */
+  private readonly credentials: CredentialStore = tabCredentialStore();
 
   constructor(private readonly options: HubSessionOptions) {
     const identity = (this.identity = { name: options.name });
@@ -66,6 +69,7 @@ export class HubSession {
       backend: options.backend,
       data: options.data,
       ...(options.joinToken ? { joinToken: options.joinToken } : {}),
+      credentials: this.credentials,
       yieldEvery: yieldToPage,
       onChange: options.onSnapshot,
     });
@@ -91,7 +95,10 @@ export class HubSession {
     // Not joined yet: the coming join reads the new name.
     if (!this.socket.connected || !clientId) return null;
     const { backend, data, joinToken } = this.options;
-    const request: JoinRequest = { name, kind: 'browser', backend, data: data.describe(), clientId, ...(joinToken ? { joinToken } : {}) };
+    // The secret too: after a reconnect this may reach the hub before the new connection's own join.
+    const held = this.credentials.load();
+    const secret = held?.clientId === clientId ? { clientSecret: held.secret } : {};
+    const request: JoinRequest = { name, kind: 'browser', backend, data: data.describe(), clientId, ...secret, ...(joinToken ? { joinToken } : {}) };
     try {
       const response = await this.socket.timeout(10_000).emitWithAck('client:join', request);
       return isErrorResponse(response) ? response.error : null;

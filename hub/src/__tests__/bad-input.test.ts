@@ -15,9 +15,10 @@ import {
   type RawSocket,
   type ReceivedRound,
 } from './support/raw-client';
+import { scaledEventBudget } from '../socket/event-budget';
 
-/** Generous limits: these tests join many sockets from one address. */
-const HUB_LIMITS = { rateLimitPerMinute: 100_000, joinsPerMinute: 100_000 };
+/** Generous limits: these tests join many sockets from one address and fuzz 1,000 messages per socket. */
+const HUB_LIMITS = { rateLimitPerMinute: 100_000, joinsPerMinute: 100_000, eventBudget: scaledEventBudget(1000) };
 
 /** What must not move when the hub refuses a message: the round's state and every stored weight. */
 function hubSnapshot(hub: TestHub, runId: string) {

@@ -15,6 +15,8 @@ import type { Static, TSchema } from 'typebox';
 import type { Coordinator, Logger, Transport } from '../engine/coordinator';
 import { tokensEqual } from '../http/auth';
 import type { WindowCounter } from './window-counter';
+import type { ClientIdentities } from '../store/client-identities';
+import { DEFAULT_EVENT_BUDGET, EventBudget, type EventBudgetConfig } from './event-budget';
 
 type ClientNamespace = Namespace<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
 type ClientSocket = Socket<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
@@ -39,6 +41,11 @@ export interface ClientHandlerOptions {
   /** Joins per address. */
   joinLimiter: WindowCounter;
   joinToken?: string;
+  /** Who may speak for which client id. */
+  identities: ClientIdentities;
+  /** Per-connection event budget (default DEFAULT_EVENT_BUDGET). */
+  eventBudget?: EventBudgetConfig;
+  now?: () => number;
 }
 
 function errorBody(error: unknown): AckResponse<never> {
@@ -51,9 +58,33 @@ function errorBody(error: unknown): AckResponse<never> {
  * handed to the coordinator, and answered through its acknowledgement, errors included.
  */
 export function registerClientHandlers(nsp: ClientNamespace, options: ClientHandlerOptions): void {
-  const { coordinator, transport, log, joinToken, joinLimiter, maxUpdateBytes } = options;
+  const { coordinator, transport, log, joinToken, joinLimiter, maxUpdateBytes, identities } = options;
+  const now = options.now ?? Date.now;
 
   nsp.on('connection', (socket) => {
+    // Every event spends from this connection's budget before anything else looks at it; unknown
+    // events are answered here too (not in onAny, which Socket.IO runs before any middleware).
+    const budget = new EventBudget(options.eventBudget ?? DEFAULT_EVENT_BUDGET, now);
+    let refused = 0;
+    socket.use(([rawEvent, ...args], next) => {
+      const event = String(rawEvent).slice(0, 64);
+      const ack = args.at(-1);
+      const answer = typeof ack === 'function' ? (ack as (r: AckResponse<never>) => void) : () => {};
+      const verdict = budget.take(event);
+      if (verdict !== 'allowed') {
+        answer({ error: { code: 'HUB_ERR_RATE_LIMITED', message: `too many ${event} messages on this connection; slow down` } });
+        if (refused++ === 0) log.warn({ event, socket: socket.id, client: socket.data.clientId }, 'messages over the connection budget refused');
+        if (verdict === 'flooding') {
+          log.warn({ socket: socket.id, client: socket.data.clientId, address: socket.handshake.address }, 'connection kept flooding: disconnected');
+          socket.disconnect(true);
+        }
+        return;
+      }
+      if (KNOWN_EVENTS.has(event)) return next();
+      log.warn({ event, socket: socket.id }, 'unknown event refused');
+      answer({ error: { code: 'HUB_ERR_UNKNOWN_EVENT', message: `unknown event ${event}` } });
+    });
+
     /** Validates, runs, and always answers: nothing is dropped silently. */
     function handle<S extends TSchema, R>(event: string, validator: Checker<S>, run: (payload: Static<S>) => R) {
       return (...args: unknown[]) => {
@@ -88,13 +119,6 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
       return id;
     }
 
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if (KNOWN_EVENTS.has(event)) return;
-      const ack = args.at(-1);
-      log.warn({ event: String(event).slice(0, 64), socket: socket.id }, 'unknown event refused');
-      if (typeof ack === 'function') ack({ error: { code: 'HUB_ERR_UNKNOWN_EVENT', message: `unknown event ${String(event).slice(0, 64)}` } });
-    });
-
     socket.on(
       'client:join',
       handle('client:join', joinRequestChecker, (request) => {
@@ -107,10 +131,18 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
         if (socket.data.clientId && socket.data.clientId !== request.clientId) {
           throw new CodedError('HUB_ERR_INVALID_PAYLOAD', 'this connection already joined as another client');
         }
-        const id = coordinator.clientIdFor(request);
+        // A join again on a connection that already proved its id (a rename) needs no secret.
+        const claim = socket.data.clientId
+          ? { kind: 'rejoined' as const, clientId: socket.data.clientId }
+          : identities.claim(request.clientId, request.clientSecret);
+        if (claim.kind === 'refused') {
+          // The holder keeps its connection, its place and its round.
+          throw new CodedError('HUB_ERR_CLIENT_CLAIMED', 'this client id belongs to another client; join without clientId to get an id of your own');
+        }
+        const id = claim.clientId;
         const previous = transport.sockets.get(id);
-        if (previous && previous.id !== socket.id) {
-          // The same client on a new connection: the old one is stale.
+        if (claim.kind === 'reclaimed' && previous && previous.id !== socket.id) {
+          // The same client (it holds the secret) on a new connection: the old one is stale.
           previous.data.clientId = undefined;
           previous.disconnect(true);
         }
@@ -118,7 +150,7 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
         socket.data.clientId = id;
         transport.sockets.set(id, socket);
         const reply = coordinator.join(id, request);
-        return { ...reply, limits: { maxUpdateBytes } };
+        return { ...reply, clientId: id, ...(claim.kind === 'issued' ? { clientSecret: claim.secret } : {}), limits: { maxUpdateBytes } };
       }),
     );
     socket.on('client:data', handle('client:data', dataChangeChecker, (change) => {

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { Server, type ServerOptions } from 'socket.io';
+import { originCheck } from './origin-check';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,12 +10,14 @@ declare module 'fastify' {
 
 export interface SocketPluginOptions {
   serverOptions: Partial<ServerOptions>;
+  /** Origins of pages elsewhere allowed to open sockets, beside the hub's own. */
+  allowedOrigins: readonly string[];
 }
 
 /** Attaches one Socket.IO server to Fastify's HTTP server and closes it with the app. */
 export const socketPlugin = fp<SocketPluginOptions>(
-  async (fastify, { serverOptions }) => {
-    const io = new Server(fastify.server, serverOptions);
+  async (fastify, { serverOptions, allowedOrigins }) => {
+    const io = new Server(fastify.server, { ...serverOptions, allowRequest: originCheck(allowedOrigins) });
     fastify.decorate('io', io);
     // Closing the connections (not a Socket.IO "disconnect") lets clients reconnect by themselves when
     // the hub comes back; an explicit server disconnect would tell them not to.

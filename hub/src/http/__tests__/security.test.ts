@@ -25,6 +25,22 @@ describe('security', () => {
     expect(response.headers['x-frame-options']).toBeDefined();
   });
 
+  it('allows no string evaluation in pages, only wasm compilation, and connections only to the hub and the configured origins', async () => {
+    hub = await startTestHub({ corsOrigins: ['https://lab-machine:8443'] });
+    const response = await hub.app.inject({ url: '/api/status', headers: { host: 'hub.local:5000' } });
+    const policy = Object.fromEntries(
+      String(response.headers['content-security-policy'])
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
+    expect(policy['script-src']).toEqual(["'self'", "'wasm-unsafe-eval'"]);
+    expect(policy['connect-src']).toEqual(["'self'", 'ws://hub.local:5000', 'wss://hub.local:5000', 'https://lab-machine:8443', 'wss://lab-machine:8443']);
+    // A Host header cannot add directives.
+    const forged = await hub.app.inject({ url: '/api/status', headers: { host: "x; script-src 'unsafe-eval'" } });
+    expect(String(forged.headers['content-security-policy'])).not.toContain("'unsafe-eval'");
+  });
+
   it('allows cross-origin requests only from the configured origins', async () => {
     hub = await startTestHub({ corsOrigins: ['http://lab-machine:5000'] });
     const allowed = await hub.app.inject({ url: '/api/status', headers: { origin: 'http://lab-machine:5000' } });
