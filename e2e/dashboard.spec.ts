@@ -1,13 +1,15 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type BrowserContext, type Page, type WebSocketRoute } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunDetail } from '../shared/src/api';
 import { E2E_ADMIN_TOKEN } from '../playwright.config';
-import { hubStatus, hubUrl, waitUntilIdle } from './support/hub-api';
+import { hubStatus, hubUrl, launchRun, stopRun, waitForRunEnd, waitUntilIdle } from './support/hub-api';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Written on every run for a person to look at; the README's copies in docs/screenshots are chosen by hand.
+const screenshots = join(repoRoot, 'test-results/screenshots');
 
 /** A training client the tests can take away again: a browser tab, or a headless process. */
 interface TrainingClient {
@@ -45,19 +47,14 @@ function startHeadless(name: string): TrainingClient {
   };
 }
 
-const clientPageBuilt = existsSync(resolve(repoRoot, 'web-client/dist/index.html'));
-
-/**
- * The acceptance asks for browser client tabs at /client/; until the web client is built they are
- * headless stand-ins, so the rest of the scenario still runs.
- */
+/** A real browser tab at /client/: a page that is not built (or does not join) fails the test here. */
 async function openClientTab(browser: Browser, n: number): Promise<TrainingClient> {
   const name = `e2e-tab-${n}`;
-  if (!clientPageBuilt) return startHeadless(`${name}-standin`);
   const context: BrowserContext = await browser.newContext();
   const tab = await context.newPage();
   await tab.goto(`${hubUrl}/client/?name=${name}`);
-  await tab.getByTestId('task-mnist').click();
+  await expect(tab.getByTestId('client-status')).toHaveAttribute('data-state', 'connected', { timeout: 60_000 });
+  await expect(tab.getByTestId('task-mnist')).toBeChecked();
   return { name, leave: () => context.close() };
 }
 
@@ -104,8 +101,16 @@ test.describe('dashboard', () => {
     await expect(page).not.toHaveURL(/token=/);
     const rows = page.getByTestId('client-row');
     await expect(rows).toHaveCount(3, { timeout: 60_000 });
-    await expect(rows.locator('.badge-headless')).toHaveCount(clientPageBuilt ? 1 : 3);
+    await expect(rows.locator('.badge-browser')).toHaveCount(2);
+    await expect(rows.locator('.badge-headless')).toHaveCount(1);
     await waitUntilIdle(request);
+    // Who would take part, by the form's task: all three hold MNIST, none a chest X-ray folder.
+    await expect(page.getByTestId('launch-eligible')).toHaveText('3 of 3 clients hold MNIST data and would take part.');
+    await page.getByTestId('setting-task').selectOption('chest-xray');
+    await expect(page.getByTestId('launch-eligible')).toHaveAttribute('data-eligible', '0');
+    await page.getByTestId('setting-task').selectOption('mnist');
+    mkdirSync(screenshots, { recursive: true });
+    await page.screenshot({ path: join(screenshots, 'dashboard-idle.png'), fullPage: true });
 
     // Launch is refused, with its reason, while too few clients hold data.
     const launch = page.getByTestId('launch');
@@ -124,6 +129,7 @@ test.describe('dashboard', () => {
     await page.getByTestId('setting-rounds').fill('3');
     await page.getByTestId('setting-epochs').fill('1');
     await page.getByTestId('setting-batchSize').fill('64');
+    await page.getByTestId('setting-init').selectOption('fresh');
     await launch.click();
 
     await expect
@@ -140,17 +146,27 @@ test.describe('dashboard', () => {
     await expect(page.getByTestId('hub-status')).toHaveText(/training round 1 of 3/i, { timeout: 60_000 });
     await expect(page.getByTestId('participant')).toHaveCount(3);
 
-    // Round 1 aggregated: the bar moves on and the chart gains its first point while a later round trains
-    // (the held-out evaluation runs beside the next round, so the point may come during round 2 or 3).
+    // Round 1 aggregated: the bar moves on, and round 1's point is drawn while round 2 still trains (its
+    // evaluation runs beside round 2; the run:update carrying it once waited for round 2's commit). The page
+    // itself watches, so the status is read at the moment the point appears.
     await expect(progress).toHaveAttribute('data-round', '2', { timeout: 120_000 });
     await expect(progress).toHaveAttribute('aria-valuenow', '1');
-    await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
+    const statusAtFirstPoint = await page.waitForFunction(
+      () => {
+        const points = document.querySelector('[data-testid="accuracy-chart"]')?.getAttribute('data-points');
+        return points === '1' ? (document.querySelector('[data-testid="hub-status"]')?.textContent ?? '') : null;
+      },
+      null,
+      { timeout: 120_000, polling: 50 },
+    );
+    expect(await statusAtFirstPoint.jsonValue()).toMatch(/round 2 of 3/i);
     await expect(chart.locator('circle.recharts-line-dot').first()).toBeVisible();
-    await expect(page.getByTestId('hub-status')).toHaveText(/round [23] of 3/i);
+    await page.screenshot({ path: join(screenshots, 'dashboard-running.png'), fullPage: true });
 
     await expect(page.getByTestId('hub-status')).toHaveText('Idle', { timeout: 120_000 });
     await expect(progress).toHaveAttribute('aria-valuenow', '3');
-    await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(3);
+    await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBe(3);
+    await page.screenshot({ path: join(screenshots, 'dashboard-finished.png'), fullPage: true });
 
     const row = page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
     await expect(row).toHaveAttribute('data-status', 'completed');
@@ -191,19 +207,51 @@ test.describe('dashboard', () => {
     await expect(page.getByTestId('access-notice')).toContainText('Read-only');
   });
 
-  test('a client that closes its tab, or whose process dies, disappears from the list', async ({ page, request }) => {
+  test('while the hub is unreachable the page is greyed, says so, and comes back by itself', async ({ page, request }) => {
+    await waitUntilIdle(request);
+    // The hub stays up for the other tests: this page alone loses it, its sockets cut and refused.
+    let reachable = true;
+    const sockets: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      if (!reachable) return void ws.close();
+      ws.connectToServer();
+      sockets.push(ws);
+    });
+    await page.route(/\/socket\.io\//, (route) => (reachable ? route.continue() : route.abort()));
+    await openDashboard(page, E2E_ADMIN_TOKEN);
+    await expect(page.getByTestId('client-row')).toHaveCount(3);
+    await expect(page.getByTestId('hub-offline')).toHaveCount(0);
+
+    reachable = false;
+    for (const ws of sockets.splice(0)) await ws.close();
+    await expect(page.getByTestId('hub-offline')).toContainText('reconnects by itself');
+    await expect(page.locator('main.layout')).toHaveClass(/is-offline/);
+    await page.screenshot({ path: join(screenshots, 'dashboard-offline.png'), fullPage: true });
+
+    reachable = true;
+    await expect(page.getByTestId('hub-offline')).toHaveCount(0);
+    await expect(page.locator('main.layout')).not.toHaveClass(/is-offline/);
+  });
+
+  test('a client that leaves mid-round gets a line on the run; one that closes its tab, or whose process dies, leaves the list', async ({ page, request }) => {
     await waitUntilIdle(request);
     await openDashboard(page, E2E_ADMIN_TOKEN);
     const rows = page.getByTestId('client-row');
     await expect(rows).toHaveCount(3);
 
     const [tab, , headless] = clients;
-    await tab!.leave();
-    await expect(rows).toHaveCount(2);
-    await expect(rows.filter({ hasText: tab!.name })).toHaveCount(0);
-
+    const runId = await launchRun(request, { task: 'mnist', rounds: 2, epochs: 5, batchSize: 16, minClients: 1, init: 'fresh', seed: 1 });
+    const headlessRow = rows.filter({ hasText: headless!.name });
+    await expect(headlessRow).toHaveAttribute('data-state', 'training', { timeout: 60_000 });
     await headless!.leave();
-    await expect(rows).toHaveCount(1);
+    await expect(page.getByTestId('participant-left')).toHaveText(`${headless!.name} left during round 1; the round carries on without it.`);
+    await stopRun(request, runId);
+    expect((await waitForRunEnd(request, runId, 60_000)).status).toBe('stopped');
+    await expect(rows).toHaveCount(2);
     await expect(rows.filter({ hasText: headless!.name })).toHaveCount(0);
+
+    await tab!.leave();
+    await expect(rows).toHaveCount(1);
+    await expect(rows.filter({ hasText: tab!.name })).toHaveCount(0);
   });
 });
