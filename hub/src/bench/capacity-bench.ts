@@ -14,21 +14,43 @@ async function lightweightRun(clients: number, delayMs: number, rounds: number) 
   });
   try {
     await waitForClientCount(hub.url, clients);
-    const id = await launchRun(hub.url, { task: 'mnist', rounds, minClients: clients, roundTimeoutSec: 300, init: 'fresh' });
+    const id = await launchRun(hub.url, { task: 'mnist', rounds, minClients: clients, roundTimeoutSec: 300, init: 'fresh', seed: 1 });
     const run = await waitForRun(hub.url, id);
-    return { run, refused: pool.refused(), peakRssBytes: hub.peakRssBytes() };
+    return { run, refused: pool.refused(), peakRssBytes: hub.peakRssBytes(), timings: pool.timings() };
   } finally {
     pool.close();
     await hub.close();
   }
 }
 
+export interface LightweightRound {
+  durationMs: number;
+  simulatedTrainMs: number;
+  /** round:start reaching the first client to reaching the last one. */
+  receiveSpreadMs: number;
+  /** The last round:start received to the last update emitted (the simulated training and timer lateness). */
+  lastWaitMs: number;
+  /** The last update emitted to its ack (upload and the hub's checks and fold). */
+  lastAckMs: number;
+  /** durationMs minus the three above: the hub encoding the model, the first round:start's trip, the FedAvg finish. */
+  restMs: number;
+}
+
 /** Round overhead when every client "trains" for exactly `delayMs`: (round time - delay) / round time. */
 export async function benchLightweightOverhead(clients: number, delayMs: number, rounds: number) {
-  const { run } = await lightweightRun(clients, delayMs, rounds);
+  const { run, timings } = await lightweightRun(clients, delayMs, rounds);
   if (run.status !== 'completed') throw new Error(`overhead run ${run.status}: ${run.reason}`);
   const perRound = run.rounds.map((r) => (r.durationMs - delayMs) / r.durationMs);
-  return { overhead: perRound.reduce((a, b) => a + b, 0) / perRound.length, rounds: run.rounds.map((r) => ({ durationMs: r.durationMs, simulatedTrainMs: delayMs })) };
+  return {
+    overhead: perRound.reduce((a, b) => a + b, 0) / perRound.length,
+    rounds: run.rounds.map((r): LightweightRound => {
+      const t = timings.get(r.round)!;
+      const receiveSpreadMs = t.lastReceived - t.firstReceived;
+      const lastWaitMs = t.lastEmitted - t.lastReceived;
+      const lastAckMs = t.lastAcked - t.lastEmitted;
+      return { durationMs: r.durationMs, simulatedTrainMs: delayMs, receiveSpreadMs, lastWaitMs, lastAckMs, restMs: r.durationMs - receiveSpreadMs - lastWaitMs - lastAckMs };
+    }),
+  };
 }
 
 export interface CapacityStep {

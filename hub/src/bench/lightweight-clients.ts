@@ -15,10 +15,19 @@ import {
 
 type ClientSocket = Socket<HubToClientEvents, ClientToHubEvents>;
 
+export interface RoundTimings {
+  firstReceived: number;
+  lastReceived: number;
+  lastEmitted: number;
+  lastAcked: number;
+}
+
 export interface LightweightPool {
   sockets: ClientSocket[];
   /** Updates refused by the hub (should stay 0). */
   refused: () => number;
+  /** Per round, over all clients (performance.now, ms): round:start received first and last, updates emitted last, acks received last. */
+  timings: () => Map<number, RoundTimings>;
   close(): void;
 }
 
@@ -30,6 +39,13 @@ export interface LightweightPool {
 export async function startLightweightClients(hubUrl: string, count: number, delayMs: number): Promise<LightweightPool> {
   const sockets: ClientSocket[] = [];
   let refused = 0;
+  const timings = new Map<number, RoundTimings>();
+  const mark = (round: number, field: keyof RoundTimings) => {
+    const now = performance.now();
+    const t = timings.get(round) ?? { firstReceived: now, lastReceived: now, lastEmitted: NaN, lastAcked: NaN };
+    t[field] = field === 'firstReceived' ? Math.min(t.firstReceived, now) : now;
+    timings.set(round, t);
+  };
   const frames = new Map<string, Uint8Array>();
   const updateFor = (start: RoundStart): Uint8Array => {
     const key = `${start.runId}#${start.round}`;
@@ -50,7 +66,9 @@ export async function startLightweightClients(hubUrl: string, count: number, del
       const socket: ClientSocket = io(new URL(CLIENT_NAMESPACE, hubUrl).href, { transports: ['websocket'], forceNew: true, reconnection: false });
       sockets.push(socket);
       socket.on('round:start', (start) => {
+        mark(start.round, 'lastReceived');
         setTimeout(async () => {
+          mark(start.round, 'lastEmitted');
           const samples = start.shard ? toBytes(start.shard).byteLength / 2 : 100;
           const response = (await socket
             .timeout(120_000)
@@ -62,6 +80,7 @@ export async function startLightweightClients(hubUrl: string, count: number, del
               metrics: { loss: 1, accuracy: 0.5, trainMs: delayMs },
             })
             .catch(() => ({ error: { code: 'HUB_ERR_INTERNAL', message: 'no answer' } }))) as AckResponse<unknown>;
+          mark(start.round, 'lastAcked');
           if (isErrorResponse(response)) refused++;
         }, delayMs);
       });
@@ -84,6 +103,7 @@ export async function startLightweightClients(hubUrl: string, count: number, del
   return {
     sockets,
     refused: () => refused,
+    timings: () => timings,
     close: () => sockets.forEach((s) => s.disconnect()),
   };
 }

@@ -1,3 +1,16 @@
+import type { RoundBreakdown } from './training-bench';
+import type { LightweightRound } from './capacity-bench';
+import type { SynchronousResult } from './store-bench';
+
+type Format = 'float32' | 'float16' | 'int8';
+
+/** One update message as measured on the wire: envelope (text packet), frame (binary packet), and the frame's values alone. */
+export interface WireOverhead {
+  envelopeBytes: number;
+  frameBytes: number;
+  valueBytes: number;
+}
+
 export interface BenchResults {
   date: string;
   quick: boolean;
@@ -9,16 +22,19 @@ export interface BenchResults {
   wireTotalRatio?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
   wireRatioFedAvgCnn?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
   wireAccuracy?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
+  wireOverhead?: Partial<Record<Format, WireOverhead>>;
   wireRounds?: number;
   roundOverhead8?: number;
-  roundOverhead8Rounds?: { durationMs: number; slowestTrainMs: number }[];
+  roundOverhead8Rounds?: RoundBreakdown[];
   roundOverhead100?: number;
-  roundOverhead100Rounds?: { durationMs: number; simulatedTrainMs: number }[];
+  roundOverhead100Rounds?: LightweightRound[];
+  /** SQLite commit of one round under synchronous=FULL and NORMAL (WAL), per model. */
+  durability?: SynchronousResult[];
   capacity?: { clients: number; ok: boolean; p95Ms: number | null; peakRssMiB: number | null; reason: string | null }[];
   maxClients?: number;
   fedVsCentral?: number;
   fedVsCentralByLabel?: number;
-  fedVsCentralDetail?: { rounds: number; central: number; iid: number; byLabel: number };
+  fedVsCentralDetail?: { rounds: number; central: number; iid: number; byLabel: number; clients?: number; digits?: number };
   browserMsPerBatch?: Partial<Record<string, number>>;
   clientVsBareTfjs?: number;
   browser?: unknown;
@@ -27,6 +43,13 @@ export interface BenchResults {
 
 const f = (x: number | undefined, digits = 3) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**missed**');
+
+/** Unknown when every step passed but none reached the target (a --quick run tries fewer steps). */
+function capacityMet(r: BenchResults): boolean | undefined {
+  if (r.maxClients === undefined || !r.capacity) return undefined;
+  if (r.maxClients >= 1000) return true;
+  return r.capacity.every((s) => s.ok) ? undefined : false;
+}
 
 /** The figures as rows: name, value, target, whether the target is met. */
 export function rows(r: BenchResults): [string, string, string, string][] {
@@ -40,10 +63,10 @@ export function rows(r: BenchResults): [string, string, string, string][] {
     ['wireRatio.int8', f(r.wireRatio?.int8), '<= 0.26', verdict(r.wireRatio?.int8 === undefined ? undefined : r.wireRatio.int8 <= 0.26)],
     ['  the same update message for the 1.66M-parameter FedAvg CNN, float32 / float16 / int8', `${f(r.wireRatioFedAvgCnn?.float32, 4)} / ${f(r.wireRatioFedAvgCnn?.float16, 4)} / ${f(r.wireRatioFedAvgCnn?.int8, 4)}`, '(same targets)', verdict(r.wireRatioFedAvgCnn?.int8 === undefined ? undefined : r.wireRatioFedAvgCnn.float32! <= 1.02 && r.wireRatioFedAvgCnn.float16! <= 0.51 && r.wireRatioFedAvgCnn.int8 <= 0.26)],
     ['  everything a client sends per round (with progress reports), float32 / float16 / int8', `${f(r.wireTotalRatio?.float32)} / ${f(r.wireTotalRatio?.float16)} / ${f(r.wireTotalRatio?.int8)}`, '(no target)', ''],
-    [`accuracy after ${r.wireRounds ?? '?'} rounds float32 / float16 / int8`, `${f(acc32, 4)} / ${f(r.wireAccuracy?.float16, 4)} / ${f(r.wireAccuracy?.int8, 4)}`, 'within 0.3 points of float32', verdict(within(r.wireAccuracy?.float16) === undefined ? undefined : within(r.wireAccuracy?.float16)! && within(r.wireAccuracy?.int8)!)],
+    [`accuracy after ${r.wireRounds ?? '?'} round(s) float32 / float16 / int8`, `${f(acc32, 4)} / ${f(r.wireAccuracy?.float16, 4)} / ${f(r.wireAccuracy?.int8, 4)}`, 'within 0.3 points of float32', verdict(within(r.wireAccuracy?.float16) === undefined ? undefined : within(r.wireAccuracy?.float16)! && within(r.wireAccuracy?.int8)!)],
     ['roundOverhead8', f(r.roundOverhead8), '<= 0.03', verdict(r.roundOverhead8 === undefined ? undefined : r.roundOverhead8 <= 0.03)],
     ['roundOverhead100', f(r.roundOverhead100), '<= 0.10', verdict(r.roundOverhead100 === undefined ? undefined : r.roundOverhead100 <= 0.1)],
-    ['maxClients', r.maxClients === undefined ? 'n/a' : String(r.maxClients), '>= 1,000 (p95 < 5 s, RSS < 2 GB)', verdict(r.maxClients === undefined ? undefined : r.maxClients >= 1000)],
+    ['maxClients', r.maxClients === undefined ? 'n/a' : String(r.maxClients), '>= 1,000 (p95 < 5 s, RSS < 2 GB)', verdict(capacityMet(r))],
     ['  at maxClients: p95 round / peak hub RSS', cap ? `${cap.p95Ms} ms / ${f(cap.peakRssMiB ?? undefined, 0)} MiB` : 'n/a', '', ''],
     ['fedVsCentral (IID)', f(r.fedVsCentral, 4), '>= 0.995', verdict(r.fedVsCentral === undefined ? undefined : r.fedVsCentral >= 0.995)],
     ['fedVsCentral (by-label)', f(r.fedVsCentralByLabel, 4), '(no target)', ''],
@@ -52,7 +75,23 @@ export function rows(r: BenchResults): [string, string, string, string][] {
   ];
 }
 
-export function renderReport(r: BenchResults): { table: string; markdown: string } {
+/** The hand-written analysis kept in BENCHMARKS.md between these markers; the generator carries it over verbatim. */
+export const ANALYSIS_START = '<!-- analysis: hand-written, kept by pnpm bench -->';
+export const ANALYSIS_END = '<!-- end of analysis -->';
+
+/** The hand-written analysis block of an existing BENCHMARKS.md (markers included), or null. */
+export function extractAnalysis(markdown: string): string | null {
+  const from = markdown.indexOf(ANALYSIS_START);
+  const to = markdown.indexOf(ANALYSIS_END, from);
+  return from === -1 || to === -1 ? null : markdown.slice(from, to + ANALYSIS_END.length);
+}
+
+const ms = (x: number | null | undefined) =>
+  x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Math.abs(x) < 10 ? x.toFixed(1) : `${Math.round(x)}`;
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export function renderReport(r: BenchResults, options: { analysis?: string | null } = {}): { table: string; markdown: string } {
   const table = rows(r)
     .map(([name, value, target, met]) => `${name.padEnd(58)} ${value.padStart(24)}  ${target.padEnd(34)} ${met.replaceAll('*', '')}`)
     .join('\n');
@@ -60,11 +99,20 @@ export function renderReport(r: BenchResults): { table: string; markdown: string
   const capacity = (r.capacity ?? [])
     .map((s) => `| ${s.clients} | ${s.ok ? 'yes' : 'no'} | ${s.p95Ms ?? 'n/a'} | ${f(s.peakRssMiB ?? undefined, 0)} | ${s.reason ?? ''} |`)
     .join('\n');
+  const analysis =
+    options.analysis ??
+    `${ANALYSIS_START}\n_No hand-written analysis yet: write it here, dated; \`pnpm bench\` keeps this block as it is._\n${ANALYSIS_END}`;
+  const a = r.aggregation;
+  const steps = (r.capacity ?? []).map((s) => s.clients.toLocaleString('en-US')).join(', ');
+  const light = r.roundOverhead100Rounds?.[0];
+  const d = r.fedVsCentralDetail;
   const markdown = `# Benchmarks
 
 Measured by \`pnpm bench${r.quick ? ' --quick' : ''}\` on ${r.date.slice(0, 10)}: ${r.machine.cpus} x ${r.machine.cpu}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, no GPU.
 Every figure is a ratio of two things measured side by side in the same run, so that a noisy machine
 moves both sides together. Raw numbers: \`bench-results.json\`. Run time ${r.durationSec ?? '?'} s.
+Everything down to "What each figure means" is generated from this run's figures; the analysis section
+below it is hand-written and dated, and not regenerated.
 
 | figure | value | target | |
 |---|---|---|---|
@@ -76,100 +124,131 @@ ${markdownRows}
 |---|---|---|---|---|
 ${capacity || '| (not measured) | | | | |'}
 
-## Where a target is missed, and why
+## Where each missed target's time or bytes went (measured in this run)
 
-${analysis(r)}
+${misses(r)}
+
+## Durability: SQLite synchronous=FULL vs NORMAL (WAL)
+
+${durability(r)}
 
 ## What each figure means
 
-- **aggregationVsMemcpy**: throughput of folding 100 updates of 1,663,370 parameters (the FedAvg paper's MNIST
+- **aggregationVsMemcpy**: throughput of folding ${a ? a.updates : 'N'} updates of ${a ? a.params.toLocaleString('en-US') : 'N'} parameters (the FedAvg paper's MNIST
   CNN) into the hub's streaming FedAvg sum, divided by the throughput of copying the same Float32Arrays with
   \`Float32Array.prototype.set\` in the same process. 1.0 would mean aggregation runs at memory-copy speed.
 - **wireRatio.\\***: bytes a client's Socket.IO transport sends for its \`update:submit\` each round (the JSON
   envelope with run, round, samples and metrics, plus the binary weight frame), divided by 4 x the model's
-  ${r.mnistParams} parameters. The row below counts everything the client sends (progress reports too): with a
-  model this small, the throttled progress reports are a visible share. float16 and int8
+  ${r.mnistParams} parameters. The row below counts everything the client sends (progress reports too). float16 and int8
   send the change from the received global model; the accuracy row is the held-out accuracy of the same
-  4-client run after ${r.wireRounds ?? '?'} rounds with each format.
+  4-client run after ${r.wireRounds ?? '?'} round(s) with each format.
 - **roundOverhead8**: (round wall time - the slowest client's local training time) / round wall time, with 8
-  headless MNIST clients in the hub's process. Wall time runs from the hub sending \`round:start\` to the new
-  global model being evaluated and committed.
-- **roundOverhead100**: the same with 100 lightweight clients (a hub in its own process; each client waits 2 s
+  headless MNIST clients in the hub's process. Wall time runs from the hub starting the round to the new
+  global model being committed; the held-out evaluation runs after it, while the next round trains.
+- **roundOverhead100**: the same with 100 lightweight clients (a hub in its own process; each client waits ${light ? ms(light.simulatedTrainMs) : '?'} ms
   as its "training", then sends a valid random update).
 - **maxClients**: the largest number of lightweight clients (no training) the hub took through every round of
-  a run, trying 100, 300, 1,000, 2,000, with the p95 of the round times and the hub process's peak RSS.
-- **fedVsCentral**: held-out accuracy of a 4-client federated run after N rounds (1 epoch each) divided by the
-  accuracy of one model trained on the same 8,000 digits for N epochs with the same optimiser and batch size.
-- **browser**: per-batch time (batch 64) of the MNIST CNN in headless Chromium on each backend, and the
+  a run, trying ${steps || 'growing steps'}, with the p95 of the round times and the hub process's peak RSS.
+- **fedVsCentral**: held-out accuracy of a ${d?.clients ?? 4}-client federated run after N rounds (1 epoch each) divided by the
+  accuracy of one model trained on the same ${d?.digits?.toLocaleString('en-US') ?? ''} digits for N epochs with the same optimiser and batch size.
+- **browser**: per-batch time of the MNIST CNN in headless Chromium on each backend, and the
   tab's own training loop (\`trainLocal\`) against a bare \`model.fit\` on the same data (\`clientVsBareTfjs\`,
   throughput ratio).
+
+## Analysis
+
+${analysis}
 
 ## Reproduce
 
 \`\`\`sh
 npm run setup
 pnpm bench          # full: ~15-25 minutes on 2 cores
-pnpm bench --quick  # reduced: fewer rounds and steps, under 3 minutes
+pnpm bench --quick  # reduced: fewer rounds and steps, a few minutes
+pnpm bench --report-only  # BENCHMARKS.md again from bench-results.json, keeping the analysis
 \`\`\`
 `;
   return { table, markdown };
 }
 
-/** What was found when each missed target was profiled; the measured figures are filled in. */
-function analysis(r: BenchResults): string {
+/** For each missed target, the same run's measured parts of it; no reason that was not measured. */
+function misses(r: BenchResults): string {
   const items: string[] = [];
   const a = r.aggregation;
   if (a && (r.aggregationVsMemcpy ?? 1) < 0.5) {
-    const perUpdate = a.aggregateMs / a.updates;
+    const foldMs = a.aggregateMs / a.updates;
+    const copyMs = a.memcpyMs / a.updates;
+    const gbps = (bytes: number, t: number) => (bytes / (t / 1000) / 1e9).toFixed(2);
     items.push(
-      `- **aggregationVsMemcpy ${f(r.aggregationVsMemcpy)}**: folding one 1.66M-parameter update takes ${f(perUpdate, 1)} ms, a copy of it ` +
-        `${f(a.memcpyMs / a.updates, 2)} ms. The copy is a native, vectorised memmove of 8 bytes per parameter; the fold is a ` +
-        'JavaScript loop that V8 does not vectorise, and its Float64 running sum moves 20 bytes per parameter (read 4, read and ' +
-        'write 8), so even a SIMD kernel would stay near 0.4. Done: the loop is unrolled by four (about 1.5-2x here). Not done: ' +
-        'a wasm SIMD kernel, and float32 sums, which we decline: with hundreds of clients weighted by thousands of samples they ' +
-        `lose the low bits of small updates. In absolute terms 100 such updates fold in ${f(a.aggregateMs / 1000, 2)} s, a small part of a round.`,
+      `- **aggregationVsMemcpy ${f(r.aggregationVsMemcpy)}**: folding one ${a.params.toLocaleString('en-US')}-parameter update took ${f(foldMs, 2)} ms ` +
+        `(${gbps(a.params * 4, foldMs)} GB/s of float32 input), copying it ${f(copyMs, 2)} ms (${gbps(a.params * 4, copyMs)} GB/s). ` +
+        `${a.updates} updates fold in ${f(a.aggregateMs, 0)} ms.`,
     );
   }
   const w = r.wireRatio;
-  if (w && ((w.float16 ?? 0) > 0.51 || (w.int8 ?? 0) > 0.26)) {
-    const overhead = ((w.float32 ?? 1) - 1) * 4 * r.mnistParams;
+  const formats = (['float32', 'float16', 'int8'] as const).filter((k) => r.wireOverhead?.[k]);
+  const wireMissed = w && ((w.float32 ?? 0) > 1.02 || (w.float16 ?? 0) > 0.51 || (w.int8 ?? 0) > 0.26);
+  if (wireMissed && formats.length) {
+    const parts = formats.map((k) => {
+      const o = r.wireOverhead![k]!;
+      const header = o.frameBytes - o.valueBytes;
+      const fixed = o.envelopeBytes + header;
+      return (
+        `${k}: ${ms(o.envelopeBytes)} bytes of event envelope + ${ms(header)} bytes of frame header around ${ms(o.valueBytes)} bytes of values, ` +
+        `so ${ms(fixed)} fixed bytes = ${f(fixed / (4 * r.mnistParams), 4)} of the ratio`
+      );
+    });
     items.push(
-      `- **wireRatio.float16 ${f(w.float16)} / int8 ${f(w.int8)}**: every update carries a fixed ~${Math.round(overhead)} bytes: the ` +
-        'weight frame header (magic, dtype, round, run tag, every tensor shape: 80 bytes for this model) and the Socket.IO event ' +
-        `envelope (run id, round, samples, rounded metrics). Against this ${r.mnistParams}-parameter CNN that is 1% of a float32 update ` +
-        'but 2.5% of a float16 and 5% of an int8 one. The same messages for the FedAvg paper\'s 1.66M-parameter CNN meet every ' +
-        `target (${f(r.wireRatioFedAvgCnn?.float32, 4)} / ${f(r.wireRatioFedAvgCnn?.float16, 4)} / ${f(r.wireRatioFedAvgCnn?.int8, 4)}). ` +
-        'Done: metrics are rounded to 4 decimals. Not done: dropping the run id and metrics from the event.',
+      `- **wireRatio float32 ${f(w!.float32)} / float16 ${f(w!.float16)} / int8 ${f(w!.int8)}**: per update message, as sent (${parts.join('; ')}). ` +
+        `With the same envelopes around frames of the ${(r.aggregation?.params ?? 0).toLocaleString('en-US')}-parameter CNN the ratios are ` +
+        `${f(r.wireRatioFedAvgCnn?.float32, 4)} / ${f(r.wireRatioFedAvgCnn?.float16, 4)} / ${f(r.wireRatioFedAvgCnn?.int8, 4)}.`,
     );
   }
-  if ((r.roundOverhead8 ?? 0) > 0.03) {
-    const rounds = r.roundOverhead8Rounds ?? [];
-    items.push(
-      `- **roundOverhead8 ${f(r.roundOverhead8)}**: the 8 clients and the hub share one Node thread here (rounds ${rounds
-        .map((x) => `${x.durationMs} ms with the slowest client training ${x.slowestTrainMs} ms`)
-        .join('; ')}). The gap is the hub encoding and sending the global model, each client decoding it, loading it into its ` +
-        'model and building its shard before its first batch, and encoding and sending its update; on one thread these steps of 8 ' +
-        'clients run one after the other instead of in parallel, as they would on 8 machines. Done: the held-out evaluation, which ' +
-        'took most of the gap, now runs while the next round trains instead of inside the round.',
-    );
+  const eight = r.roundOverhead8Rounds ?? [];
+  if ((r.roundOverhead8 ?? 0) > 0.03 && eight.length) {
+    const line = (x: RoundBreakdown) =>
+      `  - round ${x.round}: ${ms(x.durationMs)} ms, slowest training ${ms(x.slowestTrainMs)} ms. Along the update that arrived last: ` +
+      `hub encode ${ms(x.hubEncodeMs)}, send ${ms(x.sendMs)}, client decode and load ${ms(x.clientDecodeMs)}, ` +
+      `client compile and train ${ms(x.clientTrainMs)}, client encode ${ms(x.clientEncodeMs)}, upload ${ms(x.uploadMs)}, ` +
+      `hub decode and fold ${ms(x.hubFoldMs)} ms. Mean over the clients: decode and load ${ms(x.meanClientDecodeMs)}, encode ${ms(x.meanClientEncodeMs)} ms. ` +
+      `After the round: SQLite commit ${ms(x.commitMs)} ms, held-out evaluation ${ms(x.evaluateMs)} ms (overlapping the next round).`;
+    items.push(`- **roundOverhead8 ${f(r.roundOverhead8)}**, per round (ms):\n${eight.map(line).join('\n')}`);
   }
-  if ((r.roundOverhead100 ?? 0) > 0.1) {
-    const rounds = r.roundOverhead100Rounds ?? [];
-    items.push(
-      `- **roundOverhead100 ${f(r.roundOverhead100)}**: rounds took ${rounds.map((x) => x.durationMs).join(', ')} ms for 2,000 ms of ` +
-        'simulated training. The remainder is the hub sending 100 copies of the global model and folding 100 updates, and the bench ' +
-        'process itself, which runs all 100 client sockets on the same 2 cores; the figure moves between runs with the machine\'s load ' +
-        '(a quiet run measured 0.09).',
-    );
+  const hundred = r.roundOverhead100Rounds ?? [];
+  if ((r.roundOverhead100 ?? 0) > 0.1 && hundred.length) {
+    const line = (x: LightweightRound, i: number) =>
+      `  - round ${i + 1}: ${ms(x.durationMs)} ms for ${ms(x.simulatedTrainMs)} ms of simulated training: round:start reached the clients over ` +
+      `${ms(x.receiveSpreadMs)} ms (first to last); the last update went out ${ms(x.lastWaitMs - x.simulatedTrainMs)} ms later than its timer's ${ms(x.simulatedTrainMs)} ms; ` +
+      `its ack came ${ms(x.lastAckMs)} ms after it; the remaining ${ms(x.restMs)} ms (hub encode, first delivery, FedAvg finish) are not split further.`;
+    items.push(`- **roundOverhead100 ${f(r.roundOverhead100)}**, seen from the clients (ms):\n${hundred.map(line).join('\n')}`);
   }
   if ((r.fedVsCentral ?? 1) < 0.995 && r.fedVsCentralDetail) {
     const d = r.fedVsCentralDetail;
     items.push(
-      `- **fedVsCentral ${f(r.fedVsCentral, 4)}**: after ${d.rounds} rounds the 4-client IID run scores ${f(d.iid, 4)} against ${f(d.central, 4)} ` +
-        'for one model trained on the same digits for as many epochs from the same initial weights. Each round restarts every ' +
-        'client\'s Adam state and averages four models that drifted apart for an epoch; this costs about a point early and shrinks ' +
-        'with more rounds. Server-side momentum or optimiser state carried between rounds would close it; not done.',
+      `- **fedVsCentral ${f(r.fedVsCentral, 4)}**: after ${d.rounds} rounds the federated IID run scored ${f(d.iid, 4)}, the central model ` +
+        `${f(d.central, 4)} after as many epochs from the same initial weights (by-label partition: ${f(d.byLabel, 4)}).`,
     );
   }
   return items.length ? items.join('\n') : 'Every target with a value was met in this run.';
+}
+
+function durability(r: BenchResults): string {
+  const results = r.durability ?? [];
+  if (!results.length) return 'Not measured in this run.';
+  const rounds = r.roundOverhead8Rounds ?? [];
+  const roundMs = rounds.length ? mean(rounds.map((x) => x.durationMs)) : null;
+  const rows = results.map((x) => {
+    const extra = x.full.meanMs - x.normal.meanMs;
+    return (
+      `| ${x.task} | ${x.params.toLocaleString('en-US')} (${f(x.checkpointBytes / 1024, 0)} KiB) | ${x.rounds} | ` +
+      `${f(x.full.meanMs, 2)} / ${f(x.full.p95Ms, 2)} | ${f(x.normal.meanMs, 2)} / ${f(x.normal.p95Ms, 2)} | ${f(extra, 2)} | ` +
+      `${roundMs === null ? 'n/a' : pct(Math.max(0, extra) / roundMs)} |`
+    );
+  });
+  return `Rounds of each model's checkpoint committed through \`HubStore.completeRound\` into two stores on the same disk,
+alternating FULL and NORMAL round by round. ${roundMs === null ? '' : `Share: FULL's extra cost per round against this run's mean 8-client round (${ms(roundMs)} ms).`}
+
+| model | parameters (checkpoint) | rounds each | FULL mean / p95 (ms) | NORMAL mean / p95 (ms) | FULL - NORMAL (ms) | share of a round |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}`;
 }
