@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultMnistDir } from './data/mnist-files';
 
@@ -11,7 +11,8 @@ export interface HubConfig {
   host: string;
   dataDir: string;
   adminToken: string;
-  adminTokenGenerated: boolean;
+  /** Where the admin token is kept; null when ADMIN_TOKEN set it. */
+  adminTokenFile: string | null;
   joinToken?: string;
   corsOrigins: string[];
   rateLimitPerMinute: number;
@@ -27,13 +28,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const cwd = env.INIT_CWD ?? process.cwd();
   const port = Number(env.PORT ?? 5000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
-  const adminToken = env.ADMIN_TOKEN || randomBytes(24).toString('base64url');
+  const dataDir = resolve(cwd, env.DATA_DIR ?? 'data');
+  const adminTokenFile = env.ADMIN_TOKEN ? null : join(dataDir, 'admin-token');
   return {
     port,
     host: env.HOST ?? '0.0.0.0',
-    dataDir: resolve(cwd, env.DATA_DIR ?? 'data'),
-    adminToken,
-    adminTokenGenerated: !env.ADMIN_TOKEN,
+    dataDir,
+    adminToken: env.ADMIN_TOKEN || keptAdminToken(adminTokenFile!),
+    adminTokenFile,
     ...(env.JOIN_TOKEN ? { joinToken: env.JOIN_TOKEN } : {}),
     rateLimitPerMinute: positive(env.RATE_LIMIT_PER_MINUTE, 1200, 'RATE_LIMIT_PER_MINUTE'),
     joinsPerMinute: positive(env.JOINS_PER_MINUTE, 60, 'JOINS_PER_MINUTE'),
@@ -43,6 +45,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     dashboardDir: resolve(repoRoot, 'dashboard/dist'),
     clientDir: resolve(repoRoot, 'web-client/dist'),
   };
+}
+
+/** The token in `file`, or a new one written there (owner-only), so open dashboards survive a restart. */
+function keptAdminToken(file: string): string {
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept) {
+      chmodSync(file, 0o600);
+      return kept;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const token = randomBytes(24).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // the mode above is masked by the umask
+  return token;
 }
 
 function tls(env: NodeJS.ProcessEnv, cwd: string): { https?: { cert: Buffer; key: Buffer } } {

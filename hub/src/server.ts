@@ -17,7 +17,14 @@ const app = await buildApp({
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });
 
-await app.listen({ port: config.port, host: config.host });
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (error) {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+  console.error(`port ${config.port} is in use: is another hub running? set PORT`);
+  await app.close();
+  process.exit(1);
+}
 
 const port = (app.server.address() as { port: number }).port;
 const lan = Object.values(networkInterfaces())
@@ -32,13 +39,26 @@ console.log(
     `  Federated Learning hub (data in ${config.dataDir})`,
     `  Dashboard:  ${scheme}://localhost:${port}/?token=${token}`,
     `  Client tab: ${base}/client/${config.joinToken ? `?join=${encodeURIComponent(config.joinToken)}` : ''}   (open it in each browser that should train)`,
-    config.adminTokenGenerated ? '  The admin token was generated for this start; set ADMIN_TOKEN to keep one.' : '',
+    config.adminTokenFile
+      ? `  Admin token kept in ${config.adminTokenFile} (the same at every start; set ADMIN_TOKEN to choose one).`
+      : '  Admin token from ADMIN_TOKEN.',
     '',
   ].join('\n'),
 );
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void app.close().then(() => process.exit(0));
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  // Ctrl-C reaches this process twice under the launcher (from the terminal and forwarded): one stop.
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      console.error('the hub did not close within 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
+    void app.close().then(() => {
+      console.log('hub stopped');
+      process.exit(0);
+    });
   });
 }

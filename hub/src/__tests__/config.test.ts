@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../config';
+import { tempDataDir } from './support/test-hub';
+
+const mode = (file: string) => statSync(file).mode & 0o777;
+
+describe('loadConfig: the admin token', () => {
+  it('is generated once into DATA_DIR/admin-token (0600) and read back at the next start', () => {
+    const dataDir = tempDataDir();
+    const first = loadConfig({ DATA_DIR: dataDir });
+    const file = join(dataDir, 'admin-token');
+    expect(first.adminTokenFile).toBe(file);
+    expect(first.adminToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(readFileSync(file, 'utf8').trim()).toBe(first.adminToken);
+    expect(mode(file)).toBe(0o600);
+    expect(loadConfig({ DATA_DIR: dataDir }).adminToken).toBe(first.adminToken);
+  });
+
+  it('creates DATA_DIR when it does not exist yet, relative to where the command was run', () => {
+    const cwd = tempDataDir();
+    const config = loadConfig({ INIT_CWD: cwd, DATA_DIR: 'nested/data' });
+    expect(config.adminTokenFile).toBe(join(cwd, 'nested/data/admin-token'));
+    expect(existsSync(config.adminTokenFile!)).toBe(true);
+  });
+
+  it('tightens a kept file readable by others to 0600', () => {
+    const dataDir = tempDataDir();
+    writeFileSync(join(dataDir, 'admin-token'), 'kept-token\n');
+    chmodSync(join(dataDir, 'admin-token'), 0o644);
+    expect(loadConfig({ DATA_DIR: dataDir }).adminToken).toBe('kept-token');
+    expect(mode(join(dataDir, 'admin-token'))).toBe(0o600);
+  });
+
+  it('is taken from ADMIN_TOKEN when set, which writes no file', () => {
+    const dataDir = tempDataDir();
+    const config = loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 'from-env' });
+    expect(config).toMatchObject({ adminToken: 'from-env', adminTokenFile: null });
+    expect(existsSync(join(dataDir, 'admin-token'))).toBe(false);
+  });
+});
