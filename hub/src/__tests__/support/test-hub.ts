@@ -22,6 +22,12 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'fl-hub-test-'));
 }
 
+/** Ids from a counter (`buildApp`'s `newId`), so that clients and runs get the same ids in every test run. */
+export function sequentialIds(prefix = 'id'): () => string {
+  let next = 0;
+  return () => `${prefix}-${++next}`;
+}
+
 /** A real hub on an ephemeral port with its own storage. */
 export async function startTestHub(options: Partial<HubOptions> = {}): Promise<TestHub> {
   const mnistDir = defaultMnistDir();
