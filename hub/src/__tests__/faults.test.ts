@@ -187,9 +187,9 @@ describe('faults during a federated run', () => {
       first = null;
 
       second = await startTestHub({ dataDir, joinsPerMinute: 10_000 });
-      const [x, y, z] = raws.map((raw) => raw.clientId);
+      const [x, y, z] = raws.map((raw) => ({ clientId: raw.clientId, clientSecret: raw.clientSecret }));
       const back: RawClient[] = [];
-      for (const [name, clientId] of [['z', z], ['y', y], ['x', x]] as const) back.push(await joinRaw(second.url, name, { clientId }));
+      for (const [name, identity] of [['z', z], ['y', y], ['x', x]] as const) back.push(await joinRaw(second.url, name, identity));
       raws.push(...back);
       const [zBack, yBack, xBack] = back;
       // A client still busy with round 2 ignores a second round:start for it, so its shard must not move.

@@ -59,6 +59,8 @@ export interface ReceivedRound {
 export interface RawClient {
   socket: RawSocket;
   clientId: string;
+  /** The secret issued with the id: a later join needs it to reclaim the id. */
+  clientSecret: string | undefined;
   limits: JoinReply['limits'];
   rounds: ReceivedRound[];
   /** Waits for round:start of (runId, round) and returns it. */
@@ -79,6 +81,7 @@ export async function joinRaw(url: string, name: string, extra: Record<string, u
   return {
     socket,
     clientId: reply.data.clientId,
+    clientSecret: reply.data.clientSecret,
     limits: reply.data.limits,
     rounds,
     round: (runId, round) =>
