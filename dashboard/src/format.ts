@@ -13,6 +13,8 @@ export function phaseWords(status: HubStatus): string {
       return run ? `Training round ${run.round} of ${run.rounds}` : 'Training';
     case 'aggregating':
       return run ? `Aggregating round ${run.round} of ${run.rounds}` : 'Aggregating';
+    case 'evaluating':
+      return 'Clients are scoring the final model';
     default: {
       const _exhaustive: never = status.status;
       return String(_exhaustive);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import { CLIENT_NAMESPACE, DASHBOARD_NAMESPACE, encodeWeights, type ClientSocketData, type ClientToHubEvents, type HubToClientEvents, type HubToDashboardEvents, type TaskId, type FlatWeights } from '@fl/shared';
 import { Coordinator, systemClock, type Clock } from './engine/coordinator';
-import { HubStore } from './store/store';
+import { HubStore, type SqliteSynchronous } from './store/store';
 import { ModelService } from './model/model-service';
 import { loadMnistSplit } from './data/mnist-files';
 import { socketPlugin } from './socket/socket-plugin';
@@ -42,6 +42,10 @@ export interface HubOptions {
   joinsPerMinute?: number;
   /** Per-connection budget of client events (default DEFAULT_EVENT_BUDGET). */
   eventBudget?: EventBudgetConfig;
+  /** Checkpoints kept per run (the last K rounds'; default 10). */
+  keepCheckpoints?: number;
+  /** SQLite durability: FULL (default) survives power loss; NORMAL may lose the last commits then. */
+  sqliteSynchronous?: SqliteSynchronous;
   /** Serve HTTPS and WSS with this certificate (PEM). */
   https?: { cert: Buffer; key: Buffer };
   clock?: Clock;
@@ -74,7 +78,10 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   });
   installErrorHandler(app);
 
-  const store = new HubStore(options.dataDir);
+  const store = new HubStore(options.dataDir, {
+    ...(options.keepCheckpoints ? { keepCheckpoints: options.keepCheckpoints } : {}),
+    ...(options.sqliteSynchronous ? { synchronous: options.sqliteSynchronous } : {}),
+  });
   const models = await ModelService.create(options.mnistDir, options.initialWeights);
   const trainLabels = (await loadMnistSplit(options.mnistDir, 'train')).labels;
   const corsOrigins = options.corsOrigins ?? [];
@@ -99,6 +106,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     clock: options.clock ?? systemClock,
     log: app.log,
     newId: options.newId ?? (() => randomUUID()),
+    maxUpdateBytes: updateLimit,
   });
   app.decorate('coordinator', coordinator);
   app.decorate('store', store);
@@ -138,8 +146,8 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   }
 
   app.addHook('onClose', async () => {
+    // After close() the coordinator arms no timer and never touches the store again.
     coordinator.close();
-    await coordinator.idle();
     store.close();
   });
   return app;

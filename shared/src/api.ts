@@ -1,11 +1,11 @@
 import type { TaskId } from './tasks';
 import type { RunSettings } from './settings';
-import type { BackendInfo, ClientData, ClientKind, EvalMetrics } from './contract';
+import type { BackendInfo, ClientData, ClientKind, EvalMetrics } from './payloads';
 
 /** The hub's phase, in the words the dashboard shows. */
-export type HubPhase = 'idle' | 'waiting' | 'training' | 'aggregating';
+export type HubPhase = 'idle' | 'waiting' | 'training' | 'aggregating' | 'evaluating';
 
-export type ClientState = 'idle' | 'training' | 'done' | 'lost';
+export type ClientState = 'idle' | 'training' | 'done' | 'evaluating' | 'lost';
 
 export interface ClientProgress {
   epoch: number;
@@ -69,8 +69,13 @@ export interface RoundRecord {
   reason: string | null;
   /** What the aggregation strategy did, in words (clipping, Krum's choice). */
   note: string | null;
+  /** Whether `accuracy` is in: 'pending' while the hub evaluates the round's model (again after a restart). */
+  evaluation: EvalState;
   weightsHash: string | null;
 }
+
+/** Where a round's held-out evaluation stands; 'none' for failed rounds. */
+export type EvalState = 'pending' | 'done' | 'failed' | 'none';
 
 /** GET /api/runs/:id */
 export interface RunDetail {
@@ -81,6 +86,8 @@ export interface RunDetail {
   createdAt: number;
   endedAt: number | null;
   reason: string | null;
+  /** The clients' score of the model the run started from (chest X-ray), before round 1 trained it. */
+  initialTest: EvalMetrics | null;
   rounds: RoundRecord[];
 }
 

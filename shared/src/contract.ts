@@ -3,44 +3,14 @@ import { Binary, checker } from './validation';
 import { RunSettings, TaskSchema } from './settings';
 import type { Ack } from './errors';
 import type { HubStatus, RunDetail } from './api';
+import { BackendInfo, ClientData, ClientKind, EvalMetrics } from './payloads';
+
+export * from './payloads';
 
 /** Socket.IO namespace of training clients (browser tabs and headless clients). */
 export const CLIENT_NAMESPACE = '/clients';
 /** Socket.IO namespace of dashboards: live status, read-only. */
 export const DASHBOARD_NAMESPACE = '/dashboard';
-
-export const BackendName = Type.Union([Type.Literal('webgl'), Type.Literal('wasm'), Type.Literal('cpu')]);
-export type BackendName = Static<typeof BackendName>;
-
-/** Which TF.js backend a client trains on, and on what hardware. */
-export const BackendInfo = Type.Object({
-  name: BackendName,
-  renderer: Type.Optional(Type.String({ maxLength: 300 })),
-  /** True when WebGL runs on a software rasteriser (SwiftShader, llvmpipe). */
-  software: Type.Optional(Type.Boolean()),
-  /** Why this backend was chosen, in words. */
-  reason: Type.Optional(Type.String({ maxLength: 300 })),
-});
-export type BackendInfo = Static<typeof BackendInfo>;
-
-const Count = Type.Integer({ minimum: 0, maximum: 10_000_000 });
-export const ClassCounts = Type.Object({ normal: Count, pneumonia: Count });
-export type ClassCounts = Static<typeof ClassCounts>;
-
-/** What data a client holds. MNIST clients hold the hub's digits; their shard is assigned per run. */
-export const ClientData = Type.Union([
-  Type.Object({ task: Type.Literal('mnist') }),
-  Type.Object({
-    task: Type.Literal('chest-xray'),
-    imageSize: Type.Integer({ minimum: 16, maximum: 512 }),
-    train: ClassCounts,
-    test: ClassCounts,
-  }),
-]);
-export type ClientData = Static<typeof ClientData>;
-
-export const ClientKind = Type.Union([Type.Literal('browser'), Type.Literal('headless')]);
-export type ClientKind = Static<typeof ClientKind>;
 
 export const JoinRequest = Type.Object(
   {
@@ -88,23 +58,10 @@ export const RoundProgress = Type.Object(
 );
 export type RoundProgress = Static<typeof RoundProgress>;
 
-/** Metrics of a model on a client's own held-out split (chest-xray: its test/ folder). */
-export const EvalMetrics = Type.Object({
-  samples: Count,
-  accuracy: Type.Number({ minimum: 0, maximum: 1 }),
-  loss: Type.Optional(Type.Number()),
-  sensitivity: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-  specificity: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-  auc: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-});
-export type EvalMetrics = Static<typeof EvalMetrics>;
-
 export const LocalMetrics = Type.Object({
   loss: Type.Number(),
   accuracy: Type.Number({ minimum: 0, maximum: 1 }),
   trainMs: Type.Number({ minimum: 0 }),
-  /** The received global model scored on the client's test split before training. */
-  test: Type.Optional(EvalMetrics),
 });
 export type LocalMetrics = Static<typeof LocalMetrics>;
 
@@ -144,18 +101,34 @@ export type RoundStart = Static<typeof RoundStart>;
 export const RoundCancel = Type.Object({ ...RunRef, reason: Type.String() });
 export type RoundCancel = Static<typeof RoundCancel>;
 
+/** Model rounds: 0 is the model a run starts from, r the global model after round r. */
+const ModelRef = { runId: RunRef.runId, round: Type.Integer({ minimum: 0, maximum: 100_000 }) };
+
+/** After the last round: score the final model on your own test split and answer with `eval:submit`. */
+export const ModelEvaluate = Type.Object({ ...ModelRef, task: TaskSchema, weights: Binary });
+export type ModelEvaluate = Static<typeof ModelEvaluate>;
+
+/**
+ * A client's score of one global model on its own test split: the model it received with
+ * `round:start` (round - 1), sent before it trains, or the final model of `model:evaluate`.
+ */
+export const EvalSubmit = Type.Object({ ...ModelRef, metrics: EvalMetrics }, { additionalProperties: false });
+export type EvalSubmit = Static<typeof EvalSubmit>;
+
 /** Events a training client sends; each request is answered through its acknowledgement. */
 export interface ClientToHubEvents {
   'client:join': (request: JoinRequest, ack: Ack<JoinReply>) => void;
   'client:data': (change: DataChange, ack: Ack<{ ok: true }>) => void;
   'round:progress': (progress: RoundProgress, ack: Ack<{ ok: true }>) => void;
   'update:submit': (update: UpdateSubmit, ack: Ack<UpdateReceipt>) => void;
+  'eval:submit': (submit: EvalSubmit, ack: Ack<{ accepted: true }>) => void;
 }
 
 /** Events the hub sends to training clients. */
 export interface HubToClientEvents {
   'round:start': (start: RoundStart) => void;
   'round:cancel': (cancel: RoundCancel) => void;
+  'model:evaluate': (request: ModelEvaluate) => void;
 }
 
 /** Events the hub pushes to dashboards. */
@@ -177,4 +150,6 @@ export const roundProgressChecker = checker(RoundProgress);
 export const updateSubmitChecker = checker(UpdateSubmit);
 export const roundStartChecker = checker(RoundStart);
 export const roundCancelChecker = checker(RoundCancel);
+export const modelEvaluateChecker = checker(ModelEvaluate);
+export const evalSubmitChecker = checker(EvalSubmit);
 export { TaskSchema };

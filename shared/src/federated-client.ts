@@ -10,7 +10,7 @@ import type {
   JoinReply,
   RoundStart,
 } from './contract';
-import { roundCancelChecker, roundStartChecker } from './contract';
+import { modelEvaluateChecker, roundCancelChecker, roundStartChecker, type ModelEvaluate } from './contract';
 import { isErrorResponse, type AckResponse, type ErrorBody } from './errors';
 import { compileForTraining, createModel, readWeights, writeWeights } from './models';
 import { evaluateModel, trainLocal, type LocalDataset, type TrainProgress } from './training';
@@ -27,7 +27,7 @@ export interface DataProvider {
   /** The training set for a round (MNIST: the shard the hub assigned). */
   trainingSet(start: RoundStart): Promise<LocalDataset>;
   /** The client's own test split, scored with each received global model (chest-xray). */
-  testSet?(start: RoundStart): Promise<LocalDataset | null>;
+  testSet?(task: TaskId): Promise<LocalDataset | null>;
 }
 
 export type ClientPhase = 'idle' | 'loading' | 'evaluating' | 'training' | 'submitting';
@@ -40,6 +40,8 @@ export interface ClientSnapshot {
   round: { runId: string; round: number; rounds: number; task: TaskId } | null;
   progress: TrainProgress | null;
   lastRound: { runId: string; round: number; loss: number; accuracy: number; trainMs: number; test?: EvalMetrics } | null;
+  /** This client's latest score of a global model on its own test data (the model after `round`). */
+  lastScore: ({ runId: string; round: number } & EvalMetrics) | null;
   lastError: ErrorBody | null;
   roundsDone: number;
   /** The hub's last round:cancel for this client's round (the run was stopped, the round failed), until the next round starts. */
@@ -90,6 +92,7 @@ export class FederatedClient {
     round: null,
     progress: null,
     lastRound: null,
+    lastScore: null,
     lastError: null,
     roundsDone: 0,
     cancelled: null,
@@ -115,6 +118,7 @@ export class FederatedClient {
       if (reason === 'io server disconnect' && !this.closed) setTimeout(() => !this.closed && socket.connect(), 2000);
     });
     socket.on('round:start', (start) => void this.onRoundStart(start));
+    socket.on('model:evaluate', (request) => void this.onModelEvaluate(request));
     socket.on('round:cancel', (cancel) => {
       const checked = roundCancelChecker.check(cancel);
       if (!checked.ok) return;
@@ -157,7 +161,7 @@ export class FederatedClient {
     this.options.onChange?.(this.snapshot);
   }
 
-  private async request<E extends 'client:join' | 'client:data' | 'round:progress' | 'update:submit'>(
+  private async request<E extends 'client:join' | 'client:data' | 'round:progress' | 'update:submit' | 'eval:submit'>(
     event: E,
     payload: Parameters<ClientToHubEvents[E]>[0],
   ): Promise<AckResponse<unknown>> {
@@ -261,10 +265,12 @@ export class FederatedClient {
     const train = await this.options.data.trainingSet(start);
     if (stopHere()) return;
     let test: EvalMetrics | undefined;
-    const testSet = await this.options.data.testSet?.(start);
+    const testSet = await this.options.data.testSet?.(start.settings.task);
     if (testSet && testSet.size > 0) {
       this.update({ phase: 'evaluating' });
       test = await scoreBinary(model, testSet, start.settings.batchSize, this.options.yieldEvery);
+      // The score belongs to the model received, the global model of the round before this one.
+      void this.submitScore(start.runId, start.round - 1, test);
     }
     if (stopHere()) return;
     this.update({ phase: 'training' });
@@ -278,7 +284,7 @@ export class FederatedClient {
       result = await trainLocal(model, train, {
         epochs: start.settings.epochs,
         batchSize: start.settings.batchSize,
-        seed: (start.seed ^ seedFromString(this.snapshot.clientId ?? this.options.name)) >>> 0,
+        seed: start.seed,
         yieldEvery: this.options.yieldEvery,
         shouldStop: () => flow.cancelled,
         onProgress: (progress) => {
@@ -315,7 +321,6 @@ export class FederatedClient {
       loss: round4(result.loss),
       accuracy: Number.isFinite(result.accuracy) ? round4(Math.min(1, Math.max(0, result.accuracy))) : 0,
       trainMs: Math.round(result.trainMs),
-      ...(test ? { test } : {}),
     };
     const response = await this.request('update:submit', {
       runId: start.runId,
@@ -334,10 +339,43 @@ export class FederatedClient {
       phase,
       lastError: null,
       roundsDone: this.snapshot.roundsDone + 1,
-      lastRound: { runId: start.runId, round: start.round, ...metrics },
+      lastRound: { runId: start.runId, round: start.round, ...metrics, ...(test ? { test } : {}) },
     });
   }
+
+  /** The hub asks for a score of the final model: on a model of its own, so a round flow is never disturbed. */
+  private async onModelEvaluate(raw: ModelEvaluate): Promise<void> {
+    const checked = modelEvaluateChecker.check(raw);
+    if (!checked.ok) {
+      this.update({ lastError: { code: 'HUB_ERR_INVALID_PAYLOAD', message: `model:evaluate: ${checked.reason}` } });
+      return;
+    }
+    const request = checked.value;
+    const testSet = await this.options.data.testSet?.(request.task);
+    if (!testSet || testSet.size === 0) return;
+    const data = this.options.data.describe();
+    const imageSize = data?.task === 'chest-xray' ? data.imageSize : undefined;
+    const model = createModel(request.task, imageSize ? { imageSize } : {});
+    try {
+      writeWeights(model, decodeWeights(toBytes(request.weights)));
+      const test = await scoreBinary(model, testSet, SCORE_BATCH, this.options.yieldEvery);
+      await this.submitScore(request.runId, request.round, test);
+    } catch (error) {
+      this.update({ lastError: { code: 'HUB_ERR_INTERNAL', message: `scoring the final model failed: ${String(error)}` } });
+    } finally {
+      model.dispose();
+    }
+  }
+
+  private async submitScore(runId: string, round: number, metrics: EvalMetrics): Promise<void> {
+    const response = await this.request('eval:submit', { runId, round, metrics });
+    if (isErrorResponse(response)) this.update({ lastError: response.error });
+    else if (round > 0) this.update({ lastScore: { runId, round, ...metrics } });
+  }
 }
+
+/** Batch size for scoring the final model: evaluation holds no gradients, so any size fits. */
+const SCORE_BATCH = 32;
 
 /** One round's flow: cancelled by round:cancel or a newer round:start; `modelReleased` settles once it no longer uses the model. */
 interface RoundFlow {

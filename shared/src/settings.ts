@@ -30,6 +30,8 @@ export const SETTING_LIMITS = {
   trimFraction: { minimum: 0, maximum: 0.45 },
   byzantine: { minimum: 0, maximum: 1000 },
   clipNorm: { exclusiveMinimum: 0, maximum: 1e6 },
+  seed: { minimum: 0, maximum: 0x7fffffff },
+  maxClientShare: { exclusiveMinimum: 0, maximum: 1 },
 } as const;
 
 /** What a launch may say; every omitted setting takes the task's default. */
@@ -53,6 +55,10 @@ export const LaunchRequest = Type.Object(
     /** Clip each update's change from the global model to this L2 norm; omitted: no clipping. */
     clipNorm: Type.Optional(Type.Number(SETTING_LIMITS.clipNorm)),
     compression: Type.Optional(Compression),
+    /** Seeds the MNIST partition and every client's batch order: the same seed and join order repeat a run. Omitted: random. */
+    seed: Type.Optional(Type.Integer(SETTING_LIMITS.seed)),
+    /** The largest share of a round's FedAvg weight one client may carry, however many samples it declares (README, "Run settings"). */
+    maxClientShare: Type.Optional(Type.Number(SETTING_LIMITS.maxClientShare)),
   },
   { additionalProperties: false },
 );
@@ -75,13 +81,15 @@ export const RunSettings = Type.Object({
   byzantine: Type.Integer(SETTING_LIMITS.byzantine),
   clipNorm: Type.Union([Type.Number(SETTING_LIMITS.clipNorm), Type.Null()]),
   compression: Compression,
+  seed: Type.Integer(SETTING_LIMITS.seed),
+  maxClientShare: Type.Number(SETTING_LIMITS.maxClientShare),
 });
 export type RunSettings = Static<typeof RunSettings>;
 
 /** Defaults measured to train well with a few clients (see README, "Run settings"). */
-const AGGREGATION_DEFAULTS = { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null, compression: 'float32' } as const;
+const AGGREGATION_DEFAULTS = { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null, compression: 'float32', maxClientShare: 0.5 } as const;
 
-export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds'>> = {
+export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds' | 'seed'>> = {
   mnist: {
     epochs: 1,
     batchSize: 32,
@@ -109,8 +117,8 @@ export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds'>>
 export const launchRequestChecker = checker(LaunchRequest);
 export const runSettingsChecker = checker(RunSettings);
 
-/** Fills omitted settings with the task's defaults. */
-export function resolveSettings(request: LaunchRequest): RunSettings {
+/** Fills omitted settings with the task's defaults; `randomSeed` is the seed of a launch that names none. */
+export function resolveSettings(request: LaunchRequest, randomSeed = 0): RunSettings {
   const defaults = TASK_DEFAULTS[request.task];
   return {
     task: request.task,
@@ -128,5 +136,7 @@ export function resolveSettings(request: LaunchRequest): RunSettings {
     byzantine: request.byzantine ?? defaults.byzantine,
     clipNorm: request.clipNorm ?? defaults.clipNorm,
     compression: request.compression ?? defaults.compression,
+    seed: request.seed ?? randomSeed,
+    maxClientShare: request.maxClientShare ?? defaults.maxClientShare,
   };
 }

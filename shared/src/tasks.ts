@@ -12,3 +12,8 @@ export const TASK_LABELS: Record<TaskId, string> = {
   mnist: 'MNIST digits',
   'chest-xray': 'Chest X-Ray (pneumonia)',
 };
+
+/** Tasks whose models only the clients can score (the hub holds no test images): they score each global model they receive. */
+export function scoredByClients(task: TaskId): boolean {
+  return task === 'chest-xray';
+}

@@ -1,4 +1,4 @@
-import type { ClientData, RoundStart } from '@fl/shared';
+import type { ClientData, RoundStart, TaskId } from '@fl/shared';
 import { toBytes } from '@fl/shared/validation';
 import type { DataProvider } from '@fl/shared/federated-client';
 import type { LocalDataset } from '@fl/shared/training';
@@ -88,8 +88,8 @@ export class TabData implements DataProvider {
     return this.chestState.train;
   }
 
-  async testSet(start: RoundStart): Promise<LocalDataset | null> {
-    return start.settings.task === 'chest-xray' ? (this.chestState?.test ?? null) : null;
+  async testSet(task: TaskId): Promise<LocalDataset | null> {
+    return task === 'chest-xray' ? (this.chestState?.test ?? null) : null;
   }
 
   /** Fetches the hub's digits once; a failed load is retried on the next call. */

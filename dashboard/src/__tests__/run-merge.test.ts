@@ -4,11 +4,11 @@ import { resolveSettings } from '@fl/shared/settings';
 import { mergeRuns } from '../run-merge';
 
 function record(round: number, accuracy: number | null): RoundRecord {
-  return { round, status: 'completed', clients: 2, samples: 10, accuracy, loss: accuracy === null ? null : 1, durationMs: 1, clientTest: null, reason: null, note: null, weightsHash: null };
+  return { round, status: 'completed', clients: 2, samples: 10, accuracy, loss: accuracy === null ? null : 1, durationMs: 1, clientTest: null, reason: null, note: null, evaluation: accuracy === null ? 'pending' : 'done', weightsHash: null };
 }
 
 function run(rounds: RoundRecord[], endedAt: number | null = null, id = 'a'): RunDetail {
-  return { id, task: 'mnist', status: endedAt ? 'completed' : 'running', settings: resolveSettings({ task: 'mnist', rounds: 3 }), createdAt: 1, endedAt, reason: null, rounds };
+  return { id, task: 'mnist', status: endedAt ? 'completed' : 'running', settings: resolveSettings({ task: 'mnist', rounds: 3 }), createdAt: 1, endedAt, reason: null, initialTest: null, rounds };
 }
 
 describe('mergeRuns', () => {

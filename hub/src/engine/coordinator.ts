@@ -1,20 +1,16 @@
 import {
   CodedError,
-  addWeights,
   decodeWeights,
   encodeWeights,
-  firstNonFinite,
-  partitionByLabel,
-  partitionIid,
   resolveSettings,
   sameShapes,
   seedFromString,
-  toBytes,
   weightedEvalMean,
   type DataChange,
+  type EvalMetrics,
+  type EvalSubmit,
   type FlatWeights,
   type HubStatus,
-  type HubToClientEvents,
   type JoinReply,
   type JoinRequest,
   type LaunchRequest,
@@ -25,109 +21,101 @@ import {
 } from '@fl/shared';
 import { encodeShard } from '@fl/shared/data/mnist-dataset';
 import { createAggregator, type Aggregator } from '../aggregation/aggregator';
-import type { HubStore } from '../store/store';
-import type { ModelService } from '../model/model-service';
-import { checkUpdate, hubPhase, initialEngineState, reduce } from './round-reducer';
+import { capShares } from '../aggregation/client-weights';
+import { hubPhase, initialEngineState, reduce } from './round-reducer';
+import { validateEvaluation, validateUpdate } from './update-validator';
+import { EvaluationQueue, safely } from './evaluation-queue';
+import { planResume } from './resume';
+import { ShardBook } from './shard-book';
+import { StatusThrottle } from './status-throttle';
 import type { Effect, EngineEvent, EngineState } from './engine-types';
+import type { Clock, EngineStore, Evaluator, Logger, Transport } from './ports';
 
-const CLIENT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Sends hub events to one training client. */
-export interface Transport {
-  send<E extends keyof HubToClientEvents>(clientId: string, event: E, ...args: Parameters<HubToClientEvents[E]>): void;
-}
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export { systemClock, type Clock, type Logger, type Transport } from './ports';
 
 export interface CoordinatorDeps {
-  store: HubStore;
-  models: ModelService;
+  store: EngineStore;
+  models: Evaluator;
   /** Labels of the MNIST training sprite, for by-label shards. */
   mnistTrainLabels: Uint8Array;
   transport: Transport;
   clock: Clock;
   log: Logger;
   newId: () => string;
+  /** Seed of a launch that names none (default: random). */
+  randomSeed?: () => number;
+  /** Updates larger than this are refused with HUB_ERR_TOO_LARGE. */
+  maxUpdateBytes?: number;
 }
 
-/** The I/O state of the round in flight: the aggregator and who contributed what. */
+/** The I/O state of the round in flight: the aggregator, each participant's FedAvg weight, who contributed what. */
 interface RoundWork {
   runId: string;
   round: number;
   aggregator: Aggregator;
   /** The global model exactly as the participants decode it: deltas are added to this. */
   base: Float32Array;
+  /** FedAvg weight of each participant: its samples, capped at the run's maxClientShare. */
+  weights: Map<string, number>;
   contributions: ParticipationRecord[];
 }
 
+/** The clients' scores of one global model (the model after `round`). */
+interface Scores {
+  runId: string;
+  round: number;
+  byClient: Map<string, EvalMetrics>;
+}
+
 /**
- * Carries out what the pure round reducer decides: sends rounds, folds updates, aggregates,
- * evaluates and persists. Socket handlers and HTTP routes only call its methods.
+ * Carries out what the pure round reducer decides: sends rounds, folds updates, commits rounds and
+ * hands their models to the evaluation queue. Socket handlers and HTTP routes only call its methods.
  */
 export class Coordinator {
   private state: EngineState = initialEngineState;
   private readonly queue: EngineEvent[] = [];
   private draining = false;
+  private closed = false;
   private timer: unknown = null;
   private global: { runId: string; weights: FlatWeights } | null = null;
-  private shards = new Map<string, Uint16Array>();
-  private shardKey = '';
+  private readonly shards: ShardBook;
   private work: RoundWork | null = null;
+  private scores: Scores | null = null;
   /** The global model of the round in flight, encoded once for every participant. */
   private roundFrame: Uint8Array | null = null;
-  private readonly retryNotes = new Map<string, string>();
-  private readonly statusListeners = new Set<(status: HubStatus) => void>();
+  /** Why the round in flight is a retry, for its record. */
+  private retryNote: { key: string; note: string } | null = null;
+  private readonly statusPush: StatusThrottle<HubStatus>;
   private readonly runListeners = new Set<(runId: string) => void>();
-  private readonly pendingTasks = new Set<Promise<void>>();
+  private readonly aggregations = new Set<Promise<void>>();
+  private readonly evaluations: EvaluationQueue;
 
   constructor(private readonly deps: CoordinatorDeps) {
-    this.resumeInterruptedRun();
+    this.shards = new ShardBook(deps.mnistTrainLabels);
+    this.statusPush = new StatusThrottle(deps.clock, 200, () => this.status());
+    this.evaluations = new EvaluationQueue({ store: deps.store, evaluator: deps.models, log: deps.log, onStored: (id) => this.notifyRun(id) });
+    this.resume();
   }
 
-  /**
-   * A run that was active when the hub stopped (a crash, a SIGKILL) continues from its last completed
-   * round with that round's global weights; the round in flight is announced again to clients that reconnect.
-   */
-  private resumeInterruptedRun(): void {
+  /** Ends or continues the runs a stopped hub left active, and evaluates every committed round that never was. */
+  private resume(): void {
     const { store, clock, log } = this.deps;
-    const interrupted = store.runsWithStatus('running');
-    for (const runId of interrupted.slice(0, -1)) {
-      store.finishRun(runId, 'failed', 'the hub stopped while this run was active, and a later run was active too', clock.now());
-    }
-    const runId = interrupted.at(-1);
-    if (!runId) return;
-    const run = store.run(runId)!;
-    const completed = run.rounds.filter((r) => r.status === 'completed').map((r) => r.round);
-    const last = completed.length ? Math.max(...completed) : 0;
-    const checkpoint = store.checkpoint(runId, last);
-    if (!checkpoint || !sameShapes(checkpoint.shapes, this.deps.models.shapes(run.task))) {
-      store.finishRun(runId, 'failed', 'the hub stopped during this run and its last checkpoint cannot be used', clock.now());
-      return;
-    }
-    if (last >= run.settings.rounds) {
-      store.finishRun(runId, 'completed', null, clock.now());
-      return;
-    }
-    this.global = { runId, weights: { shapes: checkpoint.shapes, values: checkpoint.values } };
-    log.info({ runId, round: last + 1, sha256: checkpoint.sha256 }, 'resuming the run that was active when the hub stopped');
-    const shardOwners = store.shardOwners(runId);
-    this.dispatch({ type: 'run-resumed', at: clock.now(), runId, settings: run.settings, round: last + 1, startedAt: run.createdAt, shardOwners });
+    const plan = planResume(store, this.deps.models);
+    for (const end of plan.end) store.finishRun(end.runId, end.status, end.reason, clock.now());
+    for (const pending of store.pendingEvaluations()) this.evaluations.enqueue(pending);
+    const resume = plan.resume;
+    if (!resume) return;
+    this.global = { runId: resume.runId, weights: resume.weights };
+    log.info({ runId: resume.runId, round: resume.round, sha256: resume.sha256 }, 'resuming the run that was active when the hub stopped');
+    this.dispatch({
+      type: 'run-resumed',
+      at: clock.now(),
+      runId: resume.runId,
+      settings: resume.settings,
+      round: resume.round,
+      startedAt: resume.startedAt,
+      shardOwners: resume.shardOwners,
+    });
   }
 
   get engineState(): EngineState {
@@ -135,11 +123,10 @@ export class Coordinator {
   }
 
   onStatus(listener: (status: HubStatus) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.statusPush.subscribe(listener);
   }
 
-  /** Called with a run's id whenever its stored record changed (round done, run ended). */
+  /** Called with a run's id whenever its stored record changed (round done, evaluation stored, run ended). */
   onRunChanged(listener: (runId: string) => void): () => void {
     this.runListeners.add(listener);
     return () => this.runListeners.delete(listener);
@@ -179,13 +166,8 @@ export class Coordinator {
     };
   }
 
-  /** A client keeps the id it had (a reconnect, or a hub restart) when it sends one of the hub's ids back. */
-  clientIdFor(request: JoinRequest): string {
-    return request.clientId && CLIENT_ID_PATTERN.test(request.clientId) ? request.clientId : this.deps.newId();
-  }
-
-  /** Joins a client; its transport must already reach `id`, since the join may start a round at once. */
-  join(id: string, request: JoinRequest): Omit<JoinReply, 'limits'> {
+  /** Joins a client under an id the caller has authenticated; its transport must already reach `id` (the join may start a round). */
+  join(id: string, request: JoinRequest): Pick<JoinReply, 'clientId'> {
     this.dispatch({
       type: 'client-joined',
       at: this.deps.clock.now(),
@@ -217,7 +199,7 @@ export class Coordinator {
     if (this.state.run) {
       throw new CodedError('HUB_ERR_RUN_ACTIVE', `run ${this.state.run.id} is still active: stop it or wait for it to end`);
     }
-    const settings = resolveSettings(request);
+    const settings = resolveSettings(request, this.randomSeed());
     const at = this.deps.clock.now();
     const shapes = this.deps.models.shapes(settings.task);
     const latest = settings.init === 'continue' ? this.deps.store.latestCheckpoint(settings.task) : null;
@@ -226,7 +208,6 @@ export class Coordinator {
     this.deps.store.createRun(id, settings, at, { shapes: initial.shapes, values: initial.values });
     this.global = { runId: id, weights: { shapes: initial.shapes, values: initial.values } };
     this.shards.clear();
-    this.shardKey = '';
     this.deps.log.info({ runId: id, settings, from: latest ? `${latest.runId}#${latest.round}` : 'fresh' }, 'run launched');
     this.dispatch({ type: 'run-launched', at, runId: id, settings });
     this.notifyRun(id);
@@ -240,45 +221,34 @@ export class Coordinator {
 
   /** Validates and folds one client update. Throws a CodedError and changes nothing when it is refused. */
   submit(clientId: string, update: UpdateSubmit): UpdateReceipt {
-    const refusal = checkUpdate(this.state, clientId, update.runId, update.round);
-    if (refusal) throw new CodedError(refusal, refusalMessage(refusal, update));
-    const run = this.state.run!;
-    const client = this.state.clients[clientId]!;
-    // FedAvg weighs by samples: a client may not claim more than its shard or its declared images.
-    const held = run.settings.task === 'mnist' ? (this.shards.get(clientId)?.length ?? 0) : client.samples;
-    if (update.samples > held) {
-      throw new CodedError('HUB_ERR_INVALID_PAYLOAD', `update claims ${update.samples} samples, the client holds ${held}`);
-    }
-    const decoded = decodeWeights(toBytes(update.weights));
-    const expected = this.deps.models.shapes(run.settings.task);
-    if (!sameShapes(decoded.shapes, expected)) {
-      throw new CodedError('HUB_ERR_SHAPE_MISMATCH', `update has ${decoded.shapes.length} tensors of the wrong shapes for the ${run.settings.task} model`);
-    }
-    const bad = firstNonFinite(decoded.values);
-    if (bad >= 0) throw new CodedError('HUB_ERR_NON_FINITE', `update value ${bad} is ${decoded.values[bad]}`);
-    const { meta } = decoded;
-    // Frames name their round and run; 0 means the sender did not say.
-    if ((meta.round !== 0 && meta.round !== update.round) || (meta.runTag !== 0 && meta.runTag !== seedFromString(run.id))) {
-      throw new CodedError('HUB_ERR_BAD_FRAME', `the weight frame belongs to round ${meta.round} of another run or round`);
-    }
-    const work = this.work;
-    if (!work || work.runId !== run.id || work.round !== run.round) throw new CodedError('HUB_ERR_ROUND_CLOSED', 'no round is collecting updates');
-    // A delta is against the model the clients received (float16-rounded when the run compresses).
-    const values = meta.delta ? addWeights(work.base, decoded.values) : decoded.values;
-    if (meta.delta && firstNonFinite(values) >= 0) throw new CodedError('HUB_ERR_NON_FINITE', 'the update overflows when added to the global model');
-    work.aggregator.add(values, update.samples);
+    const run = this.state.run;
+    const work = this.work && run && this.work.runId === run.id && this.work.round === run.round ? this.work : null;
+    const values = validateUpdate(
+      {
+        state: this.state,
+        shapes: run ? this.deps.models.shapes(run.settings.task) : [],
+        heldSamples: this.heldSamples(clientId),
+        base: work?.base ?? null,
+        maxUpdateBytes: this.deps.maxUpdateBytes ?? Infinity,
+      },
+      clientId,
+      update,
+    );
+    // Accepted: only now is it folded into the round's sum.
+    const w = work!;
+    w.aggregator.add(values, Math.min(update.samples, w.weights.get(clientId) ?? update.samples));
     const { metrics } = update;
-    work.contributions.push({
+    w.contributions.push({
       round: update.round,
       clientId,
-      name: client.name,
+      name: this.state.clients[clientId]!.name,
       samples: update.samples,
       loss: metrics.loss,
       accuracy: metrics.accuracy,
       trainMs: metrics.trainMs,
-      test: metrics.test ?? null,
+      test: this.scores?.round === update.round - 1 ? (this.scores.byClient.get(clientId) ?? null) : null,
     });
-    const received = work.contributions.length;
+    const received = w.contributions.length;
     this.dispatch({
       type: 'update-accepted',
       at: this.deps.clock.now(),
@@ -286,21 +256,50 @@ export class Coordinator {
       runId: update.runId,
       round: update.round,
       samples: update.samples,
-      metrics: { loss: metrics.loss, accuracy: metrics.accuracy, ...(metrics.test ? { test: metrics.test } : {}) },
+      metrics: { loss: metrics.loss, accuracy: metrics.accuracy },
     });
     return { accepted: true, received };
   }
 
-  /** Resolves when no aggregation is in flight (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.pendingTasks.size) await Promise.all([...this.pendingTasks]);
+  /** A client's score of a global model on its own test data, stored as that model's accuracy (sample-weighted over clients). */
+  submitEvaluation(clientId: string, submit: EvalSubmit): { accepted: true } {
+    const scores = this.scores?.runId === submit.runId && this.scores.round === submit.round ? this.scores : null;
+    validateEvaluation(this.state, clientId, submit, scores?.byClient.has(clientId) ?? false);
+    const entry = scores ?? { runId: submit.runId, round: submit.round, byClient: new Map<string, EvalMetrics>() };
+    this.scores = entry;
+    entry.byClient.set(clientId, submit.metrics);
+    const mean = weightedEvalMean([...entry.byClient.values()]);
+    if (mean) this.deps.store.setClientTest(submit.runId, submit.round, mean);
+    this.notifyRun(submit.runId);
+    this.dispatch({ type: 'evaluation-accepted', at: this.deps.clock.now(), clientId, runId: submit.runId, round: submit.round, metrics: submit.metrics });
+    return { accepted: true };
   }
 
+  /** Resolves when no aggregation or evaluation is in flight (tests). */
+  async idle(): Promise<void> {
+    while (this.aggregations.size) await Promise.all([...this.aggregations]);
+    await this.evaluations.idle();
+  }
+
+  /** After this no timer is armed and the store is not touched again: a result still computing is dropped. */
   close(): void {
+    this.closed = true;
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
-    if (this.statusTimer !== null) this.deps.clock.clearTimeout(this.statusTimer);
-    this.statusTimer = null;
+    this.statusPush.close();
+    this.evaluations.close();
+  }
+
+  private randomSeed(): number {
+    if (this.deps.randomSeed) return this.deps.randomSeed();
+    return crypto.getRandomValues(new Uint32Array(1))[0]! & 0x7fffffff;
+  }
+
+  private heldSamples(clientId: string): number {
+    const run = this.state.run;
+    if (!run) return 0;
+    if (run.settings.task === 'mnist') return this.shards.shard(clientId)?.length ?? 0;
+    return this.state.clients[clientId]?.samples ?? 0;
   }
 
   private requireClient(clientId: string): void {
@@ -308,6 +307,7 @@ export class Coordinator {
   }
 
   private dispatch(event: EngineEvent): void {
+    if (this.closed) return;
     this.queue.push(event);
     if (this.draining) return;
     this.draining = true;
@@ -316,10 +316,19 @@ export class Coordinator {
         const next = this.queue.shift()!;
         const { state, effects } = reduce(this.state, next);
         this.state = state;
-        for (const effect of effects) this.perform(effect);
+        for (const effect of effects) this.performSafely(effect);
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  /** One failing effect (a send, a listener) must not keep the others from running: the deadline is among them. */
+  private performSafely(effect: Effect): void {
+    try {
+      this.perform(effect);
+    } catch (error) {
+      this.deps.log.error({ err: error, effect: effect.type }, 'effect failed');
     }
   }
 
@@ -337,9 +346,10 @@ export class Coordinator {
         return;
       case 'round-retry':
         log.warn({ runId: effect.runId, round: effect.round, attempt: effect.attempt, reason: effect.reason }, 'round retried');
-        this.retryNotes.set(`${effect.runId}#${effect.round}`, `attempt ${effect.attempt}, after: ${effect.reason}`);
+        this.retryNote = { key: `${effect.runId}#${effect.round}`, note: `attempt ${effect.attempt}, after: ${effect.reason}` };
         return;
       case 'set-timer': {
+        if (this.closed) return;
         if (this.timer !== null) clock.clearTimeout(this.timer);
         const { runId, round, phase, at } = effect;
         this.timer = clock.setTimeout(() => {
@@ -349,33 +359,33 @@ export class Coordinator {
         return;
       }
       case 'aggregate': {
-        const task = this.aggregate(effect).finally(() => this.pendingTasks.delete(task));
-        this.pendingTasks.add(task);
+        const task = this.aggregate(effect).finally(() => this.aggregations.delete(task));
+        this.aggregations.add(task);
         return;
       }
+      case 'request-evaluation':
+        this.requestEvaluation(effect);
+        return;
       case 'round-failed':
         log.warn({ runId: effect.runId, round: effect.round, reason: effect.reason }, 'round failed');
         store.failRound(effect.runId, effect.round, effect.reason, clock.now() - effect.roundStartedAt, clock.now());
         this.notifyRun(effect.runId);
         return;
-      case 'run-finished': {
+      case 'run-finished':
         log.info({ runId: effect.runId, status: effect.status, reason: effect.reason }, 'run finished');
-        const finish = () => {
-          store.finishRun(effect.runId, effect.status, effect.reason, clock.now());
-          this.notifyRun(effect.runId);
-        };
-        // Evaluations still running belong to this run's rounds: the run ends once they are stored.
-        if (this.pendingTasks.size) void Promise.allSettled([...this.pendingTasks]).then(finish);
-        else finish();
+        // Stored at once: evaluations still running fill in their rounds later, and a crash now cannot resume an ended run.
+        store.finishRun(effect.runId, effect.status, effect.reason, clock.now());
         if (this.timer !== null) clock.clearTimeout(this.timer);
         this.timer = null;
         this.work = null;
         this.global = null;
         this.roundFrame = null;
+        this.scores = null;
+        this.retryNote = null;
+        this.notifyRun(effect.runId);
         return;
-      }
       case 'status-changed':
-        this.scheduleStatus();
+        this.statusPush.changed();
         return;
       default: {
         const _exhaustive: never = effect;
@@ -388,14 +398,21 @@ export class Coordinator {
     const run = this.state.run!;
     const global = this.global!;
     if (effect.assignShards) this.deps.store.setShardOwners(effect.runId, effect.assignShards);
-    if (run.settings.task === 'mnist' && run.shardOwners) this.ensureShards(effect.runId, run.shardOwners, run.settings);
+    if (run.settings.task === 'mnist' && run.shardOwners) {
+      const sizes = this.shards.assign(effect.runId, run.shardOwners, run.settings);
+      if (sizes) this.dispatch({ type: 'shards-assigned', at: this.deps.clock.now(), runId: effect.runId, sizes });
+    }
+    const declared = effect.participants.map((id) => this.heldSamples(id));
+    const capped = capShares(declared, run.settings.maxClientShare);
     this.work = {
       runId: effect.runId,
       round: effect.round,
       aggregator: createAggregator(run.settings, global.weights.values),
       base: global.weights.values,
+      weights: new Map(effect.participants.map((id, i) => [id, capped[i]!])),
       contributions: [],
     };
+    if (this.scores && (this.scores.runId !== effect.runId || this.scores.round !== effect.round - 1)) this.scores = null;
     const meta = { round: effect.round, runTag: seedFromString(effect.runId) };
     if (run.settings.compression === 'float32') {
       this.roundFrame = encodeWeights(global.weights, meta);
@@ -410,7 +427,7 @@ export class Coordinator {
   private sendRoundStart(clientId: string, deadline: number): void {
     const run = this.state.run;
     if (!run || !this.roundFrame) return;
-    const shard = this.shards.get(clientId);
+    const shard = this.shards.shard(clientId);
     this.deps.transport.send(clientId, 'round:start', {
       runId: run.id,
       round: run.round,
@@ -419,24 +436,17 @@ export class Coordinator {
       weights: this.roundFrame,
       ...(shard ? { shard: encodeShard(shard) } : {}),
       deadline,
-      seed: (seedFromString(run.id) + run.round) | 0,
+      // Each participant's batch order follows from the run's seed, the round and its place in the round.
+      seed: seedFromString(`${run.settings.seed}:${run.round}:${run.participants.indexOf(clientId)}`),
     });
   }
 
-  /** The partition is a pure function of the run, the owners in order and the labels: recomputed only when they change. */
-  private ensureShards(runId: string, owners: string[], settings: { partition: 'iid' | 'by-label' }): void {
-    const key = `${runId}:${owners.join(',')}`;
-    if (this.shardKey === key) return;
-    this.shardKey = key;
-    const seed = seedFromString(runId);
-    const labels = this.deps.mnistTrainLabels;
-    const parts =
-      settings.partition === 'by-label'
-        ? partitionByLabel(labels, owners.length, seed)
-        : partitionIid(labels.length, owners.length, seed);
-    this.shards = new Map(owners.map((id, i) => [id, parts[i]!]));
-    const sizes = Object.fromEntries(owners.map((id, i) => [id, parts[i]!.length]));
-    this.dispatch({ type: 'shards-assigned', at: this.deps.clock.now(), runId, sizes });
+  private requestEvaluation(effect: Extract<Effect, { type: 'request-evaluation' }>): void {
+    const global = this.global;
+    if (!global || global.runId !== effect.runId) return;
+    const weights = encodeWeights(global.weights, { round: effect.round, runTag: seedFromString(effect.runId) });
+    if (this.scores?.runId !== effect.runId || this.scores.round !== effect.round) this.scores = null;
+    for (const id of effect.clients) this.deps.transport.send(id, 'model:evaluate', { runId: effect.runId, round: effect.round, task: this.state.run!.settings.task, weights });
   }
 
   private async aggregate(effect: Extract<Effect, { type: 'aggregate' }>): Promise<void> {
@@ -446,82 +456,41 @@ export class Coordinator {
     await new Promise((resolve) => setImmediate(resolve));
     const work = this.work;
     const run = this.state.run;
-    if (run?.id !== effect.runId) return; // stopped in the meantime
+    if (this.closed || run?.id !== effect.runId) return; // shut down or stopped in the meantime
     let weights: FlatWeights;
     try {
-      if (!work || !run || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
+      if (!work || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
       const combined = work.aggregator.finish();
       weights = { shapes: this.global!.weights.shapes, values: combined.values };
-      const clientTest = weightedEvalMean(work.contributions.flatMap((c) => (c.test ? [c.test] : [])));
+      const key = `${effect.runId}#${effect.round}`;
+      const retry = this.retryNote?.key === key ? this.retryNote.note : null;
       const at = clock.now();
       const checkpoint = store.completeRound({
         runId: effect.runId,
         task: run.settings.task,
         round: effect.round,
         weights,
-        accuracy: clientTest?.accuracy ?? null,
-        loss: clientTest?.loss ?? null,
+        evaluation: models.evaluates(run.settings.task) ? 'pending' : 'none',
         durationMs: at - effect.roundStartedAt,
-        clientTest,
-        note: [this.retryNotes.get(`${effect.runId}#${effect.round}`), combined.note].filter(Boolean).join('; ') || null,
+        note: [retry, combined.note].filter(Boolean).join('; ') || null,
         participants: work.contributions,
         at,
       });
-      this.global = { runId: effect.runId, weights };
       log.info({ runId: effect.runId, round: effect.round, clients: work.contributions.length, sha256: checkpoint.sha256 }, 'round aggregated');
-      this.notifyRun(effect.runId);
-      this.dispatch({ type: 'round-completed', at: clock.now(), runId: effect.runId, round: effect.round });
     } catch (error) {
       log.error({ err: error, runId: effect.runId, round: effect.round }, 'aggregation failed');
       this.dispatch({ type: 'round-aborted', at: clock.now(), runId: effect.runId, round: effect.round, reason: `aggregation failed: ${String(error)}` });
       return;
     }
-    // The held-out evaluation is not needed to start the next round, so it runs while that round trains;
-    // a run is only marked ended once its last evaluation is stored (see run-finished).
-    try {
-      const evaluation = await models.evaluate(run.settings.task, weights);
-      if (evaluation) {
-        store.setRoundEvaluation(effect.runId, effect.round, evaluation.accuracy, evaluation.loss);
-        log.info({ runId: effect.runId, round: effect.round, accuracy: evaluation.accuracy }, 'round evaluated');
-        this.notifyRun(effect.runId);
-      }
-    } catch (error) {
-      log.error({ err: error, runId: effect.runId, round: effect.round }, 'evaluation failed');
-    }
-  }
-
-  private statusTimer: unknown = null;
-
-  /** Status pushes are coalesced: at most one every 200 ms, however many clients report progress. */
-  private scheduleStatus(): void {
-    if (this.statusTimer !== null || this.statusListeners.size === 0) return;
-    this.statusTimer = this.deps.clock.setTimeout(() => {
-      this.statusTimer = null;
-      const status = this.status();
-      for (const listener of this.statusListeners) listener(status);
-    }, 200);
+    // Committed: from here on nothing may abort the round.
+    this.global = { runId: effect.runId, weights };
+    this.retryNote = null;
+    if (models.evaluates(run.settings.task)) this.evaluations.enqueue({ runId: effect.runId, task: run.settings.task, round: effect.round, weights });
+    this.notifyRun(effect.runId);
+    this.dispatch({ type: 'round-completed', at: clock.now(), runId: effect.runId, round: effect.round });
   }
 
   private notifyRun(runId: string): void {
-    for (const listener of this.runListeners) listener(runId);
-  }
-}
-
-function refusalMessage(code: string, update: UpdateSubmit): string {
-  switch (code) {
-    case 'HUB_ERR_STALE_ROUND':
-      return `round ${update.round} is over; wait for the next round:start`;
-    case 'HUB_ERR_DUPLICATE_UPDATE':
-      return `an update for round ${update.round} was already accepted from this client`;
-    case 'HUB_ERR_NOT_PARTICIPANT':
-      return `this client was not picked for round ${update.round}`;
-    case 'HUB_ERR_WRONG_RUN':
-      return `run ${update.runId} is not the active run`;
-    case 'HUB_ERR_NO_RUN':
-      return 'no run is active';
-    case 'HUB_ERR_ROUND_CLOSED':
-      return `round ${update.round} is not collecting updates`;
-    default:
-      return 'update refused';
+    for (const listener of this.runListeners) safely(this.deps.log, () => listener(runId));
   }
 }

@@ -25,7 +25,8 @@ export interface ClientEntry {
   lastMetrics: { loss: number; accuracy: number; test?: EvalMetrics } | null;
 }
 
-export type RunPhase = 'waiting' | 'training' | 'aggregating';
+/** 'evaluating': after the last round, the participants score the final model on their own test data. */
+export type RunPhase = 'waiting' | 'training' | 'aggregating' | 'evaluating';
 
 export interface RunState {
   id: string;
@@ -73,8 +74,10 @@ export type EngineEvent =
       runId: string;
       round: number;
       samples: number;
-      metrics: { loss: number; accuracy: number; test?: EvalMetrics };
+      metrics: { loss: number; accuracy: number };
     }
+  /** A client's score of the model after `round` (the one before the current round, or the final one). */
+  | { type: 'evaluation-accepted'; at: number; clientId: string; runId: string; round: number; metrics: EvalMetrics }
   | { type: 'timer'; at: number; runId: string; round: number; phase: RunPhase }
   | { type: 'round-completed'; at: number; runId: string; round: number }
   | { type: 'round-aborted'; at: number; runId: string; round: number; reason: string }
@@ -98,6 +101,8 @@ export type Effect =
   | { type: 'aggregate'; runId: string; round: number; contributors: string[]; roundStartedAt: number }
   | { type: 'round-failed'; runId: string; round: number; reason: string; roundStartedAt: number }
   | { type: 'run-finished'; runId: string; status: 'completed' | 'failed' | 'stopped'; reason: string | null }
+  /** Ask these clients to score the final model (the run's last round) on their own test data. */
+  | { type: 'request-evaluation'; runId: string; round: number; clients: string[] }
   | { type: 'status-changed' };
 
 export interface Transition {

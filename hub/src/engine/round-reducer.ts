@@ -1,10 +1,14 @@
-import type { ErrorCode, HubPhase } from '@fl/shared';
+import { scoredByClients, type HubPhase } from '@fl/shared';
+import { checkUpdate } from './update-validator';
 import type { ClientEntry, Effect, EngineEvent, EngineState, RunState, Transition } from './engine-types';
 
 export const initialEngineState: EngineState = { clients: {}, run: null };
 
 /** A round that fails (too few updates, too few clients) is tried this many times before the run fails. */
 export const MAX_ROUND_ATTEMPTS = 2;
+
+/** The final model's scoring waits at most this long (or the round timeout, if shorter). */
+export const FINAL_EVALUATION_MAX_SEC = 300;
 
 export function hubPhase(state: EngineState): HubPhase {
   return state.run ? state.run.phase : 'idle';
@@ -70,9 +74,10 @@ function tryStartRound(state: EngineState, run: RunState, at: number): Transitio
   for (const id of eligible) next = withClient(next, id, { state: 'training', progress: null });
   return {
     state: next,
+    // The deadline is armed before anything that can fail, so a round that could not be sent still closes.
     effects: [
-      { type: 'start-round', runId: run.id, round: run.round, participants: eligible, deadline, assignShards },
       { type: 'set-timer', runId: run.id, round: run.round, phase: 'training', at: deadline },
+      { type: 'start-round', runId: run.id, round: run.round, participants: eligible, deadline, assignShards },
       { type: 'status-changed' },
     ],
   };
@@ -160,6 +165,32 @@ function settleRound(state: EngineState, run: RunState, at: number): Transition 
   return { state: { ...state, run }, effects: [{ type: 'status-changed' }] };
 }
 
+/**
+ * After the last round of a task that only clients can score, its contributors score the final model,
+ * so the run's last point is the model it produced; the run ends when they answered or at a deadline.
+ */
+function finalEvaluation(state: EngineState, run: RunState, at: number): Transition {
+  const clients = Object.keys(run.submitted).filter((id) => state.clients[id]?.connected);
+  if (!scoredByClients(run.settings.task) || clients.length === 0) return endRun(state, run, 'completed', null);
+  const deadline = at + Math.min(run.settings.roundTimeoutSec, FINAL_EVALUATION_MAX_SEC) * 1000;
+  let next: EngineState = { ...state, run: { ...run, phase: 'evaluating', deadline, participants: clients, submitted: {}, dropped: [] } };
+  for (const id of clients) next = withClient(next, id, { state: 'evaluating', progress: null });
+  return {
+    state: next,
+    effects: [
+      { type: 'set-timer', runId: run.id, round: run.round, phase: 'evaluating', at: deadline },
+      { type: 'request-evaluation', runId: run.id, round: run.round, clients },
+      { type: 'status-changed' },
+    ],
+  };
+}
+
+function settleEvaluation(state: EngineState, run: RunState): Transition {
+  const waiting = run.participants.filter((id) => !(id in run.submitted) && !run.dropped.includes(id));
+  if (waiting.length === 0) return endRun(state, run, 'completed', null);
+  return { state: { ...state, run }, effects: [{ type: 'status-changed' }] };
+}
+
 const none = (state: EngineState): Transition => ({ state, effects: [] });
 
 /** The round engine: a pure function of the state and one event. */
@@ -210,7 +241,8 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
     case 'client-data': {
       const client = state.clients[event.clientId];
       if (!client) return none(state);
-      const samples = event.data?.task === 'chest-xray' ? trainingSamples({ data: event.data }) : client.samples;
+      // MNIST shards are handed out per run: a tab switching to MNIST holds none until its next round.
+      const samples = event.data?.task === 'chest-xray' ? trainingSamples({ data: event.data }) : 0;
       const next = withClient(state, client.id, {
         data: event.data,
         samples,
@@ -234,6 +266,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       const involved = run !== null && run.phase !== 'waiting' && run.participants.includes(client.id);
       if (!involved) return { state: withoutClient(state, client.id), effects: [{ type: 'status-changed' }] };
       const next = withClient(state, client.id, { connected: false, state: 'lost', progress: null, lastSeen: event.at });
+      if (run.phase === 'evaluating') return settleEvaluation(next, { ...run, dropped: [...run.dropped, client.id] });
       if (run.phase !== 'training' || client.id in run.submitted) return { state: next, effects: [{ type: 'status-changed' }] };
       return settleRound(next, { ...run, dropped: [...run.dropped, client.id] }, event.at);
     }
@@ -265,10 +298,11 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
     case 'update-accepted': {
       const run = state.run;
       if (checkUpdate(state, event.clientId, event.runId, event.round) !== null || !run) return none(state);
+      const previous = state.clients[event.clientId]?.lastMetrics?.test;
       const next = withClient(state, event.clientId, {
         state: 'done',
         lastSeen: event.at,
-        lastMetrics: event.metrics,
+        lastMetrics: { ...event.metrics, ...(previous ? { test: previous } : {}) },
       });
       return settleRound(next, { ...run, submitted: { ...run.submitted, [event.clientId]: event.samples } }, event.at);
     }
@@ -277,6 +311,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       if (!run || run.id !== event.runId || run.round !== event.round || run.phase !== event.phase || event.at < run.deadline) {
         return none(state);
       }
+      if (run.phase === 'evaluating') return endRun(state, run, 'completed', null);
       if (run.phase === 'waiting') {
         const have = eligibleClients(state, run).length;
         return failRound(
@@ -291,7 +326,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
     case 'round-completed': {
       const run = state.run;
       if (!run || run.id !== event.runId || run.round !== event.round || run.phase !== 'aggregating') return none(state);
-      if (run.round >= run.settings.rounds) return endRun(state, run, 'completed', null);
+      if (run.round >= run.settings.rounds) return finalEvaluation(state, run, event.at);
       let next = forgetLostClients(state);
       for (const id of run.participants) next = withClient(next, id, { state: 'idle', progress: null });
       return tryStartRound(next, { ...run, round: run.round + 1, attempt: 1, participants: [], submitted: {}, dropped: [] }, event.at);
@@ -301,6 +336,17 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       if (!run || run.id !== event.runId || run.round !== event.round) return none(state);
       // An aggregation error is a fault of the hub, not of the clients: retrying would repeat it.
       return failRound(state, run, event.reason, event.at, false);
+    }
+    case 'evaluation-accepted': {
+      const run = state.run;
+      const client = state.clients[event.clientId];
+      if (!run || !client || run.id !== event.runId) return none(state);
+      const next = withClient(state, client.id, {
+        lastSeen: event.at,
+        lastMetrics: { loss: client.lastMetrics?.loss ?? 0, accuracy: client.lastMetrics?.accuracy ?? 0, ...client.lastMetrics, test: event.metrics },
+      });
+      if (run.phase !== 'evaluating' || event.round !== run.round) return { state: next, effects: [{ type: 'status-changed' }] };
+      return settleEvaluation(next, { ...run, submitted: { ...run.submitted, [client.id]: event.metrics.samples } });
     }
     case 'stop': {
       const run = state.run;
@@ -317,17 +363,4 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       throw new Error(`unhandled engine event ${JSON.stringify(_exhaustive)}`);
     }
   }
-}
-
-/** Why an update for (runId, round) from this client cannot be accepted now, or null when it can. */
-export function checkUpdate(state: EngineState, clientId: string, runId: string, round: number): ErrorCode | null {
-  const run = state.run;
-  if (!state.clients[clientId]) return 'HUB_ERR_NOT_JOINED';
-  if (!run) return 'HUB_ERR_NO_RUN';
-  if (run.id !== runId) return 'HUB_ERR_WRONG_RUN';
-  if (round < run.round) return 'HUB_ERR_STALE_ROUND';
-  if (round > run.round || run.phase !== 'training') return 'HUB_ERR_ROUND_CLOSED';
-  if (!run.participants.includes(clientId) || run.dropped.includes(clientId)) return 'HUB_ERR_NOT_PARTICIPANT';
-  if (clientId in run.submitted) return 'HUB_ERR_DUPLICATE_UPDATE';
-  return null;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { FlatWeights, TaskId } from '@fl/shared';
+import { scoredByClients, type FlatWeights, type TaskId } from '@fl/shared';
 import { CHEST_XRAY_DEFAULT_SIZE, createModel, readWeights, writeWeights } from '@fl/shared/models';
 import { evaluateModel } from '@fl/shared/training';
 import { createMnistDataset } from '@fl/shared/data/mnist-dataset';
@@ -56,9 +56,14 @@ export class ModelService {
     }
   }
 
+  /** The hub holds test data for MNIST only; chest X-ray models are scored by the clients. */
+  evaluates(task: TaskId): boolean {
+    return !scoredByClients(task);
+  }
+
   /** Held-out accuracy and loss of a global model; null for tasks evaluated by their clients. */
   async evaluate(task: TaskId, weights: FlatWeights): Promise<CentralEvaluation | null> {
-    if (task !== 'mnist') return null;
+    if (!this.evaluates(task)) return null;
     const model = createModel(task);
     try {
       writeWeights(model, weights);

@@ -2,6 +2,7 @@ import type { Namespace, Socket } from 'socket.io';
 import {
   CodedError,
   dataChangeChecker,
+  evalSubmitChecker,
   joinRequestChecker,
   roundProgressChecker,
   updateSubmitChecker,
@@ -21,7 +22,7 @@ import { DEFAULT_EVENT_BUDGET, EventBudget, type EventBudgetConfig } from './eve
 type ClientNamespace = Namespace<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
 type ClientSocket = Socket<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
 
-const KNOWN_EVENTS = new Set(['client:join', 'client:data', 'round:progress', 'update:submit']);
+const KNOWN_EVENTS = new Set(['client:join', 'client:data', 'round:progress', 'update:submit', 'eval:submit']);
 
 /** Sends to a client by id; the newest socket of a client wins. */
 export class SocketTransport implements Transport {
@@ -163,14 +164,9 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
     }));
     socket.on(
       'update:submit',
-      handle('update:submit', updateSubmitChecker, (update) => {
-        const bytes = update.weights.byteLength;
-        if (bytes > maxUpdateBytes) {
-          throw new CodedError('HUB_ERR_TOO_LARGE', `update of ${bytes} bytes exceeds the hub's limit of ${maxUpdateBytes}`);
-        }
-        return coordinator.submit(clientId(), update);
-      }),
+      handle('update:submit', updateSubmitChecker, (update) => coordinator.submit(clientId(), update)),
     );
+    socket.on('eval:submit', handle('eval:submit', evalSubmitChecker, (submit) => coordinator.submitEvaluation(clientId(), submit)));
 
     socket.on('disconnect', () => {
       const id = socket.data.clientId;

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TASK_DEFAULTS, type EvalMetrics, type FlatWeights, type ParticipationRecord, type RoundRecord, type RunDetail, type RunSettings, type RunStatus, type TaskId } from '@fl/shared';
+import { TASK_DEFAULTS, seedFromString, type EvalMetrics, type EvalState, type FlatWeights, type ParticipationRecord, type RoundRecord, type RunDetail, type RunSettings, type RunStatus, type TaskId } from '@fl/shared';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS runs (
   created_at INTEGER NOT NULL,
   ended_at INTEGER,
   reason TEXT,
-  shard_owners TEXT
+  shard_owners TEXT,
+  initial_test TEXT
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,6 +42,8 @@ CREATE TABLE IF NOT EXISTS rounds (
   note TEXT,
   checkpoint_id INTEGER REFERENCES checkpoints (id),
   ended_at INTEGER NOT NULL,
+  eval_state TEXT,
+  weights_sha256 TEXT,
   PRIMARY KEY (run_id, round)
 );
 CREATE TABLE IF NOT EXISTS participation (
@@ -71,10 +74,9 @@ export interface CompletedRound {
   task: TaskId;
   round: number;
   weights: FlatWeights;
-  accuracy: number | null;
-  loss: number | null;
+  /** 'pending' when the hub evaluates this model after the commit; 'none' when only clients score it. */
+  evaluation: 'pending' | 'none';
   durationMs: number;
-  clientTest: EvalMetrics | null;
   /** What the aggregation strategy did, in words (clipping, Krum's choice). */
   note?: string | null;
   participants: ParticipationRecord[];
@@ -93,6 +95,7 @@ interface RunRow {
   created_at: number;
   ended_at: number | null;
   reason: string | null;
+  initial_test: string | null;
 }
 
 interface RoundRow {
@@ -106,6 +109,8 @@ interface RoundRow {
   client_test: string | null;
   reason: string | null;
   note: string | null;
+  eval_state: EvalState | null;
+  weights_sha256: string | null;
   sha256: string | null;
 }
 
@@ -135,15 +140,34 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+export interface StoreOptions {
+  synchronous?: SqliteSynchronous;
+  /** Checkpoints kept per run: the last K rounds' (the final model is always among them). Default 10. */
+  keepCheckpoints?: number;
+}
+
+/** A committed round whose held-out evaluation has not been stored. */
+export interface PendingEvaluation {
+  runId: string;
+  task: TaskId;
+  round: number;
+}
+
 /** Everything the hub must not lose, in one SQLite file (WAL; each round commits in one transaction). */
 export class HubStore {
   readonly db: Database.Database;
 
-  constructor(dataDir: string) {
+  /** `synchronous`: FULL (default) fsyncs every commit; NORMAL may lose the last commits on power loss (not on a crash). */
+  private readonly keepCheckpoints: number;
+
+  constructor(dataDir: string, options: StoreOptions = {}) {
+    this.keepCheckpoints = Math.max(1, Math.floor(options.keepCheckpoints ?? 10));
     mkdirSync(dataDir, { recursive: true });
     this.db = new Database(join(dataDir, 'hub.sqlite'));
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
     this.migrate();
@@ -154,6 +178,18 @@ export class HubStore {
     const columns = (table: string) => (this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
     if (!columns('runs').includes('shard_owners')) this.db.exec('ALTER TABLE runs ADD COLUMN shard_owners TEXT');
     if (!columns('rounds').includes('note')) this.db.exec('ALTER TABLE rounds ADD COLUMN note TEXT');
+    if (!columns('runs').includes('initial_test')) this.db.exec('ALTER TABLE runs ADD COLUMN initial_test TEXT');
+    if (!columns('rounds').includes('weights_sha256')) {
+      this.db.exec('ALTER TABLE rounds ADD COLUMN weights_sha256 TEXT');
+      this.db.exec('UPDATE rounds SET weights_sha256 = (SELECT sha256 FROM checkpoints c WHERE c.id = rounds.checkpoint_id)');
+    }
+    if (!columns('rounds').includes('eval_state')) {
+      this.db.exec('ALTER TABLE rounds ADD COLUMN eval_state TEXT');
+      // A database from before evaluation states: an MNIST round without accuracy lost its evaluation in a crash.
+      this.db.exec(`UPDATE rounds SET eval_state = CASE
+        WHEN status = 'completed' AND accuracy IS NULL AND (SELECT task FROM runs WHERE id = rounds.run_id) = 'mnist' THEN 'pending'
+        WHEN status = 'completed' AND accuracy IS NOT NULL THEN 'done' ELSE 'none' END`);
+    }
   }
 
   close(): void {
@@ -178,28 +214,28 @@ export class HubStore {
     return { id: Number(info.lastInsertRowid), task, runId, round, ...weights, sha256, createdAt: at };
   }
 
-  /** Stores a finished round, its participants and the new global model atomically. */
+  /** Stores a finished round, its participants and the new global model atomically; older checkpoints of the run beyond K go. */
   completeRound(r: CompletedRound): Checkpoint {
     return this.db.transaction(() => {
       const checkpoint = this.insertCheckpoint(r.task, r.runId, r.round, r.weights, r.at);
       this.db
         .prepare(
-          `INSERT INTO rounds (run_id, round, status, clients, samples, accuracy, loss, duration_ms, client_test, reason, note, checkpoint_id, ended_at)
-           VALUES (?, ?, 'completed', ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+          `INSERT INTO rounds (run_id, round, status, clients, samples, accuracy, loss, duration_ms, client_test, reason, note, checkpoint_id, ended_at, eval_state, weights_sha256)
+           VALUES (?, ?, 'completed', ?, ?, NULL, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.runId,
           r.round,
           r.participants.length,
           r.participants.reduce((n, p) => n + p.samples, 0),
-          r.accuracy,
-          r.loss,
           Math.round(r.durationMs),
-          r.clientTest ? JSON.stringify(r.clientTest) : null,
           r.note ?? null,
           checkpoint.id,
           r.at,
+          r.evaluation,
+          checkpoint.sha256,
         );
+      this.pruneCheckpoints(r.runId, r.round - this.keepCheckpoints);
       const insert = this.db.prepare(
         'INSERT INTO participation (run_id, round, client_id, name, samples, loss, accuracy, train_ms, test) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
@@ -210,9 +246,49 @@ export class HubStore {
     })();
   }
 
+  /** Drops a run's checkpoints up to `upTo` (their hashes stay on the rounds). */
+  private pruneCheckpoints(runId: string, upTo: number): void {
+    if (upTo < 0) return;
+    this.db.prepare('UPDATE rounds SET checkpoint_id = NULL WHERE run_id = ? AND round <= ?').run(runId, upTo);
+    this.db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND round <= ?').run(runId, upTo);
+  }
+
   /** The held-out evaluation of a round's global model, stored when it is done. */
   setRoundEvaluation(runId: string, round: number, accuracy: number, loss: number): void {
-    this.db.prepare('UPDATE rounds SET accuracy = ?, loss = ? WHERE run_id = ? AND round = ?').run(accuracy, loss, runId, round);
+    this.db
+      .prepare("UPDATE rounds SET accuracy = ?, loss = ?, eval_state = 'done' WHERE run_id = ? AND round = ?")
+      .run(accuracy, loss, runId, round);
+  }
+
+  /** An evaluation that cannot be done (its checkpoint is gone, the model failed): not retried. */
+  failRoundEvaluation(runId: string, round: number): void {
+    this.db.prepare("UPDATE rounds SET eval_state = 'failed' WHERE run_id = ? AND round = ?").run(runId, round);
+  }
+
+  /** Committed rounds whose evaluation was never stored (the hub stopped in between), oldest first. */
+  pendingEvaluations(): PendingEvaluation[] {
+    const rows = this.db
+      .prepare(
+        `SELECT r.run_id, r.round, u.task FROM rounds r JOIN runs u ON u.id = r.run_id
+         WHERE r.eval_state = 'pending' ORDER BY u.created_at, r.round`,
+      )
+      .all() as { run_id: string; round: number; task: TaskId }[];
+    return rows.map((r) => ({ runId: r.run_id, round: r.round, task: r.task }));
+  }
+
+  /**
+   * The clients' scores of the model after `round` (0: the model the run started from), as a
+   * sample-weighted mean; for chest X-rays these are the round's accuracy.
+   */
+  setClientTest(runId: string, round: number, metrics: EvalMetrics): void {
+    const json = JSON.stringify(metrics);
+    if (round === 0) {
+      this.db.prepare('UPDATE runs SET initial_test = ? WHERE id = ?').run(json, runId);
+      return;
+    }
+    this.db
+      .prepare("UPDATE rounds SET client_test = ?, accuracy = ?, loss = ?, eval_state = 'done' WHERE run_id = ? AND round = ?")
+      .run(json, metrics.accuracy, metrics.loss ?? null, runId, round);
   }
 
   failRound(runId: string, round: number, reason: string, durationMs: number, at: number): void {
@@ -318,10 +394,12 @@ export class HubStore {
       task: row.task,
       status: row.status,
       // Runs stored before a setting existed read as if they had used its default.
-      settings: { ...TASK_DEFAULTS[row.task], ...(JSON.parse(row.settings) as RunSettings) },
+      // Runs from before the seed setting drew their partitions from the run id.
+      settings: { ...TASK_DEFAULTS[row.task], seed: seedFromString(row.id), ...(JSON.parse(row.settings) as Partial<RunSettings>) } as RunSettings,
       createdAt: row.created_at,
       endedAt: row.ended_at,
       reason: row.reason,
+      initialTest: row.initial_test ? (JSON.parse(row.initial_test) as EvalMetrics) : null,
       rounds: rounds.map(
         (r): RoundRecord => ({
           round: r.round,
@@ -334,7 +412,8 @@ export class HubStore {
           clientTest: r.client_test ? (JSON.parse(r.client_test) as EvalMetrics) : null,
           reason: r.reason,
           note: r.note,
-          weightsHash: r.sha256,
+          evaluation: r.status === 'completed' ? (r.eval_state ?? 'none') : 'none',
+          weightsHash: r.weights_sha256 ?? r.sha256,
         }),
       ),
     };

@@ -16,7 +16,7 @@ function refuses(value: unknown): string {
 
 describe('resolveSettings', () => {
   it('fills every omitted MNIST setting with the MNIST defaults', () => {
-    const s = resolveSettings({ task: 'mnist', rounds: 3 });
+    const s = resolveSettings({ task: 'mnist', rounds: 3 }, 42);
     expect(s).toMatchObject({
       task: 'mnist',
       rounds: 3,
@@ -30,12 +30,12 @@ describe('resolveSettings', () => {
       optimizer: 'adam',
     });
     // Every setting the task has a default for is filled, and nothing else is added.
-    expect(s).toEqual({ task: 'mnist', rounds: 3, ...TASK_DEFAULTS.mnist });
+    expect(s).toEqual({ task: 'mnist', rounds: 3, seed: 42, ...TASK_DEFAULTS.mnist });
   });
 
   it('fills every omitted chest-xray setting with the chest-xray defaults, which differ from MNIST', () => {
-    const s = resolveSettings({ task: 'chest-xray', rounds: 5 });
-    expect(s).toEqual({ task: 'chest-xray', rounds: 5, ...TASK_DEFAULTS['chest-xray'] });
+    const s = resolveSettings({ task: 'chest-xray', rounds: 5 }, 7);
+    expect(s).toEqual({ task: 'chest-xray', rounds: 5, seed: 7, ...TASK_DEFAULTS['chest-xray'] });
     expect(s.epochs).toBe(2);
     expect(s.learningRate).toBe(0.001);
     expect(s.roundTimeoutSec).toBe(900);
@@ -74,7 +74,15 @@ describe('resolveSettings', () => {
   it('does not copy properties that are not settings', () => {
     const s = resolveSettings({ task: 'mnist', rounds: 1, extra: 'x' } as LaunchRequest);
     expect(s).not.toHaveProperty('extra');
-    expect(Object.keys(s).sort()).toEqual(['task', 'rounds', ...Object.keys(TASK_DEFAULTS.mnist)].sort());
+    expect(Object.keys(s).sort()).toEqual(['task', 'rounds', 'seed', ...Object.keys(TASK_DEFAULTS.mnist)].sort());
+  });
+
+  it("takes the launch's seed over the random one, and caps a client's share at one half by default", () => {
+    expect(resolveSettings({ task: 'mnist', rounds: 1, seed: 5 }, 99).seed).toBe(5);
+    expect(resolveSettings({ task: 'mnist', rounds: 1 }, 99).seed).toBe(99);
+    expect(resolveSettings({ task: 'chest-xray', rounds: 1 }).maxClientShare).toBe(0.5);
+    expect(launchRequestChecker.check({ task: 'mnist', rounds: 1, maxClientShare: 0 }).ok).toBe(false);
+    expect(launchRequestChecker.check({ task: 'mnist', rounds: 1, seed: -1 }).ok).toBe(false);
   });
 
   it('produces settings the RunSettings checker accepts, for both tasks', () => {

@@ -42,6 +42,7 @@ const idle: ClientSnapshot = {
   round: { runId: 'r', round: 2, rounds: 3, task: 'mnist' },
   progress: null,
   lastRound: { runId: 'r', round: 1, loss: 1, accuracy: 0.5, trainMs: 1 },
+  lastScore: null,
   lastError: null,
   roundsDone: 1,
   cancelled: null,

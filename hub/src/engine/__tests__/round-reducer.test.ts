@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveSettings, type ClientData, type LaunchRequest, type RunSettings } from '@fl/shared';
 import type { Effect, EngineEvent, EngineState, Transition } from '../engine-types';
-import { MAX_ROUND_ATTEMPTS, checkUpdate, eligibleClients, hubPhase, initialEngineState, reduce } from '../round-reducer';
+import { MAX_ROUND_ATTEMPTS, eligibleClients, hubPhase, initialEngineState, reduce } from '../round-reducer';
+import { checkUpdate } from '../update-validator';
 
 // ---------------------------------------------------------------- helpers
 
@@ -37,7 +38,7 @@ const update = (clientId: string, at: number, round = 1, samples = 100, runId = 
   metrics: { loss: 0.5, accuracy: 0.8 },
 });
 
-const timer = (at: number, round = 1, phase: 'waiting' | 'training' | 'aggregating' = 'training', runId = RUN): EngineEvent => ({
+const timer = (at: number, round = 1, phase: 'waiting' | 'training' | 'aggregating' | 'evaluating' = 'training', runId = RUN): EngineEvent => ({
   type: 'timer',
   at,
   runId,
@@ -103,8 +104,9 @@ describe('run-launched', () => {
     expect(run.shardOwners).toEqual(['c', 'a', 'b']);
     expect(hubPhase(t.state)).toBe('training');
     expect(t.effects).toEqual([
-      { type: 'start-round', runId: RUN, round: 1, participants: ['c', 'a', 'b'], deadline: deadline1, assignShards: ['c', 'a', 'b'] },
+      // The deadline is armed first: a start-round that throws must not leave the round without one.
       { type: 'set-timer', runId: RUN, round: 1, phase: 'training', at: deadline1 },
+      { type: 'start-round', runId: RUN, round: 1, participants: ['c', 'a', 'b'], deadline: deadline1, assignShards: ['c', 'a', 'b'] },
       { type: 'status-changed' },
     ]);
     for (const id of ['a', 'b', 'c']) expect(t.state.clients[id]!.state).toBe('training');
@@ -1026,8 +1028,8 @@ describe('run-resumed', () => {
     expect(run).toMatchObject({ id: RUN, round: 3, attempt: 1, phase: 'training', startedAt: 42, roundStartedAt: T_LAUNCH, deadline: deadline1 });
     expect(run.participants).toEqual(['a', 'b']);
     expect(t.effects).toEqual([
-      { type: 'start-round', runId: RUN, round: 3, participants: ['a', 'b'], deadline: deadline1, assignShards: ['a', 'b'] },
       { type: 'set-timer', runId: RUN, round: 3, phase: 'training', at: deadline1 },
+      { type: 'start-round', runId: RUN, round: 3, participants: ['a', 'b'], deadline: deadline1, assignShards: ['a', 'b'] },
       { type: 'status-changed' },
     ]);
     expect(hubPhase(t.state)).toBe('training');
@@ -1138,5 +1140,59 @@ describe('purity', () => {
     const before = structuredClone(initialEngineState);
     apply(initialEngineState, joinEvent('a', 1), launchEvent(settings({ minClients: 1 })));
     expect(initialEngineState).toEqual(before);
+  });
+});
+
+// ---------------------------------------------------------------- final evaluation (clients score the last model)
+
+describe('final evaluation', () => {
+  const chest = () => settings({ task: 'chest-xray', rounds: 1, minClients: 1 });
+  const scored = (clientId: string, at: number, round = 1): EngineEvent => ({
+    type: 'evaluation-accepted',
+    at,
+    clientId,
+    runId: RUN,
+    round,
+    metrics: { samples: 10, accuracy: 0.9 },
+  });
+
+  function lastRoundAggregated(): EngineState {
+    const s = training(['a', 'b'], chest(), xray(10, 10));
+    return apply(s, update('a', T_LAUNCH + 10), update('b', T_LAUNCH + 20)).state;
+  }
+
+  it('asks the contributors of a chest X-ray run to score the final model before the run ends', () => {
+    const t = reduce(lastRoundAggregated(), completed(T_LAUNCH + 30));
+    expect(t.state.run).toMatchObject({ phase: 'evaluating', participants: ['a', 'b'], submitted: {} });
+    expect(hubPhase(t.state)).toBe('evaluating');
+    expect(only(t, 'request-evaluation')).toEqual({ type: 'request-evaluation', runId: RUN, round: 1, clients: ['a', 'b'] });
+    expect(only(t, 'set-timer')).toMatchObject({ phase: 'evaluating', round: 1 });
+    expect(effectsOf(t, 'run-finished')).toEqual([]);
+  });
+
+  it('ends the run completed once every asked client has scored it', () => {
+    const asking = reduce(lastRoundAggregated(), completed(T_LAUNCH + 30)).state;
+    const first = reduce(asking, scored('a', T_LAUNCH + 40));
+    expect(effectsOf(first, 'run-finished')).toEqual([]);
+    const second = reduce(first.state, scored('b', T_LAUNCH + 50));
+    expect(only(second, 'run-finished')).toMatchObject({ status: 'completed', reason: null });
+    expect(second.state.run).toBeNull();
+    expect(second.state.clients.b!.lastMetrics?.test).toEqual({ samples: 10, accuracy: 0.9 });
+  });
+
+  it('ends the run at the deadline, or when the clients still owing a score leave', () => {
+    const asking = reduce(lastRoundAggregated(), completed(T_LAUNCH + 30)).state;
+    const deadline = asking.run!.deadline;
+    expect(only(reduce(asking, timer(deadline, 1, 'evaluating')), 'run-finished')).toMatchObject({ status: 'completed' });
+    const afterScore = reduce(asking, scored('a', T_LAUNCH + 40)).state;
+    expect(only(reduce(afterScore, left('b', T_LAUNCH + 41)), 'run-finished')).toMatchObject({ status: 'completed' });
+  });
+
+  it('ends an MNIST run at once: the hub scores MNIST models itself', () => {
+    const s = training(['a', 'b'], settings({ rounds: 1 }));
+    const aggregated = apply(s, update('a', T_LAUNCH + 10), update('b', T_LAUNCH + 20)).state;
+    const t = reduce(aggregated, completed(T_LAUNCH + 30));
+    expect(effectsOf(t, 'request-evaluation')).toEqual([]);
+    expect(only(t, 'run-finished')).toMatchObject({ status: 'completed' });
   });
 });

@@ -38,10 +38,8 @@ function completedRound(runId: string, round: number, overrides: Partial<Complet
     task: 'mnist',
     round,
     weights: weights(round * 10),
-    accuracy: 0.9,
-    loss: 0.3,
+    evaluation: 'pending',
     durationMs: 1500.4,
-    clientTest: null,
     participants: [participant('a', 100, round), participant('b', 300, round)],
     at: 10_000 + round,
     ...overrides,
@@ -88,6 +86,7 @@ describe('HubStore', () => {
         createdAt: 1000,
         endedAt: null,
         reason: null,
+        initialTest: null,
         rounds: [],
       });
       expect(store.runsWithStatus('running')).toEqual(['run-1']);
@@ -106,9 +105,9 @@ describe('HubStore', () => {
   describe('completeRound', () => {
     it('stores the round, its participation and its checkpoint; run() reports the weights hash', () => {
       store.createRun('run-1', mnist, 1000, weights(1));
-      const clientTest = { samples: 40, accuracy: 0.5, auc: 0.75 };
-      const round = completedRound('run-1', 1, { clientTest });
+      const round = completedRound('run-1', 1);
       const cp = store.completeRound(round);
+      store.setRoundEvaluation('run-1', 1, 0.9, 0.3);
       expect(cp).toMatchObject({ runId: 'run-1', round: 1, task: 'mnist', createdAt: 10_001 });
 
       const detail = store.run('run-1')!;
@@ -122,7 +121,8 @@ describe('HubStore', () => {
           accuracy: 0.9,
           loss: 0.3,
           durationMs: 1500,
-          clientTest,
+          clientTest: null,
+          evaluation: 'done',
           reason: null,
           weightsHash: hashWeights(round.weights.values),
         },
@@ -141,10 +141,38 @@ describe('HubStore', () => {
       expect(hashWeights(back.values)).toBe(store.run('run-1')!.rounds[0]!.weightsHash);
     });
 
-    it('stores null accuracy, loss and clientTest as null', () => {
+    it('keeps a committed round pending, with null accuracy, until its evaluation is stored', () => {
       store.createRun('run-1', mnist, 1000, weights(1));
-      store.completeRound(completedRound('run-1', 1, { accuracy: null, loss: null, clientTest: null }));
-      expect(store.run('run-1')!.rounds[0]).toMatchObject({ accuracy: null, loss: null, clientTest: null });
+      store.completeRound(completedRound('run-1', 1));
+      expect(store.run('run-1')!.rounds[0]).toMatchObject({ accuracy: null, loss: null, clientTest: null, evaluation: 'pending' });
+      expect(store.pendingEvaluations()).toEqual([{ runId: 'run-1', task: 'mnist', round: 1 }]);
+      store.setRoundEvaluation('run-1', 1, 0.91, 0.2);
+      expect(store.pendingEvaluations()).toEqual([]);
+      expect(store.run('run-1')!.rounds[0]).toMatchObject({ accuracy: 0.91, loss: 0.2, evaluation: 'done' });
+    });
+
+    it("attributes clients' scores to the model they scored: round 0 to the run, round r to round r", () => {
+      store.createRun('run-1', xray, 1000, weights(1));
+      store.completeRound(completedRound('run-1', 1, { task: 'chest-xray', evaluation: 'none' }));
+      expect(store.run('run-1')!.rounds[0]).toMatchObject({ accuracy: null, evaluation: 'none' });
+      store.setClientTest('run-1', 0, { samples: 20, accuracy: 0.5 });
+      store.setClientTest('run-1', 1, { samples: 20, accuracy: 0.8, loss: 0.4, auc: 0.9 });
+      const run = store.run('run-1')!;
+      expect(run.initialTest).toEqual({ samples: 20, accuracy: 0.5 });
+      expect(run.rounds[0]).toMatchObject({ accuracy: 0.8, loss: 0.4, clientTest: { samples: 20, accuracy: 0.8, loss: 0.4, auc: 0.9 }, evaluation: 'done' });
+    });
+
+    it('keeps the checkpoints of the last K rounds only, and every round its weights hash', () => {
+      const small = new HubStore(dir, { keepCheckpoints: 2 });
+      try {
+        small.createRun('run-k', mnist, 1000, weights(1));
+        const hashes = [1, 2, 3, 4].map((r) => small.completeRound(completedRound('run-k', r)).sha256);
+        expect([0, 1, 2, 3, 4].map((r) => small.checkpoint('run-k', r) !== null)).toEqual([false, false, false, true, true]);
+        expect(small.run('run-k')!.rounds.map((r) => r.weightsHash)).toEqual(hashes);
+        expect(small.latestCheckpoint('mnist')!.round).toBe(4);
+      } finally {
+        small.close();
+      }
     });
 
     it('lists rounds in round order', () => {

@@ -1,0 +1,35 @@
+import type { Clock } from './ports';
+
+/** Coalesces status pushes: at most one per `intervalMs`, however many changes arrive. */
+export class StatusThrottle<T> {
+  private timer: unknown = null;
+  private closed = false;
+  private readonly listeners = new Set<(value: T) => void>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly intervalMs: number,
+    private readonly read: () => T,
+  ) {}
+
+  subscribe(listener: (value: T) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Something changed: push the state as it is when the interval ends. */
+  changed(): void {
+    if (this.closed || this.timer !== null || this.listeners.size === 0) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      const value = this.read();
+      for (const listener of this.listeners) listener(value);
+    }, this.intervalMs);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
