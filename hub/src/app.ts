@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import { CLIENT_NAMESPACE, DASHBOARD_NAMESPACE, encodeWeights, type ClientSocketData, type ClientToHubEvents, type HubToClientEvents, type HubToDashboardEvents, type TaskId, type FlatWeights } from '@fl/shared';
 import { Coordinator, systemClock, type Clock } from './engine/coordinator';
+import type { Evaluator } from './engine/ports';
 import { HubStore, type SqliteSynchronous } from './store/store';
 import { ModelService } from './model/model-service';
 import { loadMnistSplit } from './data/mnist-files';
@@ -42,6 +43,8 @@ export interface HubOptions {
   joinsPerMinute?: number;
   /** Per-connection budget of client events (default DEFAULT_EVENT_BUDGET). */
   eventBudget?: EventBudgetConfig;
+  /** Wraps the hub's model service as the engine's evaluator (tests hold an evaluation back to stop the hub inside it). */
+  evaluator?: (models: ModelService) => Evaluator;
   /** Checkpoints kept per run (the last K rounds'; default 10). */
   keepCheckpoints?: number;
   /** SQLite durability: FULL (default) survives power loss; NORMAL may lose the last commits then. */
@@ -100,7 +103,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   const transport = new SocketTransport();
   const coordinator = new Coordinator({
     store,
-    models,
+    models: options.evaluator ? options.evaluator(models) : models,
     mnistTrainLabels: trainLabels,
     transport,
     clock: options.clock ?? systemClock,

@@ -38,18 +38,19 @@ export function checkUpdate(state: EngineState, clientId: string, runId: string,
 }
 
 /**
- * Every check an update passes before it is folded: round and participant, size, claimed samples,
+ * Every check an update passes before it is folded: size, round and participant, claimed samples,
  * frame, shapes, finiteness, the frame's own run and round. Returns the model values to fold; throws a
  * CodedError and changes nothing otherwise.
  */
 export function validateUpdate(ctx: UpdateContext, clientId: string, update: UpdateSubmit): Float32Array {
-  const refusal = checkUpdate(ctx.state, clientId, update.runId, update.round);
-  if (refusal) throw new CodedError(refusal, refusalMessage(refusal, update.runId, update.round));
-  const run = ctx.state.run!;
+  // The size first: it costs nothing and tells a client with a too-large model why, whatever else is wrong.
   const bytes = update.weights.byteLength;
   if (bytes > ctx.maxUpdateBytes) {
     throw new CodedError('HUB_ERR_TOO_LARGE', `update of ${bytes} bytes exceeds the hub's limit of ${ctx.maxUpdateBytes}`);
   }
+  const refusal = checkUpdate(ctx.state, clientId, update.runId, update.round);
+  if (refusal) throw new CodedError(refusal, refusalMessage(refusal, update.runId, update.round));
+  const run = ctx.state.run!;
   // FedAvg weighs by samples: a client may not claim more than its shard or its declared images.
   if (update.samples > ctx.heldSamples) {
     throw new CodedError('HUB_ERR_INVALID_PAYLOAD', `update claims ${update.samples} samples, the client holds ${ctx.heldSamples}`);

@@ -49,8 +49,8 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
 
   app.post('/api/runs/:id/stop', { schema: { params: RunParams }, preHandler: admin }, async (request) => {
     if (!store.run(request.params.id)) throw new CodedError('HUB_ERR_NOT_FOUND', `no run ${request.params.id}`);
+    // The run's end is stored at once; evaluations still running fill in its rounds later.
     coordinator.stop(request.params.id);
-    await coordinator.idle();
     return store.run(request.params.id);
   });
 

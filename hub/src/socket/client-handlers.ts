@@ -164,7 +164,8 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
     }));
     socket.on(
       'update:submit',
-      handle('update:submit', updateSubmitChecker, (update) => coordinator.submit(clientId(), update)),
+      // The validator refuses an unjoined sender itself, after the size check that every update gets first.
+      handle('update:submit', updateSubmitChecker, (update) => coordinator.submit(socket.data.clientId ?? '', update)),
     );
     socket.on('eval:submit', handle('eval:submit', evalSubmitChecker, (submit) => coordinator.submitEvaluation(clientId(), submit)));
 
