@@ -92,7 +92,7 @@ export class Coordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.shards = new ShardBook(deps.mnistTrainLabels);
-    this.statusPush = new StatusThrottle(deps.clock, 200, () => this.status());
+    this.statusPush = new StatusThrottle(deps.clock, 200, () => this.status(), (err) => deps.log.error({ err }, 'a status listener failed'));
     this.evaluations = new EvaluationQueue({ store: deps.store, evaluator: deps.models, log: deps.log, onStored: (id) => this.notifyRun(id) });
     this.resume();
   }
@@ -196,6 +196,7 @@ export class Coordinator {
   }
 
   launch(request: LaunchRequest): { id: string } {
+    this.requireOpen();
     if (this.state.run) {
       throw new CodedError('HUB_ERR_RUN_ACTIVE', `run ${this.state.run.id} is still active: stop it or wait for it to end`);
     }
@@ -221,6 +222,7 @@ export class Coordinator {
 
   /** Validates and folds one client update. Throws a CodedError and changes nothing when it is refused. */
   submit(clientId: string, update: UpdateSubmit): UpdateReceipt {
+    this.requireOpen();
     const run = this.state.run;
     const work = this.work && run && this.work.runId === run.id && this.work.round === run.round ? this.work : null;
     const values = validateUpdate(
@@ -263,6 +265,7 @@ export class Coordinator {
 
   /** A client's score of a global model on its own test data, stored as that model's accuracy (sample-weighted over clients). */
   submitEvaluation(clientId: string, submit: EvalSubmit): { accepted: true } {
+    this.requireOpen();
     const scores = this.scores?.runId === submit.runId && this.scores.round === submit.round ? this.scores : null;
     validateEvaluation(this.state, clientId, submit, scores?.byClient.has(clientId) ?? false);
     const entry = scores ?? { runId: submit.runId, round: submit.round, byClient: new Map<string, EvalMetrics>() };
@@ -300,6 +303,11 @@ export class Coordinator {
     if (!run) return 0;
     if (run.settings.task === 'mnist') return this.shards.shard(clientId)?.length ?? 0;
     return this.state.clients[clientId]?.samples ?? 0;
+  }
+
+  /** Sockets may still deliver a message after close(): it must not reach the closed store. */
+  private requireOpen(): void {
+    if (this.closed) throw new CodedError('HUB_ERR_INTERNAL', 'the hub is shutting down');
   }
 
   private requireClient(clientId: string): void {

@@ -30,9 +30,13 @@ export class EvaluationQueue {
   enqueue(job: EvaluationJob): void {
     if (this.closed) return;
     this.queued += 1;
-    this.tail = this.tail.then(() => this.run(job)).finally(() => {
-      this.queued -= 1;
-    });
+    // A store error on one round is logged and leaves it pending (evaluated at the next start); later rounds still run.
+    this.tail = this.tail
+      .then(() => this.run(job))
+      .catch((error: unknown) => this.deps.log.error({ err: error, runId: job.runId, round: job.round }, 'evaluation not stored'))
+      .finally(() => {
+        this.queued -= 1;
+      });
   }
 
   /** Resolves when every queued evaluation is stored (or dropped by close). */
@@ -51,7 +55,7 @@ export class EvaluationQueue {
     if (!weights) {
       log.warn({ runId: job.runId, round: job.round }, 'evaluation skipped: the round checkpoint is gone');
       store.failRoundEvaluation(job.runId, job.round);
-      onStored(job.runId);
+      safely(log, () => onStored(job.runId));
       return;
     }
     try {

@@ -10,6 +10,7 @@ export class StatusThrottle<T> {
     private readonly clock: Clock,
     private readonly intervalMs: number,
     private readonly read: () => T,
+    private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
   subscribe(listener: (value: T) => void): () => void {
@@ -23,7 +24,14 @@ export class StatusThrottle<T> {
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       const value = this.read();
-      for (const listener of this.listeners) listener(value);
+      // A listener that throws must neither escape the timer (an uncaught exception) nor skip the others.
+      for (const listener of this.listeners) {
+        try {
+          listener(value);
+        } catch (error) {
+          this.onError(error);
+        }
+      }
     }, this.intervalMs);
   }
 
