@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import { CLIENT_NAMESPACE, DASHBOARD_NAMESPACE, encodeWeights, type ClientSocketData, type ClientToHubEvents, type HubToClientEvents, type HubToDashboardEvents, type TaskId, type FlatWeights } from '@fl/shared';
+import { CLIENT_NAMESPACE, DASHBOARD_NAMESPACE, encodeWeights, type TaskId, type FlatWeights } from '@fl/shared';
 import { Coordinator, systemClock, type Clock } from './engine/coordinator';
 import type { Evaluator } from './engine/ports';
 import { HubStore, type SqliteSynchronous } from './store/store';
@@ -17,7 +17,6 @@ import { WindowCounter } from './socket/window-counter';
 import type { EventBudgetConfig } from './socket/event-budget';
 import { ClientIdentities } from './store/client-identities';
 import { redactedLogger } from './http/security';
-import type { Namespace } from 'socket.io';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -114,7 +113,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   app.decorate('coordinator', coordinator);
   app.decorate('store', store);
 
-  const clients = app.io.of(CLIENT_NAMESPACE) as Namespace<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
+  const clients = app.io.of(CLIENT_NAMESPACE);
   registerClientHandlers(clients, {
     coordinator,
     transport,
@@ -126,7 +125,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     ...(options.joinToken ? { joinToken: options.joinToken } : {}),
   });
 
-  const dashboards = app.io.of(DASHBOARD_NAMESPACE) as Namespace<Record<string, never>, HubToDashboardEvents>;
+  const dashboards = app.io.of(DASHBOARD_NAMESPACE);
   dashboards.on('connection', (socket) => socket.emit('hub:status', coordinator.status()));
   coordinator.onStatus((status) => dashboards.emit('hub:status', status));
   coordinator.onRunChanged((runId) => {

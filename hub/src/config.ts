@@ -18,6 +18,9 @@ export interface HubConfig {
   rateLimitPerMinute: number;
   joinsPerMinute: number;
   https?: { cert: Buffer; key: Buffer };
+  /** Checkpoints kept per run: the last K rounds'. */
+  keepCheckpoints: number;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
   mnistDir: string;
   dashboardDir: string;
   clientDir: string;
@@ -41,6 +44,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     joinsPerMinute: positive(env.JOINS_PER_MINUTE, 60, 'JOINS_PER_MINUTE'),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     ...tls(env, cwd),
+    keepCheckpoints: positive(env.KEEP_CHECKPOINTS, 10, 'KEEP_CHECKPOINTS'),
+    sqliteSynchronous: synchronous(env.SQLITE_SYNCHRONOUS),
     mnistDir: env.MNIST_DIR ? resolve(cwd, env.MNIST_DIR) : defaultMnistDir(),
     dashboardDir: resolve(repoRoot, 'dashboard/dist'),
     clientDir: resolve(repoRoot, 'web-client/dist'),
@@ -69,6 +74,13 @@ function tls(env: NodeJS.ProcessEnv, cwd: string): { https?: { cert: Buffer; key
   if (!env.TLS_CERT && !env.TLS_KEY) return {};
   if (!env.TLS_CERT || !env.TLS_KEY) throw new Error('set both TLS_CERT and TLS_KEY (PEM files) to serve HTTPS');
   return { https: { cert: readFileSync(resolve(cwd, env.TLS_CERT)), key: readFileSync(resolve(cwd, env.TLS_KEY)) } };
+}
+
+function synchronous(value: string | undefined): 'FULL' | 'NORMAL' {
+  if (value === undefined || value === '') return 'FULL';
+  const upper = value.toUpperCase();
+  if (upper !== 'FULL' && upper !== 'NORMAL') throw new Error(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got ${value}`);
+  return upper;
 }
 
 function positive(value: string | undefined, fallback: number, name: string): number {

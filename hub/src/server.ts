@@ -14,6 +14,8 @@ const app = await buildApp({
   corsOrigins: config.corsOrigins,
   rateLimitPerMinute: config.rateLimitPerMinute,
   joinsPerMinute: config.joinsPerMinute,
+  keepCheckpoints: config.keepCheckpoints,
+  sqliteSynchronous: config.sqliteSynchronous,
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });
 

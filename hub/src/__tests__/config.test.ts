@@ -40,3 +40,17 @@ describe('loadConfig: the admin token', () => {
     expect(existsSync(join(dataDir, 'admin-token'))).toBe(false);
   });
 });
+
+describe('storage settings', () => {
+  it('defaults to SQLite synchronous=FULL and 10 checkpoints per run, and takes both from the environment', () => {
+    const dataDir = tempDataDir();
+    expect(loadConfig({ DATA_DIR: dataDir })).toMatchObject({ sqliteSynchronous: 'FULL', keepCheckpoints: 10 });
+    expect(loadConfig({ DATA_DIR: dataDir, SQLITE_SYNCHRONOUS: 'normal', KEEP_CHECKPOINTS: '3' })).toMatchObject({ sqliteSynchronous: 'NORMAL', keepCheckpoints: 3 });
+  });
+
+  it('refuses values it does not know with a message naming the variable', () => {
+    const dataDir = tempDataDir();
+    expect(() => loadConfig({ DATA_DIR: dataDir, SQLITE_SYNCHRONOUS: 'OFF' })).toThrow(/SQLITE_SYNCHRONOUS must be FULL or NORMAL/);
+    expect(() => loadConfig({ DATA_DIR: dataDir, KEEP_CHECKPOINTS: '0' })).toThrow(/KEEP_CHECKPOINTS/);
+  });
+});

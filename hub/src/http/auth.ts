@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import createError from '@fastify/error';
 import type { FastifyRequest } from 'fastify';
+import { CodedError } from '@fl/shared';
 
-export const UnauthorizedError = createError<[string]>('HUB_ERR_UNAUTHORIZED', '%s', 401);
 
 /** Constant-time comparison: both sides are hashed first so their lengths match. */
 export function tokensEqual(given: string, expected: string): boolean {
@@ -22,8 +21,8 @@ export function requireAdmin(adminToken: string) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
     if (token === null) {
-      throw new UnauthorizedError('send the admin token as "Authorization: Bearer <token>" (printed in the hub start-up log)');
+      throw new CodedError('HUB_ERR_UNAUTHORIZED', 'send the admin token as "Authorization: Bearer <token>" (printed in the hub start-up log)');
     }
-    if (!tokensEqual(token, adminToken)) throw new UnauthorizedError('the admin token is wrong');
+    if (!tokensEqual(token, adminToken)) throw new CodedError('HUB_ERR_UNAUTHORIZED', 'the admin token is wrong');
   };
 }

@@ -1,19 +1,26 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { CodedError, type ErrorCode } from '@fl/shared';
 
+/** The one error mechanism: routes and socket handlers throw CodedError; over HTTP its code maps to a status here. */
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   HUB_ERR_INVALID_SETTINGS: 400,
   HUB_ERR_INVALID_PAYLOAD: 400,
   HUB_ERR_UNAUTHORIZED: 401,
   HUB_ERR_NOT_FOUND: 404,
   HUB_ERR_RUN_ACTIVE: 409,
+  HUB_ERR_TOO_LARGE: 413,
+  HUB_ERR_RATE_LIMITED: 429,
 };
+
+export function httpStatus(code: ErrorCode): number {
+  return STATUS_BY_CODE[code] ?? 500;
+}
 
 /** Every HTTP error answers `{ error: { code, message } }`, the same shape as socket acknowledgements. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | CodedError, request, reply) => {
     if (error instanceof CodedError) {
-      return reply.status(STATUS_BY_CODE[error.code] ?? 500).send({ error: error.toBody() });
+      return reply.status(httpStatus(error.code)).send({ error: error.toBody() });
     }
     if (error.validation) {
       const code = request.url.startsWith('/api/runs') && request.method === 'POST' ? 'HUB_ERR_INVALID_SETTINGS' : 'HUB_ERR_INVALID_PAYLOAD';

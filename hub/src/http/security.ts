@@ -1,11 +1,10 @@
 import fp from 'fastify-plugin';
+import { CodedError } from '@fl/shared';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import createError from '@fastify/error';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 
-const RateLimitedError = createError<[number, number]>('HUB_ERR_RATE_LIMITED', 'more than %d requests a minute from this address; retry in %d s', 429);
 
 export interface SecurityOptions {
   /** Origins allowed to call the API from other pages (a client page served elsewhere). Empty: same origin only. */
@@ -74,7 +73,8 @@ export const securityPlugin = fp<SecurityOptions>(
     await app.register(rateLimit, {
       max: rateLimitPerMinute,
       timeWindow: '1 minute',
-      errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, Math.ceil(context.ttl / 1000)),
+      errorResponseBuilder: (_request, context) =>
+        new CodedError('HUB_ERR_RATE_LIMITED', `more than ${context.max} requests a minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`),
     });
     // Request logging is off in Fastify (its line holds the query string): one line per API request
     // here, without the query, none for pages and static files; reads that succeed only at debug.

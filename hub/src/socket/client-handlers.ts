@@ -1,4 +1,5 @@
-import type { Namespace, Socket } from 'socket.io';
+import type { Socket } from 'socket.io';
+import type { HubNamespace } from './socket-plugin';
 import {
   CodedError,
   dataChangeChecker,
@@ -19,7 +20,7 @@ import type { WindowCounter } from './window-counter';
 import type { ClientIdentities } from '../store/client-identities';
 import { DEFAULT_EVENT_BUDGET, EventBudget, type EventBudgetConfig } from './event-budget';
 
-type ClientNamespace = Namespace<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
+type ClientNamespace = HubNamespace;
 type ClientSocket = Socket<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
 
 const KNOWN_EVENTS = new Set(['client:join', 'client:data', 'round:progress', 'update:submit', 'eval:submit']);
