@@ -27,7 +27,8 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   webServer: {
-    command: 'pnpm build && pnpm --filter @fl/hub exec tsx scripts/build-mnist.ts && pnpm --filter @fl/hub exec tsx src/server.ts',
+    // `pnpm start`'s script without pnpm: builds the MNIST sprites and both pages, then runs the hub (pnpm exec may re-run an install).
+    command: 'node scripts/start.mjs',
     url: `http://localhost:${E2E_PORT}/api/status`,
     timeout: 240_000,
     reuseExistingServer: false,

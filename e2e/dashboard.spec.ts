@@ -17,12 +17,12 @@ interface TrainingClient {
   leave(): Promise<void>;
 }
 
-/** `pnpm sim` with one client named `${name}-1`; killed with its whole process group (pnpm, tsx, node). */
+/** `pnpm sim`'s CLI with one client named `${name}-1`, run by node and tsx directly; killed with its whole process group. */
 function startHeadless(name: string): TrainingClient {
   const child: ChildProcess = spawn(
-    'pnpm',
-    ['--filter', '@fl/hub', 'exec', 'tsx', 'src/sim/cli.ts', '--hub', hubUrl, '--clients', '1', '--name', name],
-    { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    process.execPath,
+    ['--import', 'tsx', 'src/sim/cli.ts', '--hub', hubUrl, '--clients', '1', '--name', name],
+    { cwd: join(repoRoot, 'hub'), detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
   const keep = (chunk: Buffer) => {

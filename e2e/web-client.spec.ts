@@ -187,44 +187,74 @@ test.describe('web client: two MNIST tabs and two Chest X-Ray tabs', () => {
     for (const tab of [chestPicked, chestDropped]) expect((await snapshot(tab.page))?.roundsDone).toBe(0);
   });
 
-  test('a 2-round Chest X-Ray run on the two chest tabs ends with a model at >= 80% test accuracy, and no request carried image bytes', async ({ request }) => {
+  test('a 2-round Chest X-Ray run: each score is stored on the model it scored, the tabs score the final model (>= 80% on their test splits), no request carried image bytes', async ({ browser, request }) => {
     test.setTimeout(300_000);
     await waitUntilIdle(request);
     const runId = await launchRun(request, CHEST_RUN);
+    // The run ends once both tabs scored the final model (the hub's 'evaluating' phase after round 2).
     const run = await waitForRunEnd(request, runId, 200_000);
     expect(run.status, run.reason ?? '').toBe('completed');
     const trainImages = fixture.train.normal + fixture.train.pneumonia;
     const testImages = fixture.test.normal + fixture.test.pneumonia;
-    expect(run.rounds.map((r) => [r.round, r.status, r.clients, r.samples])).toEqual([
-      [1, 'completed', 2, 2 * trainImages],
-      [2, 'completed', 2, 2 * trainImages],
+    expect(run.rounds.map((r) => [r.round, r.status, r.clients, r.samples, r.evaluation])).toEqual([
+      [1, 'completed', 2, 2 * trainImages, 'done'],
+      [2, 'completed', 2, 2 * trainImages, 'done'],
     ]);
+    console.log(
+      `chest run ${runId}: initialTest ${JSON.stringify(run.initialTest)}; clientTest by round: ${JSON.stringify(run.rounds.map((r) => r.clientTest))}`,
+    );
+
+    // The model the run started from (scored at round 1's start), the model after round 1 (scored at round 2's
+    // start) and the final model (scored on model:evaluate): each is the mean of both tabs' test splits.
+    const scores = [run.initialTest, ...run.rounds.map((r) => r.clientTest)];
+    expect(scores.map((m) => m?.samples)).toEqual([2 * testImages, 2 * testImages, 2 * testImages]);
+    for (const r of run.rounds) expect(r.accuracy).toBe(r.clientTest?.accuracy);
+    expect(run.rounds[1]?.accuracy).toBeGreaterThanOrEqual(0.8);
+
+    // A round's reports carry each tab's score of the model it received, so round r's reports are the scores stored on r - 1.
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     for (const round of [1, 2]) {
       const reports = await roundClients(request, runId, round);
       expect(reports.map((r) => r.name).sort()).toEqual([chestDropped.name, chestPicked.name]);
       for (const report of reports) expect(report.test?.samples).toBe(testImages);
+      expect(mean(reports.map((r) => r.test!.accuracy))).toBeCloseTo(scores[round - 1]!.accuracy, 9);
     }
-    console.log(`chest run ${runId} clientTest by round: ${JSON.stringify(run.rounds.map((r) => r.clientTest))}`);
 
-    // A tab scores the model it RECEIVES when a round starts, so the 2-round run's own reports cover the
-    // initial model and the model after round 1. The run's final model is scored by a 1-round follow-up
-    // that continues from it (init 'continue'): its round-1 reports are that model on each tab's test/ split.
-    const followUp = await launchRun(request, { ...CHEST_RUN, rounds: 1, epochs: 1, init: 'continue' });
-    const scored = await waitForRunEnd(request, followUp, 120_000);
-    expect(scored.status, scored.reason ?? '').toBe('completed');
-    const reports = await roundClients(request, followUp, 1);
-    console.log(`final chest model on each tab's test split: ${JSON.stringify(reports.map((r) => ({ name: r.name, ...r.test })))}`);
-    expect(reports).toHaveLength(2);
-    for (const report of reports) {
-      expect(report.test?.samples).toBe(testImages);
-      expect(report.test?.accuracy).toBeGreaterThanOrEqual(0.8);
-    }
-    expect(scored.rounds[0]?.clientTest?.accuracy).toBeGreaterThanOrEqual(0.8);
-
+    // Each tab shows its own score of the final model, and their mean is round 2's accuracy.
+    const finals = [];
     for (const tab of [chestPicked, chestDropped]) {
-      await expect(tab.page.getByTestId('train-progress')).toHaveAttribute('data-rounds-done', '3');
-      await expect(tab.page.getByTestId('last-round')).toContainText('Test accuracy');
+      const { page } = tab;
+      const final = page.getByTestId('final-score');
+      await expect(final).toHaveAttribute('data-state', 'scored');
+      await expect(final).toHaveAttribute('data-run-id', runId);
+      await expect(final).toHaveAttribute('data-samples', String(testImages));
+      const score = (await snapshot(page))?.lastScore;
+      expect(score).toMatchObject({ runId, round: 2, samples: testImages });
+      expect(score!.accuracy).toBeGreaterThanOrEqual(0.8);
+      finals.push(score!.accuracy);
+      await expect(final).toContainText(`Final model of run ${runId.slice(0, 8)}: ${(score!.accuracy * 100).toFixed(1)}% accuracy on your ${testImages} test images`);
+      await expect(page.getByTestId('train-progress')).toContainText('Run finished: the final model scored');
+      // Between its last update and its answer the tab said it was scoring the final model.
+      const states = (await viewStates(page)).filter((s) => s.round === '2');
+      expect(states.map((s) => s.finalScore).filter((f, i, all) => f !== all[i - 1])).toEqual(['', 'scoring', 'scored']);
+      await expect(page.getByTestId('train-progress')).toHaveAttribute('data-rounds-done', '2');
+      await expect(page.getByTestId('last-round')).toContainText('Test accuracy');
       await expectAckedBeforeNextRound(tab);
+    }
+    console.log(`final chest model on each tab's test split: ${finals.join(', ')}; round 2 accuracy ${run.rounds[1]?.accuracy}`);
+    expect(mean(finals)).toBeCloseTo(run.rounds[1]!.accuracy!, 9);
+    await chestDropped.page.screenshot({ path: join(screenshots, 'client-chest-finished.png'), fullPage: true });
+
+    // The dashboard draws the run from the model it started from: round 0, 1 and 2.
+    const dashboard = await browser.newPage();
+    try {
+      await dashboard.goto('/');
+      await dashboard.locator(`[data-testid="run-row"][data-run-id="${runId}"]`).waitFor();
+      await expect(dashboard.getByTestId('accuracy-chart')).toHaveAttribute('data-points', '3');
+      await expect(dashboard.getByTestId('accuracy-chart')).toContainText('round 0 is the model the run started from');
+      await dashboard.screenshot({ path: join(screenshots, 'dashboard-chest.png'), fullPage: true });
+    } finally {
+      await dashboard.close();
     }
 
     // No request from a tab carries image bytes: only model-sized updates and small messages.
@@ -254,9 +284,9 @@ test.describe('web client: two MNIST tabs and two Chest X-Ray tabs', () => {
 
     for (const tab of [chestPicked, chestDropped]) {
       const sent = traffic.from(tab.name);
-      // The recording saw the updates: 3 rounds trained (2 + the scoring follow-up), each one model-sized frame.
+      // The recording saw the updates: 2 rounds trained, each one model-sized frame; scores are small messages.
       const updates = sent.filter((m) => m.bytes.length >= modelBytes);
-      expect(updates).toHaveLength(3);
+      expect(updates).toHaveLength(2);
       const other = sent.filter((m) => m.bytes.length < modelBytes).reduce((n, m) => n + m.bytes.length, 0);
       console.log(`${tab.name}: ${updates.length} update frames of ${updates.map((m) => m.bytes.length).join(', ')} bytes, ${other} bytes of everything else (model ${modelBytes} bytes)`);
       // Everything else (join, progress, acks, page loads) is small: far below one image folder's bytes.

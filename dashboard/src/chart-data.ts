@@ -1,4 +1,4 @@
-import type { RunDetail } from '@fl/shared/api';
+import type { RoundRecord, RunDetail } from '@fl/shared/api';
 
 /** A run drawn in the chart, with its colour; only the primary run also gets the chest X-ray client metrics. */
 export interface ChartRun {
@@ -17,42 +17,53 @@ export function seriesKey(kind: SeriesKind, runId: string): string {
 /** One row per round; a failed or missing round leaves a gap, never a zero. */
 export type ChartRow = { round: number } & Record<string, number | null>;
 
+/** The first round drawn: 0 when a run carries the clients' score of the model it started from (chest X-ray). */
+export function firstRound(runs: ChartRun[]): 0 | 1 {
+  return runs.some(({ run }) => run.initialTest) ? 0 : 1;
+}
+
 export function chartRows(runs: ChartRun[]): ChartRow[] {
+  const first = firstRound(runs);
   const last = Math.max(0, ...runs.flatMap(({ run }) => run.rounds.map((r) => r.round)));
-  const rows: ChartRow[] = Array.from({ length: last }, (_, i) => ({ round: i + 1 }) as ChartRow);
+  if (last === 0 && first === 1) return [];
+  const rows: ChartRow[] = Array.from({ length: last - first + 1 }, (_, i) => ({ round: first + i }) as ChartRow);
   for (const { run, primary } of runs) {
-    for (const record of run.rounds) {
-      const row = rows[record.round - 1];
-      if (!row || record.status !== 'completed') continue;
-      row[seriesKey('accuracy', run.id)] = record.accuracy;
-      row[seriesKey('loss', run.id)] = record.loss;
-      if (primary && record.clientTest) {
-        row[seriesKey('sensitivity', run.id)] = record.clientTest.sensitivity ?? null;
-        row[seriesKey('auc', run.id)] = record.clientTest.auc ?? null;
+    const points: { round: number; accuracy: number | null; loss: number | null; test: RoundRecord['clientTest'] }[] = run.rounds
+      .filter((r) => r.status === 'completed')
+      .map((r) => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, test: r.clientTest }));
+    if (run.initialTest) points.unshift({ round: 0, accuracy: run.initialTest.accuracy, loss: run.initialTest.loss ?? null, test: run.initialTest });
+    for (const point of points) {
+      const row = rows[point.round - first];
+      if (!row) continue;
+      row[seriesKey('accuracy', run.id)] = point.accuracy;
+      row[seriesKey('loss', run.id)] = point.loss;
+      if (primary && point.test) {
+        row[seriesKey('sensitivity', run.id)] = point.test.sensitivity ?? null;
+        row[seriesKey('auc', run.id)] = point.test.auc ?? null;
       }
     }
   }
   return rows;
 }
 
-/** Completed rounds with an accuracy: the points of a run's accuracy curve. */
+/** A run's accuracy points: completed rounds with an accuracy, and round 0 when the run has a starting score. */
 export function pointCount(run: RunDetail): number {
-  return run.rounds.filter((r) => r.status === 'completed' && r.accuracy !== null).length;
+  return run.rounds.filter((r) => r.status === 'completed' && r.accuracy !== null).length + (run.initialTest ? 1 : 0);
 }
 
 const STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
 
-/** X axis of a run of `rounds` rounds: whole rounds only, at most about `maxTicks` labels. */
-export function roundAxis(rounds: number, maxTicks = 8): { domain: [number, number]; ticks: number[] } {
+/** X axis of a run of `rounds` rounds: whole rounds only, at most about `maxTicks` labels; `first` 0 adds the starting model. */
+export function roundAxis(rounds: number, maxTicks = 8, first: 0 | 1 = 1): { domain: [number, number]; ticks: number[] } {
   const n = Math.max(1, rounds);
   // One round gets a little room either side, so its single point sits in the middle.
-  if (n === 1) return { domain: [0.5, 1.5], ticks: [1] };
-  const step = STEPS.find((s) => n / s <= maxTicks) ?? Math.ceil(n / maxTicks);
-  if (step === 1) return { domain: [1, n], ticks: Array.from({ length: n }, (_, i) => i + 1) };
-  // Round 1 is labelled only when the next tick is far enough away not to crowd it.
-  const ticks: number[] = step >= 5 ? [1] : [];
+  if (n === 1 && first === 1) return { domain: [0.5, 1.5], ticks: [1] };
+  const step = STEPS.find((s) => (n + 1 - first) / s <= maxTicks) ?? Math.ceil(n / maxTicks);
+  if (step === 1) return { domain: [first, n], ticks: Array.from({ length: n + 1 - first }, (_, i) => first + i) };
+  // Round 1 is labelled only when the next tick is far enough away not to crowd it; round 0, when drawn, always.
+  const ticks: number[] = first === 0 ? [0] : step >= 5 ? [1] : [];
   for (let t = step; t <= n; t += step) ticks.push(t);
-  return { domain: [1, n], ticks };
+  return { domain: [first, n], ticks };
 }
 
 /** Loss axis from 0 to a round top, in 4–5 steps of 1, 2, 2.5 or 5 × 10^k, with as many decimals as the step needs. */
@@ -86,9 +97,9 @@ export function shareAxis(rows: ChartRow[], keys: string[]): { domain: [number, 
   const bottom = Math.max(0, Number((step * Math.floor(low / step + 1e-9)).toPrecision(12)));
   const top = Math.min(1, Number((step * Math.ceil(high / step - 1e-9)).toPrecision(12)));
   const ticks = Array.from({ length: Math.round((top - bottom) / step) + 1 }, (_, i) => Number((bottom + i * step).toPrecision(12)));
-  // Decimals of the percent labels: a step of 0.5% needs one, of 1% none.
+  // Decimals of the percent labels: as many as the step has (25% none, 2.5% and 0.5% one, 0.25% two).
   const percentStep = step * 100;
-  const digits = Math.max(0, Math.ceil(-Math.log10(percentStep) - 1e-9)) + (Number.isInteger(Number((percentStep / 10 ** Math.floor(Math.log10(percentStep) + 1e-9)).toPrecision(12))) ? 0 : 1);
+  const digits = [0, 1, 2, 3].find((d) => Math.abs(Math.round(percentStep * 10 ** d) - percentStep * 10 ** d) < 1e-6) ?? 4;
   return { domain: [bottom, top], ticks, digits };
 }
 

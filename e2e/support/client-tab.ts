@@ -24,6 +24,8 @@ export interface ViewState {
   phase: string;
   round: string;
   batch: string;
+  /** 'scoring' while the tab scores a run's final model, 'scored' once its score is shown, '' before. */
+  finalScore: string;
 }
 
 declare global {
@@ -42,9 +44,11 @@ function recordViewStates(): void {
     const box = document.querySelector<HTMLElement>('[data-testid="train-progress"]');
     if (!box) return;
     new MutationObserver(() => {
-      const { phase = '', round = '', batch = '' } = box.dataset;
+      const { phase = '', round = '', batch = '', finalScore = '' } = box.dataset;
       const last = states.at(-1);
-      if (!last || last.phase !== phase || last.round !== round || last.batch !== batch) states.push({ phase, round, batch });
+      if (!last || last.phase !== phase || last.round !== round || last.batch !== batch || last.finalScore !== finalScore) {
+        states.push({ phase, round, batch, finalScore });
+      }
     }).observe(box, { attributes: true });
   });
 }

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   function renderClient(): void {
     if (!snapshot) return;
     tabView.showConnection(snapshot, link);
-    trainingView.render(snapshot, data.describe() !== null);
+    trainingView.render(snapshot, data.describe());
     if (snapshot.roundsDone > roundsLogged) {
       roundsLogged = snapshot.roundsDone;
       const numTensors = tf.memory().numTensors;

@@ -16,6 +16,11 @@ describe('roundAxis', () => {
     expect(roundAxis(1)).toEqual({ domain: [0.5, 1.5], ticks: [1] });
   });
 
+  it('starts at round 0 when the starting model is drawn, and always labels it', () => {
+    expect(roundAxis(2, 8, 0)).toEqual({ domain: [0, 2], ticks: [0, 1, 2] });
+    expect(roundAxis(100, 8, 0)).toEqual({ domain: [0, 100], ticks: [0, 20, 40, 60, 80, 100] });
+  });
+
   it('labels every round of a short run', () => {
     expect(roundAxis(3).ticks).toEqual([1, 2, 3]);
   });
@@ -46,6 +51,39 @@ describe('chartRows', () => {
   });
 });
 
+describe('chartRows for a chest X-ray run', () => {
+  const test = (accuracy: number) => ({ samples: 80, accuracy, loss: 1 - accuracy, sensitivity: accuracy, auc: accuracy });
+  const chest = (initial: boolean): RunDetail => ({
+    ...run('c', [record(1, { accuracy: 0.7, loss: 0.3, clientTest: test(0.7) }), record(2, { accuracy: 0.95, loss: 0.05, clientTest: test(0.95) })]),
+    initialTest: initial ? test(0.5) : null,
+  });
+
+  it("draws the clients' score of the starting model as round 0, then each round's model", () => {
+    const runs = [{ run: chest(true), label: 'Run 1', color: '#000', primary: true }];
+    const rows = chartRows(runs);
+    expect(rows.map((r) => [r.round, r[seriesKey('accuracy', 'c')], r[seriesKey('loss', 'c')], r[seriesKey('auc', 'c')]])).toEqual([
+      [0, 0.5, 0.5, 0.5],
+      [1, 0.7, 0.3, 0.7],
+      [2, 0.95, 0.05, 0.95],
+    ]);
+    expect(pointCount(chest(true))).toBe(3);
+  });
+
+  it('starts at round 1 when no run has a starting score', () => {
+    const rows = chartRows([{ run: chest(false), label: 'Run 1', color: '#000', primary: true }]);
+    expect(rows.map((r) => r.round)).toEqual([1, 2]);
+    expect(pointCount(chest(false))).toBe(2);
+  });
+
+  it('leaves an overlaid MNIST run a gap at round 0', () => {
+    const rows = chartRows([
+      { run: chest(true), label: 'Run 1', color: '#000', primary: true },
+      { run: run('m', [record(1, { accuracy: 0.9 })]), label: 'Run 2', color: '#111', primary: false },
+    ]);
+    expect(rows.map((r) => r[seriesKey('accuracy', 'm')])).toEqual([undefined, 0.9, undefined]);
+  });
+});
+
 describe('lossAxis', () => {
   it('rounds the top up to a step of 1, 2, 2.5 or 5 and labels with the decimals the step needs', () => {
     const rows = [{ round: 1, 'loss:a': 0.55 }];
@@ -67,6 +105,10 @@ describe('shareAxis', () => {
     expect(axis.domain[1]).toBeGreaterThan(0.97);
     expect(spanShare([0.95, 0.96, 0.97])).toBeGreaterThanOrEqual(0.5);
     expect(axis).toEqual({ domain: [0.94, 0.98], ticks: [0.94, 0.95, 0.96, 0.97, 0.98], digits: 0 });
+  });
+
+  it('labels steps of 25% without decimals, so 100% fits the axis', () => {
+    expect(shareAxis(rows([0, 0.4, 1]), ['accuracy:a'])).toEqual({ domain: [0, 1], ticks: [0, 0.25, 0.5, 0.75, 1], digits: 0 });
   });
 
   it('never leaves 0..100% and labels steps of 2.5% with a decimal', () => {

@@ -1,5 +1,5 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { chartRows, lossAxis, pointCount, roundAxis, runLineStyle, seriesKey, shareAxis, type ChartRun, type RunLineStyle } from '../chart-data';
+import { chartRows, firstRound, lossAxis, pointCount, roundAxis, runLineStyle, seriesKey, shareAxis, type ChartRun, type RunLineStyle } from '../chart-data';
 import { decimal, percent } from '../format';
 
 /** Beyond this many points dots only clutter a line; hovering still marks the round. */
@@ -64,10 +64,11 @@ export function MetricsChart({ runs }: { runs: ChartRun[] }) {
   const primary = runs.find((r) => r.primary) ?? runs[0];
   const points = primary ? pointCount(primary.run) : 0;
   const rows = chartRows(runs);
-  const planned = Math.max(1, ...runs.map(({ run }) => run.settings.rounds), rows.length);
-  const axis = roundAxis(planned);
+  const first = firstRound(runs);
+  const planned = Math.max(1, ...runs.map(({ run }) => run.settings.rounds), rows.at(-1)?.round ?? 0);
+  const axis = roundAxis(planned, 8, first);
   const loss = lossAxis(rows, runs.map(({ run }) => seriesKey('loss', run.id)));
-  const chest = primary?.run.rounds.some((r) => r.clientTest) ?? false;
+  const chest = primary ? primary.run.initialTest !== null || primary.run.rounds.some((r) => r.clientTest) : false;
   const shareKeys = runs.map(({ run }) => seriesKey('accuracy', run.id));
   if (primary && chest) shareKeys.push(seriesKey('sensitivity', primary.run.id), seriesKey('auc', primary.run.id));
   const share = shareAxis(rows, shareKeys);
@@ -76,7 +77,8 @@ export function MetricsChart({ runs }: { runs: ChartRun[] }) {
     <div className={`chart${rows.length === 0 ? ' chart-is-empty' : ''}`} data-testid="accuracy-chart" data-points={points} data-runs={runs.length}>
       <p className="chart-caption muted small">
         Global model after each round: accuracy (bold, left axis, fitted to the values) and loss (faint, right axis)
-        {chest ? '; sensitivity and AUC as the clients measured them on their own test images' : ''}.
+        {chest ? '; sensitivity and AUC as the clients measured them on their own test images' : ''}
+        {first === 0 ? '; round 0 is the model the run started from' : ''}.
       </p>
       {rows.length === 0 ? (
         <p className="chart-empty">The first point appears when round 1 has been aggregated.</p>
@@ -119,7 +121,7 @@ export function MetricsChart({ runs }: { runs: ChartRun[] }) {
               tickLine={false}
               width={40}
             />
-            <Tooltip formatter={formatValue} labelFormatter={(round) => `Round ${String(round)}`} />
+            <Tooltip formatter={formatValue} labelFormatter={(round) => (round === 0 ? 'Start (round 0)' : `Round ${String(round)}`)} />
             <Legend iconType="plainline" itemSorter={null} wrapperStyle={{ fontSize: 12 }} />
             {runs.flatMap(({ run, label, color }, i) => {
               const n = pointCount(run);

@@ -1,5 +1,7 @@
 import { TASK_LABELS } from '@fl/shared/tasks';
 import type { ClientSnapshot } from '@fl/shared/federated-client';
+import { finalScore, scoringFinalModel } from './final-score';
+import { percent } from './format';
 
 /** What the hub's round:cancel reason means to the person at the tab. */
 export function cancelText(cancelled: NonNullable<ClientSnapshot['cancelled']>, rounds: number | undefined): string {
@@ -9,8 +11,8 @@ export function cancelText(cancelled: NonNullable<ClientSnapshot['cancelled']>, 
   return `The hub cancelled ${at}: ${cancelled.reason}. Waiting for the hub`;
 }
 
-/** The one-line state of the training card. */
-export function phaseText(snapshot: ClientSnapshot, hasData: boolean): string {
+/** The one-line state of the training card; `testImages`: the tab's own test split, which scores the final model. */
+export function phaseText(snapshot: ClientSnapshot, hasData: boolean, testImages = 0): string {
   const { round, progress, phase } = snapshot;
   if (!round || phase === 'idle') {
     if (snapshot.connection !== 'connected') return 'Not connected to the hub';
@@ -18,6 +20,9 @@ export function phaseText(snapshot: ClientSnapshot, hasData: boolean): string {
     if (snapshot.cancelled) return cancelText(snapshot.cancelled, round?.rounds);
     const last = snapshot.lastRound;
     if (!last) return 'Waiting for the hub to start a round';
+    if (scoringFinalModel(snapshot, testImages)) return `Round ${last.round} of ${round!.rounds} done · scoring the final model on your test split`;
+    const score = finalScore(snapshot);
+    if (score) return `Run finished: the final model scored ${percent(score.accuracy)} on your ${score.samples} test images; waiting for the next run`;
     const finished = round && round.runId === last.runId && last.round === round.rounds;
     return finished ? `Run finished: round ${last.round} of ${round.rounds} done; waiting for the next run` : `Round ${last.round} done; waiting for the next round`;
   }

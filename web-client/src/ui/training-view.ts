@@ -1,17 +1,19 @@
-import { TASK_LABELS } from '@fl/shared';
+import { TASK_LABELS, type ClientData } from '@fl/shared';
 import type { ClientSnapshot } from '@fl/shared/federated-client';
 import { byId, h } from './dom';
 import { addEpoch, type RunGroup } from './epoch-log';
 import { errorHint } from './error-hints';
 import { decimal, percent, seconds } from './format';
 import { phaseText } from './phase-text';
+import { finalScore, finalScoreText, scoringFinalModel, testImages, type FinalScore } from './final-score';
 
 export interface TrainingView {
-  render(snapshot: ClientSnapshot, hasData: boolean): void;
+  /** `data`: what the tab holds now (null: nothing chosen yet). */
+  render(snapshot: ClientSnapshot, data: ClientData | null): void;
   showTensors(numTensors: number): void;
 }
 
-/** Round/epoch/batch progress, per-epoch loss and accuracy, the last round's metrics, errors. */
+/** Round/epoch/batch progress, per-epoch loss and accuracy, the last round's metrics, the final model's score, errors. */
 export function mountTrainingView(): TrainingView {
   const box = byId('train-progress');
   const label = byId('train-label');
@@ -20,8 +22,15 @@ export function mountTrainingView(): TrainingView {
   const lastRound = byId('last-round');
   const errorBox = byId('client-error');
   const tensors = byId('tensor-count');
+  // Built here, beside the progress line it belongs to, so index.html keeps only the static cards.
+  const finalLine = h('p', { class: 'summary final-score', testid: 'final-score' });
+  finalLine.hidden = true;
+  finalLine.setAttribute('role', 'status');
+  box.after(finalLine);
   let groups: RunGroup[] = [];
   let shownRound = '';
+  /** The last final score seen: kept while the next run trains, so the person still sees how the last one ended. */
+  let lastFinal: FinalScore | null = null;
 
   function logEpoch(snapshot: ClientSnapshot): void {
     const { round, progress } = snapshot;
@@ -85,10 +94,25 @@ export function mountTrainingView(): TrainingView {
     lastRound.replaceChildren(h('dl', { class: 'metrics' }, ...rows), ...(note ? [note] : []));
   }
 
+  function renderFinalScore(snapshot: ClientSnapshot, images: number): string {
+    lastFinal = finalScore(snapshot) ?? lastFinal;
+    const scoring = scoringFinalModel(snapshot, images);
+    const state = scoring ? 'scoring' : lastFinal ? 'scored' : '';
+    finalLine.hidden = state === '';
+    finalLine.dataset.state = state;
+    finalLine.dataset.runId = scoring ? snapshot.round!.runId : (lastFinal?.runId ?? '');
+    finalLine.dataset.accuracy = !scoring && lastFinal ? String(lastFinal.accuracy) : '';
+    finalLine.dataset.samples = !scoring && lastFinal ? String(lastFinal.samples) : '';
+    if (scoring) finalLine.textContent = `Scoring the final model of run ${snapshot.round!.runId.slice(0, 8)} on your ${images} test images…`;
+    else if (lastFinal) finalLine.textContent = finalScoreText(lastFinal);
+    return state;
+  }
+
   return {
-    render(snapshot, hasData) {
+    render(snapshot, data) {
       const { round, progress, phase } = snapshot;
-      label.textContent = phaseText(snapshot, hasData);
+      const images = testImages(data);
+      label.textContent = phaseText(snapshot, data !== null, images);
       const training = phase === 'training' && progress;
       const fraction = training ? ((progress.epoch - 1) * progress.batches + progress.batch) / (progress.epochs * progress.batches) : phase === 'submitting' ? 1 : 0;
       bar.value = fraction;
@@ -103,6 +127,7 @@ export function mountTrainingView(): TrainingView {
         roundsDone: String(snapshot.roundsDone),
         cancelled: snapshot.cancelled?.reason ?? '',
       });
+      box.dataset.finalScore = renderFinalScore(snapshot, images);
       logEpoch(snapshot);
       renderLastRound(snapshot);
       const error = snapshot.lastError;
