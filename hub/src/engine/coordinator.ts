@@ -1,33 +1,29 @@
 import {
   CodedError,
-  decodeWeights,
   encodeWeights,
   resolveSettings,
-  sameShapes,
   seedFromString,
-  weightedEvalMean,
   type DataChange,
-  type EvalMetrics,
   type EvalSubmit,
   type FlatWeights,
   type HubStatus,
   type JoinReply,
   type JoinRequest,
   type LaunchRequest,
-  type ParticipationRecord,
   type RoundProgress,
   type UpdateReceipt,
   type UpdateSubmit,
 } from '@fl/shared';
-import { encodeShard } from '@fl/shared/data/mnist-dataset';
-import { createAggregator, type Aggregator } from '../aggregation/aggregator';
-import { capShares } from '../aggregation/client-weights';
-import { hubPhase, initialEngineState, reduce } from './round-reducer';
+import { initialEngineState, reduce } from './round-reducer';
 import { validateEvaluation, validateUpdate } from './update-validator';
 import { EvaluationQueue, safely } from './evaluation-queue';
 import { planResume } from './resume';
 import { ShardBook } from './shard-book';
 import { StatusThrottle } from './status-throttle';
+import { statusView } from './status-view';
+import { ClientScores } from './client-scores';
+import { finishRoundWork, foldAccepted, roundStartFor, startRoundWork, type RoundWork } from './round-work';
+import { initialWeights } from './initial-weights';
 import type { Effect, EngineEvent, EngineState } from './engine-types';
 import type { Clock, EngineStore, Evaluator, Logger, Transport } from './ports';
 
@@ -48,25 +44,6 @@ export interface CoordinatorDeps {
   maxUpdateBytes?: number;
 }
 
-/** The I/O state of the round in flight: the aggregator, each participant's FedAvg weight, who contributed what. */
-interface RoundWork {
-  runId: string;
-  round: number;
-  aggregator: Aggregator;
-  /** The global model exactly as the participants decode it: deltas are added to this. */
-  base: Float32Array;
-  /** FedAvg weight of each participant: its samples, capped at the run's maxClientShare. */
-  weights: Map<string, number>;
-  contributions: ParticipationRecord[];
-}
-
-/** The clients' scores of one global model (the model after `round`). */
-interface Scores {
-  runId: string;
-  round: number;
-  byClient: Map<string, EvalMetrics>;
-}
-
 /**
  * Carries out what the pure round reducer decides: sends rounds, folds updates, commits rounds and
  * hands their models to the evaluation queue. Socket handlers and HTTP routes only call its methods.
@@ -80,9 +57,7 @@ export class Coordinator {
   private global: { runId: string; weights: FlatWeights } | null = null;
   private readonly shards: ShardBook;
   private work: RoundWork | null = null;
-  private scores: Scores | null = null;
-  /** The global model of the round in flight, encoded once for every participant. */
-  private roundFrame: Uint8Array | null = null;
+  private readonly scores = new ClientScores();
   /** Why the round in flight is a retry, for its record. */
   private retryNote: { key: string; note: string } | null = null;
   private readonly statusPush: StatusThrottle<HubStatus>;
@@ -133,37 +108,7 @@ export class Coordinator {
   }
 
   status(): HubStatus {
-    const { run, clients } = this.state;
-    return {
-      status: hubPhase(this.state),
-      run: run
-        ? {
-            id: run.id,
-            task: run.settings.task,
-            round: run.round,
-            rounds: run.settings.rounds,
-            settings: run.settings,
-            deadline: run.deadline,
-            participants: run.phase === 'waiting' ? [] : run.participants,
-          }
-        : null,
-      now: this.deps.clock.now(),
-      clients: Object.values(clients)
-        .sort((a, b) => a.joinedAt - b.joinedAt)
-        .map((c) => ({
-          id: c.id,
-          name: c.name,
-          kind: c.kind,
-          task: c.data?.task ?? null,
-          samples: c.samples,
-          data: c.data,
-          backend: c.backend,
-          state: c.state,
-          progress: c.progress,
-          lastSeen: c.lastSeen,
-          lastMetrics: c.lastMetrics,
-        })),
-    };
+    return statusView(this.state, this.deps.clock.now());
   }
 
   /** Joins a client under an id the caller has authenticated; its transport must already reach `id` (the join may start a round). */
@@ -202,14 +147,12 @@ export class Coordinator {
     }
     const settings = resolveSettings(request, this.randomSeed());
     const at = this.deps.clock.now();
-    const shapes = this.deps.models.shapes(settings.task);
-    const latest = settings.init === 'continue' ? this.deps.store.latestCheckpoint(settings.task) : null;
-    const initial = latest && sameShapes(latest.shapes, shapes) ? latest : this.deps.models.freshWeights(settings.task);
+    const { weights, from } = initialWeights(this.deps.store, this.deps.models, settings);
     const id = this.deps.newId();
-    this.deps.store.createRun(id, settings, at, { shapes: initial.shapes, values: initial.values });
-    this.global = { runId: id, weights: { shapes: initial.shapes, values: initial.values } };
+    this.deps.store.createRun(id, settings, at, weights);
+    this.global = { runId: id, weights };
     this.shards.clear();
-    this.deps.log.info({ runId: id, settings, from: latest ? `${latest.runId}#${latest.round}` : 'fresh' }, 'run launched');
+    this.deps.log.info({ runId: id, settings, from }, 'run launched');
     this.dispatch({ type: 'run-launched', at, runId: id, settings });
     this.notifyRun(id);
     return { id };
@@ -237,20 +180,9 @@ export class Coordinator {
       update,
     );
     // Accepted: only now is it folded into the round's sum.
-    const w = work!;
-    w.aggregator.add(values, Math.min(update.samples, w.weights.get(clientId) ?? update.samples));
+    const test = this.scores.of(update.runId, update.round - 1, clientId);
+    const received = foldAccepted(work!, clientId, this.state.clients[clientId]!.name, update, values, test);
     const { metrics } = update;
-    w.contributions.push({
-      round: update.round,
-      clientId,
-      name: this.state.clients[clientId]!.name,
-      samples: update.samples,
-      loss: metrics.loss,
-      accuracy: metrics.accuracy,
-      trainMs: metrics.trainMs,
-      test: this.scores?.round === update.round - 1 ? (this.scores.byClient.get(clientId) ?? null) : null,
-    });
-    const received = w.contributions.length;
     this.dispatch({
       type: 'update-accepted',
       at: this.deps.clock.now(),
@@ -266,12 +198,8 @@ export class Coordinator {
   /** A client's score of a global model on its own test data, stored as that model's accuracy (sample-weighted over clients). */
   submitEvaluation(clientId: string, submit: EvalSubmit): { accepted: true } {
     this.requireOpen();
-    const scores = this.scores?.runId === submit.runId && this.scores.round === submit.round ? this.scores : null;
-    validateEvaluation(this.state, clientId, submit, scores?.byClient.has(clientId) ?? false);
-    const entry = scores ?? { runId: submit.runId, round: submit.round, byClient: new Map<string, EvalMetrics>() };
-    this.scores = entry;
-    entry.byClient.set(clientId, submit.metrics);
-    const mean = weightedEvalMean([...entry.byClient.values()]);
+    validateEvaluation(this.state, clientId, submit, this.scores.has(submit.runId, submit.round, clientId));
+    const mean = this.scores.add(submit.runId, submit.round, clientId, submit.metrics);
     if (mean) this.deps.store.setClientTest(submit.runId, submit.round, mean);
     this.notifyRun(submit.runId);
     this.dispatch({ type: 'evaluation-accepted', at: this.deps.clock.now(), clientId, runId: submit.runId, round: submit.round, metrics: submit.metrics });
@@ -387,8 +315,7 @@ export class Coordinator {
         this.timer = null;
         this.work = null;
         this.global = null;
-        this.roundFrame = null;
-        this.scores = null;
+        this.scores.clear();
         this.retryNote = null;
         this.notifyRun(effect.runId);
         return;
@@ -410,50 +337,25 @@ export class Coordinator {
       const sizes = this.shards.assign(effect.runId, run.shardOwners, run.settings);
       if (sizes) this.dispatch({ type: 'shards-assigned', at: this.deps.clock.now(), runId: effect.runId, sizes });
     }
-    const declared = effect.participants.map((id) => this.heldSamples(id));
-    const capped = capShares(declared, run.settings.maxClientShare);
-    this.work = {
-      runId: effect.runId,
-      round: effect.round,
-      aggregator: createAggregator(run.settings, global.weights.values),
-      base: global.weights.values,
-      weights: new Map(effect.participants.map((id, i) => [id, capped[i]!])),
-      contributions: [],
-    };
-    if (this.scores && (this.scores.runId !== effect.runId || this.scores.round !== effect.round - 1)) this.scores = null;
-    const meta = { round: effect.round, runTag: seedFromString(effect.runId) };
-    if (run.settings.compression === 'float32') {
-      this.roundFrame = encodeWeights(global.weights, meta);
-    } else {
-      this.roundFrame = encodeWeights(global.weights, { ...meta, dtype: 'float16' });
-      this.work.base = decodeWeights(this.roundFrame).values;
-    }
+    this.work = startRoundWork(run, global.weights, effect.participants, (id) => this.heldSamples(id));
+    // The participants score the model they receive: the one after the previous round.
+    this.scores.keepOnly(effect.runId, effect.round - 1);
     for (const id of effect.participants) this.sendRoundStart(id, effect.deadline);
     this.deps.log.info({ runId: effect.runId, round: effect.round, participants: effect.participants.length }, 'round started');
   }
 
   private sendRoundStart(clientId: string, deadline: number): void {
     const run = this.state.run;
-    if (!run || !this.roundFrame) return;
-    const shard = this.shards.shard(clientId);
-    this.deps.transport.send(clientId, 'round:start', {
-      runId: run.id,
-      round: run.round,
-      rounds: run.settings.rounds,
-      settings: run.settings,
-      weights: this.roundFrame,
-      ...(shard ? { shard: encodeShard(shard) } : {}),
-      deadline,
-      // Each participant's batch order follows from the run's seed, the round and its place in the round.
-      seed: seedFromString(`${run.settings.seed}:${run.round}:${run.participants.indexOf(clientId)}`),
-    });
+    const work = this.work;
+    if (!run || !work || work.runId !== run.id || work.round !== run.round) return;
+    this.deps.transport.send(clientId, 'round:start', roundStartFor(run, work, clientId, this.shards.shard(clientId), deadline));
   }
 
   private requestEvaluation(effect: Extract<Effect, { type: 'request-evaluation' }>): void {
     const global = this.global;
     if (!global || global.runId !== effect.runId) return;
     const weights = encodeWeights(global.weights, { round: effect.round, runTag: seedFromString(effect.runId) });
-    if (this.scores?.runId !== effect.runId || this.scores.round !== effect.round) this.scores = null;
+    this.scores.keepOnly(effect.runId, effect.round);
     for (const id of effect.clients) this.deps.transport.send(id, 'model:evaluate', { runId: effect.runId, round: effect.round, task: this.state.run!.settings.task, weights });
   }
 
@@ -468,22 +370,14 @@ export class Coordinator {
     let weights: FlatWeights;
     try {
       if (!work || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
-      const combined = work.aggregator.finish();
-      weights = { shapes: this.global!.weights.shapes, values: combined.values };
-      const key = `${effect.runId}#${effect.round}`;
-      const retry = this.retryNote?.key === key ? this.retryNote.note : null;
-      const at = clock.now();
-      const checkpoint = store.completeRound({
-        runId: effect.runId,
-        task: run.settings.task,
-        round: effect.round,
-        weights,
+      const record = finishRoundWork(work, this.global!.weights.shapes, run.settings.task, {
         evaluation: models.evaluates(run.settings.task) ? 'pending' : 'none',
-        durationMs: at - effect.roundStartedAt,
-        note: [retry, combined.note].filter(Boolean).join('; ') || null,
-        participants: work.contributions,
-        at,
+        startedAt: effect.roundStartedAt,
+        at: clock.now(),
+        retryNote: this.retryNote?.key === `${effect.runId}#${effect.round}` ? this.retryNote.note : null,
       });
+      weights = record.weights;
+      const checkpoint = store.completeRound(record);
       log.info({ runId: effect.runId, round: effect.round, clients: work.contributions.length, sha256: checkpoint.sha256 }, 'round aggregated');
     } catch (error) {
       log.error({ err: error, runId: effect.runId, round: effect.round }, 'aggregation failed');

@@ -1,0 +1,100 @@
+import { decodeWeights, encodeWeights, seedFromString, type EvalMetrics, type FlatWeights, type ParticipationRecord, type RoundStart, type RunSettings, type UpdateSubmit } from '@fl/shared';
+import { encodeShard } from '@fl/shared/data/mnist-dataset';
+import { createAggregator, type Aggregator } from '../aggregation/aggregator';
+import type { CompletedRound } from '../store/store';
+import { capShares } from '../aggregation/client-weights';
+
+/** The I/O state of the round in flight: the model sent, the aggregator, each participant's FedAvg weight, who contributed what. */
+export interface RoundWork {
+  runId: string;
+  round: number;
+  /** The global model as a weight frame, encoded once for every participant. */
+  frame: Uint8Array;
+  /** The global model exactly as the participants decode it: deltas are added to this. */
+  base: Float32Array;
+  aggregator: Aggregator;
+  /** FedAvg weight of each participant: its samples, capped at the run's maxClientShare. */
+  weights: Map<string, number>;
+  contributions: ParticipationRecord[];
+}
+
+/** Prepares a round: the frame to send (float16 when the run compresses) and the capped weight of each participant. */
+export function startRoundWork(
+  run: { id: string; round: number; settings: RunSettings },
+  global: FlatWeights,
+  participants: string[],
+  heldSamples: (clientId: string) => number,
+): RoundWork {
+  const meta = { round: run.round, runTag: seedFromString(run.id) };
+  const lossy = run.settings.compression !== 'float32';
+  const frame = encodeWeights(global, lossy ? { ...meta, dtype: 'float16' } : meta);
+  const capped = capShares(participants.map(heldSamples), run.settings.maxClientShare);
+  return {
+    runId: run.id,
+    round: run.round,
+    frame,
+    base: lossy ? decodeWeights(frame).values : global.values,
+    aggregator: createAggregator(run.settings, global.values),
+    weights: new Map(participants.map((id, i) => [id, capped[i]!])),
+    contributions: [],
+  };
+}
+
+/** Folds an accepted update with its capped weight and records the contribution; returns how many arrived. */
+export function foldAccepted(work: RoundWork, clientId: string, name: string, update: UpdateSubmit, values: Float32Array, test: EvalMetrics | null): number {
+  work.aggregator.add(values, Math.min(update.samples, work.weights.get(clientId) ?? update.samples));
+  const { metrics } = update;
+  work.contributions.push({
+    round: update.round,
+    clientId,
+    name,
+    samples: update.samples,
+    loss: metrics.loss,
+    accuracy: metrics.accuracy,
+    trainMs: metrics.trainMs,
+    test,
+  });
+  return work.contributions.length;
+}
+
+/** The round's record as the store commits it: the combined model, who contributed, and what the strategy did. */
+export function finishRoundWork(
+  work: RoundWork,
+  shapes: number[][],
+  task: RunSettings['task'],
+  details: { evaluation: CompletedRound['evaluation']; startedAt: number; at: number; retryNote: string | null },
+): CompletedRound {
+  const combined = work.aggregator.finish();
+  return {
+    runId: work.runId,
+    task,
+    round: work.round,
+    weights: { shapes, values: combined.values },
+    evaluation: details.evaluation,
+    durationMs: details.at - details.startedAt,
+    note: [details.retryNote, combined.note].filter(Boolean).join('; ') || null,
+    participants: work.contributions,
+    at: details.at,
+  };
+}
+
+/** What one participant gets at the start of the round (and again when it rejoins within it). */
+export function roundStartFor(
+  run: { id: string; round: number; settings: RunSettings; participants: string[] },
+  work: RoundWork,
+  clientId: string,
+  shard: Uint16Array | undefined,
+  deadline: number,
+): RoundStart {
+  return {
+    runId: run.id,
+    round: run.round,
+    rounds: run.settings.rounds,
+    settings: run.settings,
+    weights: work.frame,
+    ...(shard ? { shard: encodeShard(shard) } : {}),
+    deadline,
+    // Each participant's batch order follows from the run's seed, the round and its place in the round.
+    seed: seedFromString(`${run.settings.seed}:${run.round}:${run.participants.indexOf(clientId)}`),
+  };
+}

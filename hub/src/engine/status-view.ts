@@ -1,0 +1,38 @@
+import type { HubStatus } from '@fl/shared';
+import { hubPhase } from './round-reducer';
+import type { EngineState } from './engine-types';
+
+/** What GET /api/status and the dashboards show of the engine's state, at the hub's clock `now`. */
+export function statusView(state: EngineState, now: number): HubStatus {
+  const { run, clients } = state;
+  return {
+    status: hubPhase(state),
+    run: run
+      ? {
+          id: run.id,
+          task: run.settings.task,
+          round: run.round,
+          rounds: run.settings.rounds,
+          settings: run.settings,
+          deadline: run.deadline,
+          participants: run.phase === 'waiting' ? [] : run.participants,
+        }
+      : null,
+    now,
+    clients: Object.values(clients)
+      .sort((a, b) => a.joinedAt - b.joinedAt)
+      .map((c) => ({
+        id: c.id,
+        name: c.name,
+        kind: c.kind,
+        task: c.data?.task ?? null,
+        samples: c.samples,
+        data: c.data,
+        backend: c.backend,
+        state: c.state,
+        progress: c.progress,
+        lastSeen: c.lastSeen,
+        lastMetrics: c.lastMetrics,
+      })),
+  };
+}
