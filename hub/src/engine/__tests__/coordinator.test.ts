@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CodedError, decodeWeights, resolveSettings, toBytes, type ErrorCode, type EvalMetrics, type LaunchRequest, type UpdateSubmit } from '@fl/shared';
+import { decodeWeights, resolveSettings, toBytes, type EvalMetrics, type LaunchRequest, type UpdateSubmit } from '@fl/shared';
 import type { CompletedRound } from '../../store/store';
 import {
   FakeClock,
@@ -11,6 +11,7 @@ import {
   joinAll,
   xrayData,
   type FakeHub,
+  refusal,
 } from './support/fakes';
 
 // ---------------------------------------------------------------- helpers
@@ -33,16 +34,6 @@ function updateOf(hub: FakeHub, clientId: string, values: ArrayLike<number>, ove
     metrics: { loss: 0.5, accuracy: 0.8, trainMs: 5 },
     ...rest,
   };
-}
-
-function refusal(fn: () => unknown): ErrorCode {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CodedError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal, the call succeeded');
 }
 
 /** FedAvg computed here in float64, independently of the aggregator. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CodedError, resolveSettings, type ErrorCode, type EvalSubmit, type UpdateSubmit } from '@fl/shared';
+import { resolveSettings, type EvalSubmit, type UpdateSubmit } from '@fl/shared';
 import type { ClientEntry, EngineState, RunState } from '../engine-types';
 import { checkUpdate, validateEvaluation, validateUpdate, type UpdateContext } from '../update-validator';
-import { SHAPES, frame } from './support/fakes';
+import { SHAPES, frame, refusal } from './support/fakes';
 
 const RUN = 'run-1';
 const BASE = Float32Array.from([1, 1, 1, 1, 1, 1]);
@@ -62,16 +62,6 @@ function update(overrides: Partial<UpdateSubmit> = {}): UpdateSubmit {
     metrics: { loss: 0.4, accuracy: 0.9, trainMs: 10 },
     ...overrides,
   };
-}
-
-function refusal(fn: () => unknown): ErrorCode {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CodedError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal, the call succeeded');
 }
 
 describe('validateUpdate', () => {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import {
+  CodedError,
   encodeWeights,
   seedFromString,
+  type ErrorCode,
   type ClientData,
   type EvalMetrics,
   type FlatWeights,
@@ -390,4 +392,15 @@ export function joinAll(hub: FakeHub, clients: [id: string, data: ClientData | n
     hub.coordinator.join(id, joinRequest(`name-${id}`, data));
     hub.clock.advance(1);
   }
+}
+
+/** The code a call is refused with; fails the test when the call succeeds. */
+export function refusal(fn: () => unknown): ErrorCode {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof CodedError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a refusal, the call succeeded');
 }
