@@ -1,0 +1,46 @@
+import { CodedError } from '../errors';
+import { decodeFixed } from './fixed-point';
+import { agree, importPrivate, PUBLIC_KEY_BYTES } from './keys';
+import { maskInput, type MaskTerm } from './masking';
+import type { SecAggParams } from './params';
+import { reconstruct, type Share } from './shamir';
+
+export interface UnmaskInput {
+  params: SecAggParams;
+  /** Sum of the survivors' masked inputs (mod 2^32); unmasked in place. */
+  sum: Uint32Array;
+  survivors: readonly number[];
+  dropped: readonly number[];
+  seedShares: ReadonlyMap<number, readonly Share[]>;
+  keyShares: ReadonlyMap<number, readonly Share[]>;
+  /** c_pk || s_pk per index. */
+  publicKeys: ReadonlyMap<number, Uint8Array>;
+}
+
+function unrecoverable(message: string): never {
+  throw new CodedError('HUB_ERR_SECAGG_UNRECOVERABLE', message);
+}
+
+/**
+ * Removes every survivor's self mask (b rebuilt from t shares) and, for each dropped client d, the pairwise masks its
+ * surviving neighbours added for it (s_sk_d rebuilt, s_dj agreed again). What is left is the sum of the survivors' x.
+ */
+export async function unmaskSum(input: UnmaskInput): Promise<{ sum: Float64Array; weight: number }> {
+  const { params, sum, survivors, dropped } = input;
+  const t = params.threshold;
+  const alive = new Set(survivors);
+  const terms: MaskTerm[] = survivors.map((u) => ({ seed: reconstruct(input.seedShares.get(u) ?? [], t), sign: -1 }));
+  for (const d of dropped) {
+    const pkcs8 = reconstruct(input.keyShares.get(d) ?? [], t);
+    const secret = await importPrivate(pkcs8).catch(() => unrecoverable(`the rebuilt key of ${d} does not import`));
+    for (const j of params.neighbours[d]!) {
+      if (!alive.has(j)) continue;
+      const sPk = input.publicKeys.get(j)!.subarray(PUBLIC_KEY_BYTES);
+      const seed = await agree(secret, sPk, params.runId, params.round, 'fl-secagg/mask');
+      // j added +PRG(s_jd) when d > j and -PRG when d < j; undo that.
+      terms.push({ seed, sign: d > j ? -1 : 1 });
+    }
+  }
+  await maskInput(sum, terms);
+  return decodeFixed(sum, params.fracBits);
+}
