@@ -156,7 +156,8 @@ export function MetricsChart({ runs }: { runs: ChartRun[] }) {
                 yAxisId="share"
                 dataKey={seriesKey('auc', primary.run.id)}
                 name={`${primary.label} AUC (clients)`}
-                {...lineStyle({ color: AUC_COLOR, points })}
+                // Dashed, with squares: drawn over sensitivity, it often has the same values (0 -> 100%) and would hide it.
+                {...lineStyle({ color: AUC_COLOR, points, dash: '6 4', marker: 'square' })}
               />
             )}
           </LineChart>
