@@ -9,12 +9,11 @@ import {
   KEYS_BYTES,
   MASKED_HEADER_BYTES,
   readMaskedHeader,
-  REVEAL_KEY,
   REVEAL_SEED,
   type SealedEntry,
 } from './frames';
-import { unmaskSum } from './hub-unmask';
-import { checkParams, holdersOf, type SecAggParams } from './params';
+import { checkReveal, unmaskSum } from './hub-unmask';
+import { checkParams, holdersOf, requireHolders, type SecAggParams } from './params';
 import type { Share } from './shamir';
 
 export type HubStage = 'keys' | 'shares' | 'masked' | 'unmask' | 'done';
@@ -62,23 +61,21 @@ export class SecAggHub {
   closeKeys(): { out: number[] } {
     this.expect('keys');
     const inKeys = new Set(this.keys.keys());
-    this.checkHolders(inKeys, inKeys, 'after keys');
+    requireHolders(this.params, inKeys, inKeys, 'after keys');
     this.current = 'shares';
     return { out: this.indices().filter((i) => !inKeys.has(i)) };
   }
 
   /** `secagg:keyset` for `index`: its neighbours still in, with their public keys. */
   keysetFor(index: number): Uint8Array {
-    this.expect('shares', index);
-    if (!this.keys.has(index)) fail('HUB_ERR_SECAGG_STAGE', `${index} is out of this round`);
+    this.expect('shares', index, this.keys);
     const entries = this.params.neighbours[index]!.filter((j) => this.keys.has(j));
     return encodeKeyset(entries.map((j) => ({ index: j, keys: this.keys.get(j)! })));
   }
 
   /** `secagg:shares` from `index`: exactly one sealed share per neighbour in its keyset. */
   addShares(index: number, frame: Uint8Array): void {
-    this.expect('shares', index);
-    if (!this.keys.has(index)) fail('HUB_ERR_SECAGG_STAGE', `${index} is out of this round`);
+    this.expect('shares', index, this.keys);
     if (this.sharesFrom.has(index)) fail('HUB_ERR_SECAGG_STAGE', `shares from ${index} already arrived`);
     const entries = decodeSealed(frame);
     const expected = this.params.neighbours[index]!.filter((j) => this.keys.has(j));
@@ -98,15 +95,14 @@ export class SecAggHub {
   /** Ends the share stage: key holders that sent no shares are out. */
   closeShares(): { out: number[] } {
     this.expect('shares');
-    this.checkHolders(this.sharesFrom, this.sharesFrom, 'after shares');
+    requireHolders(this.params, this.sharesFrom, this.sharesFrom, 'after shares');
     this.current = 'masked';
     return { out: this.indices().filter((i) => this.keys.has(i) && !this.sharesFrom.has(i)) };
   }
 
   /** `secagg:shares-in` for `index`: the sealed shares its neighbours still in addressed to it. */
   sharesFor(index: number): Uint8Array {
-    this.expect('masked', index);
-    if (!this.sharesFrom.has(index)) fail('HUB_ERR_SECAGG_STAGE', `${index} is out of this round`);
+    this.expect('masked', index, this.sharesFrom);
     const inbox = this.sealed.get(index) ?? new Map<number, Uint8Array>();
     const entries: SealedEntry[] = [...inbox.entries()]
       .filter(([from]) => this.sharesFrom.has(from))
@@ -117,8 +113,7 @@ export class SecAggHub {
 
   /** `secagg:masked` from `index`: added to the running sum at once, so no single input is kept. */
   addMasked(index: number, frame: Uint8Array): void {
-    this.expect('masked', index);
-    if (!this.sharesFrom.has(index)) fail('HUB_ERR_SECAGG_STAGE', `${index} is out of this round`);
+    this.expect('masked', index, this.sharesFrom);
     if (this.maskedFrom.has(index)) fail('HUB_ERR_SECAGG_STAGE', `masked input from ${index} already arrived`);
     const header = readMaskedHeader(frame, this.params.length);
     if (header.index !== index || header.round !== this.params.round) {
@@ -139,7 +134,7 @@ export class SecAggHub {
       fail('HUB_ERR_SECAGG_TOO_FEW', `${survivors.length} survivors, threshold ${this.params.threshold}`);
     }
     // A survivor's b and a dropped client's s_sk both need t survivors among their holders.
-    this.checkHolders(new Set([...survivors, ...dropped]), this.maskedFrom, 'after masked input');
+    requireHolders(this.params, new Set([...survivors, ...dropped]), this.maskedFrom, 'after masked input');
     this.survivors = survivors;
     this.dropped = dropped;
     this.current = 'unmask';
@@ -148,28 +143,15 @@ export class SecAggHub {
 
   /** `secagg:unmask` for a survivor: who survived and who dropped. */
   unmaskRequestFor(index: number): Uint8Array {
-    this.expect('unmask', index);
-    if (!this.maskedFrom.has(index)) fail('HUB_ERR_SECAGG_STAGE', `${index} is not a survivor`);
+    this.expect('unmask', index, this.maskedFrom);
     return encodeUnmask(this.survivors, this.dropped);
   }
 
   /** `secagg:reveal` from a survivor: exactly its b shares of survivors and s_sk shares of the dropped it holds. */
   addReveal(index: number, frame: Uint8Array): void {
-    this.expect('unmask', index);
-    if (!this.maskedFrom.has(index)) fail('HUB_ERR_SECAGG_STAGE', `${index} is not a survivor`);
+    this.expect('unmask', index, this.maskedFrom);
     if (this.revealedBy.has(index)) fail('HUB_ERR_SECAGG_STAGE', `the reveal from ${index} already arrived`);
-    const entries = decodeReveal(frame);
-    const mine = new Set(holdersOf(this.params, index));
-    const gone = new Set(this.dropped);
-    const seen = new Set<number>();
-    for (const e of entries) {
-      if (seen.has(e.from)) fail('HUB_ERR_SECAGG_BAD_FRAME', `two reveals for ${e.from}`);
-      seen.add(e.from);
-      const holds = mine.has(e.from) && (e.kind === REVEAL_SEED ? this.maskedFrom.has(e.from) : gone.has(e.from));
-      if (!holds) fail('HUB_ERR_SECAGG_BAD_SHARE', `${index} revealed a ${e.kind === REVEAL_KEY ? 'key' : 'seed'} share of ${e.from}`);
-    }
-    const expected = [...mine].filter((j) => this.maskedFrom.has(j) || gone.has(j)).length;
-    if (entries.length !== expected) fail('HUB_ERR_SECAGG_BAD_FRAME', `${entries.length} reveals, expected ${expected}`);
+    const entries = checkReveal(decodeReveal(frame), holdersOf(this.params, index), this.maskedFrom, new Set(this.dropped));
     for (const e of entries) {
       const book = e.kind === REVEAL_SEED ? this.seedShares : this.keyShares;
       book.set(e.from, [...(book.get(e.from) ?? []), { x: index + 1, bytes: e.bytes }]);
@@ -206,24 +188,17 @@ export class SecAggHub {
     return result;
   }
 
-  /** Every client in `clients` needs t of its holders (N(i) and itself) in `holders`. */
-  private checkHolders(clients: ReadonlySet<number>, holders: ReadonlySet<number>, when: string): void {
-    for (const i of clients) {
-      const left = holdersOf(this.params, i).filter((j) => holders.has(j)).length;
-      if (left < this.params.threshold) {
-        fail('HUB_ERR_SECAGG_TOO_FEW', `${when}: ${left} holders of ${i}'s shares left, threshold ${this.params.threshold}`);
-      }
-    }
-  }
-
   private indices(): number[] {
     return this.params.participants.map((_, i) => i);
   }
 
-  private expect(stage: HubStage, index?: number): void {
+  /** Refuses with HUB_ERR_SECAGG_STAGE a message at another stage, from a non-participant, or from one already out. */
+  private expect(stage: HubStage, index?: number, stillIn?: { has(i: number): boolean }): void {
     if (this.current !== stage) fail('HUB_ERR_SECAGG_STAGE', `the round is at stage ${this.current}, not ${stage}`);
-    if (index !== undefined && !(Number.isInteger(index) && index >= 0 && index < this.params.participants.length)) {
+    if (index === undefined) return;
+    if (!(Number.isInteger(index) && index >= 0 && index < this.params.participants.length)) {
       fail('HUB_ERR_SECAGG_STAGE', `${index} is not a participant`);
     }
+    if (stillIn && !stillIn.has(index)) fail('HUB_ERR_SECAGG_STAGE', `${index} is out of this round`);
   }
 }

@@ -1,5 +1,6 @@
 import { CodedError } from '../errors';
 import { decodeFixed } from './fixed-point';
+import { REVEAL_KEY, REVEAL_SEED, type RevealEntry } from './frames';
 import { agree, importPrivate, PUBLIC_KEY_BYTES } from './keys';
 import { maskInput, type MaskTerm } from './masking';
 import type { SecAggParams } from './params';
@@ -43,4 +44,30 @@ export async function unmaskSum(input: UnmaskInput): Promise<{ sum: Float64Array
   }
   await maskInput(sum, terms);
   return decodeFixed(sum, params.fracBits);
+}
+
+/**
+ * A survivor's reveal must hold exactly one share per holder-of relation it has: a b share for each survivor and an
+ * s_sk share for each dropped client among N(i) and itself. Anything else is HUB_ERR_SECAGG_BAD_SHARE or _BAD_FRAME.
+ */
+export function checkReveal(
+  entries: RevealEntry[],
+  holderOf: readonly number[],
+  survivors: ReadonlySet<number>,
+  dropped: ReadonlySet<number>,
+): RevealEntry[] {
+  const mine = new Set(holderOf);
+  const seen = new Set<number>();
+  for (const e of entries) {
+    if (seen.has(e.from)) throw new CodedError('HUB_ERR_SECAGG_BAD_FRAME', `two reveals for ${e.from}`);
+    seen.add(e.from);
+    const holds = mine.has(e.from) && (e.kind === REVEAL_SEED ? survivors.has(e.from) : dropped.has(e.from));
+    if (!holds) {
+      const what = e.kind === REVEAL_KEY ? 'key' : 'seed';
+      throw new CodedError('HUB_ERR_SECAGG_BAD_SHARE', `a ${what} share of ${e.from}, which this survivor does not hold`);
+    }
+  }
+  const expected = holderOf.filter((j) => survivors.has(j) || dropped.has(j)).length;
+  if (entries.length !== expected) throw new CodedError('HUB_ERR_SECAGG_BAD_FRAME', `${entries.length} reveals, expected ${expected}`);
+  return entries;
 }

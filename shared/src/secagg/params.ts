@@ -63,3 +63,13 @@ export function checkParams(p: SecAggParams): void {
 export function holdersOf(p: SecAggParams, i: number): number[] {
   return [...p.neighbours[i]!, i].sort((a, b) => a - b);
 }
+
+/** Every client in `clients` needs t of its holders (N(i) and itself) in `holders`, or the round fails TOO_FEW. */
+export function requireHolders(p: SecAggParams, clients: Iterable<number>, holders: ReadonlySet<number>, when: string): void {
+  for (const i of clients) {
+    const left = holdersOf(p, i).filter((j) => holders.has(j)).length;
+    if (left < p.threshold) {
+      throw new CodedError('HUB_ERR_SECAGG_TOO_FEW', `${when}: ${left} holders of ${i}'s shares left, threshold ${p.threshold}`);
+    }
+  }
+}
