@@ -63,3 +63,12 @@ describe('stage frames', () => {
     expect(codeOf(() => readMaskedHeader(new Uint8Array(8 + 4 * 10), 10))).toBe('HUB_ERR_SECAGG_BAD_FRAME');
   });
 });
+
+describe('wordsOf', () => {
+  it('reads little-endian words from a view at an unaligned offset (socket buffers are pool slices)', async () => {
+    const { wordsOf } = await import('../bytes');
+    const backing = new Uint8Array(9);
+    backing.set([1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], 1);
+    expect(Array.from(wordsOf(backing.subarray(1)))).toEqual([1, 0xffffffff]);
+  });
+});
