@@ -20,6 +20,7 @@ import { agree, exportPrivate, exportPublic, generateKeyPair, openShare, sealSha
 import { maskInput } from './masking';
 import { checkParams, type SecAggParams } from './params';
 import { split } from './shamir';
+import type { KeyPair } from './webcrypto-types';
 
 type ClientStage = 'keys' | 'shares' | 'received' | 'masked';
 
@@ -43,8 +44,8 @@ export class SecAggClient {
   private constructor(
     private readonly params: SecAggParams,
     private readonly index: number,
-    private readonly cKeys: CryptoKeyPair,
-    private readonly sKeys: CryptoKeyPair,
+    private readonly cKeys: KeyPair,
+    private readonly sKeys: KeyPair,
     private readonly selfSeed: Uint8Array,
     private readonly publicKeys: Uint8Array,
   ) {}

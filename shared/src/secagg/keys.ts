@@ -1,4 +1,5 @@
 import { bufferSource, utf8 } from './bytes';
+import type { Key, KeyPair } from './webcrypto-types';
 
 /** X25519 public keys travel raw (32 bytes); a private key, when shared, as pkcs8 (48 bytes). */
 export const PUBLIC_KEY_BYTES = 32;
@@ -9,29 +10,29 @@ export type AgreementPurpose = 'fl-secagg/mask' | 'fl-secagg/share';
 const X25519 = { name: 'X25519' } as const;
 
 /** A fresh X25519 pair; `extractable` only for the mask pair, whose private key is Shamir-shared. */
-export async function generateKeyPair(extractable: boolean): Promise<CryptoKeyPair> {
-  return (await globalThis.crypto.subtle.generateKey(X25519, extractable, ['deriveBits'])) as CryptoKeyPair;
+export async function generateKeyPair(extractable: boolean): Promise<KeyPair> {
+  return (await globalThis.crypto.subtle.generateKey(X25519, extractable, ['deriveBits'])) as KeyPair;
 }
 
-export async function exportPublic(key: CryptoKey): Promise<Uint8Array> {
+export async function exportPublic(key: Key): Promise<Uint8Array> {
   return new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', key));
 }
 
-export async function exportPrivate(key: CryptoKey): Promise<Uint8Array> {
+export async function exportPrivate(key: Key): Promise<Uint8Array> {
   return new Uint8Array(await globalThis.crypto.subtle.exportKey('pkcs8', key));
 }
 
-export function importPublic(raw: Uint8Array): Promise<CryptoKey> {
+export function importPublic(raw: Uint8Array): Promise<Key> {
   return globalThis.crypto.subtle.importKey('raw', bufferSource(raw), X25519, true, []);
 }
 
-export function importPrivate(pkcs8: Uint8Array): Promise<CryptoKey> {
+export function importPrivate(pkcs8: Uint8Array): Promise<Key> {
   return globalThis.crypto.subtle.importKey('pkcs8', bufferSource(pkcs8), X25519, false, ['deriveBits']);
 }
 
 /** ECDH(X25519) then HKDF-SHA256 with salt `${runId}:${round}` and the purpose as info: 32 bytes, same from both ends. */
 export async function agree(
-  privateKey: CryptoKey,
+  privateKey: Key,
   publicRaw: Uint8Array,
   runId: string,
   round: number,
