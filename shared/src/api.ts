@@ -42,6 +42,8 @@ export interface RunSummary {
   deadline: number;
   /** Client ids picked for the round in flight. */
   participants: string[];
+  /** Secure aggregation: the round's protocol stage and the participants that dropped out of it. */
+  secure?: { stage: 'keys' | 'shares' | 'training' | 'unmask' | 'done' | 'failed'; dropped: string[] };
 }
 
 /** GET /api/status, and the dashboard's live `hub:status`. */

@@ -95,6 +95,8 @@ export const RoundStart = Type.Object({
   deadline: Type.Number(),
   /** Seed for the client's batch order, so runs can be repeated. */
   seed: Type.Integer(),
+  /** Secure aggregation: this round's protocol parameters and the client's place in it (secagg/frames setup layout). */
+  secagg: Type.Optional(Binary),
 });
 export type RoundStart = Static<typeof RoundStart>;
 
@@ -115,6 +117,17 @@ export type ModelEvaluate = Static<typeof ModelEvaluate>;
 export const EvalSubmit = Type.Object({ ...ModelRef, metrics: EvalMetrics }, { additionalProperties: false });
 export type EvalSubmit = Static<typeof EvalSubmit>;
 
+/**
+ * One secure-aggregation stage message, either way: a fixed-layout binary frame of the round's protocol
+ * (shared/src/secagg/frames.ts). Client to hub: keys, shares, reveal. Hub to client: keyset, shares-in, unmask.
+ */
+export const SecAggMessage = Type.Object({ ...RunRef, frame: Binary }, { additionalProperties: false });
+export type SecAggMessage = Static<typeof SecAggMessage>;
+
+/** A client's masked input: its weighted, clipped, fixed-point change plus masks; the hub can only add these up. */
+export const SecAggMasked = Type.Object({ ...RunRef, frame: Binary, metrics: LocalMetrics }, { additionalProperties: false });
+export type SecAggMasked = Static<typeof SecAggMasked>;
+
 /** Events a training client sends; each request is answered through its acknowledgement. */
 export interface ClientToHubEvents {
   'client:join': (request: JoinRequest, ack: Ack<JoinReply>) => void;
@@ -122,6 +135,10 @@ export interface ClientToHubEvents {
   'round:progress': (progress: RoundProgress, ack: Ack<{ ok: true }>) => void;
   'update:submit': (update: UpdateSubmit, ack: Ack<UpdateReceipt>) => void;
   'eval:submit': (submit: EvalSubmit, ack: Ack<{ accepted: true }>) => void;
+  'secagg:keys': (message: SecAggMessage, ack: Ack<{ accepted: true }>) => void;
+  'secagg:shares': (message: SecAggMessage, ack: Ack<{ accepted: true }>) => void;
+  'secagg:masked': (message: SecAggMasked, ack: Ack<UpdateReceipt>) => void;
+  'secagg:reveal': (message: SecAggMessage, ack: Ack<{ accepted: true }>) => void;
 }
 
 /** Events the hub sends to training clients. */
@@ -129,6 +146,12 @@ export interface HubToClientEvents {
   'round:start': (start: RoundStart) => void;
   'round:cancel': (cancel: RoundCancel) => void;
   'model:evaluate': (request: ModelEvaluate) => void;
+  /** The public keys of the client's neighbours that are still in the round. */
+  'secagg:keyset': (message: SecAggMessage) => void;
+  /** The encrypted shares other clients made for this one (the hub only relays ciphertext). */
+  'secagg:shares-in': (message: SecAggMessage) => void;
+  /** Who sent a masked input and who dropped: reveal the matching shares. */
+  'secagg:unmask': (message: SecAggMessage) => void;
 }
 
 /** Events the hub pushes to dashboards. */
@@ -152,4 +175,6 @@ export const roundStartChecker = checker(RoundStart);
 export const roundCancelChecker = checker(RoundCancel);
 export const modelEvaluateChecker = checker(ModelEvaluate);
 export const evalSubmitChecker = checker(EvalSubmit);
+export const secAggMessageChecker = checker(SecAggMessage);
+export const secAggMaskedChecker = checker(SecAggMasked);
 export { TaskSchema };

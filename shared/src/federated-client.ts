@@ -10,7 +10,8 @@ import type {
   JoinReply,
   RoundStart,
 } from './contract';
-import { modelEvaluateChecker, roundCancelChecker, roundStartChecker, type ModelEvaluate } from './contract';
+import { modelEvaluateChecker, roundCancelChecker, roundStartChecker, secAggMessageChecker, type ModelEvaluate } from './contract';
+import { SecureRoundClient, StageMailbox } from './secure-round-client';
 import { isErrorResponse, type AckResponse, type ErrorBody } from './errors';
 import { compileForTraining, createModel, readWeights, writeWeights } from './models';
 import { evaluateModel, trainLocal, type LocalDataset, type TrainProgress } from './training';
@@ -103,6 +104,8 @@ export class FederatedClient {
   /** Bumped by every round:start, so a start that waited for the previous flow knows whether a newer one came meanwhile. */
   private startTicket = 0;
   private maxUpdateBytes = Infinity;
+  /** Secure-aggregation stage messages from the hub, until the round's flow takes them. */
+  private readonly mailbox = new StageMailbox();
   private closed = false;
   private readonly ackTimeoutMs: number;
   private readonly progressIntervalMs: number;
@@ -119,12 +122,21 @@ export class FederatedClient {
     });
     socket.on('round:start', (start) => void this.onRoundStart(start));
     socket.on('model:evaluate', (request) => void this.onModelEvaluate(request));
+    for (const event of ['secagg:keyset', 'secagg:shares-in', 'secagg:unmask'] as const) {
+      socket.on(event, (message) => {
+        const checked = secAggMessageChecker.check(message);
+        if (checked.ok) this.mailbox.deliver(event, checked.value);
+      });
+    }
     socket.on('round:cancel', (cancel) => {
       const checked = roundCancelChecker.check(cancel);
       if (!checked.ok) return;
       const { runId, round, reason } = checked.value;
       const active = this.activeRound;
-      if (active && active.runId === runId && active.round === round) active.cancelled = true;
+      if (active && active.runId === runId && active.round === round) {
+        active.cancelled = true;
+        this.mailbox.cancelAll(`round ${round} was cancelled: ${reason}`);
+      }
       const shown = this.snapshot.round;
       if (shown && shown.runId === runId && shown.round === round) this.update({ cancelled: { runId, round, reason } });
     });
@@ -161,7 +173,7 @@ export class FederatedClient {
     this.options.onChange?.(this.snapshot);
   }
 
-  private async request<E extends 'client:join' | 'client:data' | 'round:progress' | 'update:submit' | 'eval:submit'>(
+  private async request<E extends keyof ClientToHubEvents>(
     event: E,
     payload: Parameters<ClientToHubEvents[E]>[0],
   ): Promise<AckResponse<unknown>> {
@@ -273,6 +285,9 @@ export class FederatedClient {
       void this.submitScore(start.runId, start.round - 1, test);
     }
     if (stopHere()) return;
+    // Secure rounds exchange keys and encrypted shares before anyone trains (README, "Secure aggregation").
+    const secure = start.secagg ? await SecureRoundClient.join(start, this.mailbox, (event, payload) => this.request(event, payload as never)) : null;
+    if (stopHere()) return;
     this.update({ phase: 'training' });
     compileForTraining(model, { optimizer: start.settings.optimizer, learningRate: start.settings.learningRate });
     // Held here, not read from the model at the end: the model is only this flow's until it releases it.
@@ -304,6 +319,19 @@ export class FederatedClient {
     }
     if (result.stopped || stopHere()) return;
     this.update({ phase: 'submitting' });
+    // Rounded: more digits mean nothing and cost bytes on every update.
+    const metrics = {
+      loss: round4(result.loss),
+      accuracy: Number.isFinite(result.accuracy) ? round4(Math.min(1, Math.max(0, result.accuracy))) : 0,
+      trainMs: Math.round(result.trainMs),
+    };
+    if (secure) {
+      const delta = clipToNorm(subtractWeights(trained.values, received.values), start.settings.clipNorm);
+      const answer = await secure.submit(delta, metrics);
+      if (!isErrorResponse(answer)) void secure.unmask().catch((error: unknown) => this.update({ lastError: { code: 'HUB_ERR_INTERNAL', message: `unmasking: ${String(error)}` } }));
+      this.finishSubmit(flow, start, answer, metrics, test);
+      return;
+    }
     const { compression } = start.settings;
     const meta = { round: start.round, runTag: seedFromString(start.runId) };
     // Lossy formats quantise the change from the received model, which is small and centred on zero.
@@ -316,12 +344,6 @@ export class FederatedClient {
       this.update({ phase: 'idle', lastError: { code: 'HUB_ERR_TOO_LARGE', message } });
       return;
     }
-    // Rounded: more digits mean nothing and cost bytes on every update.
-    const metrics = {
-      loss: round4(result.loss),
-      accuracy: Number.isFinite(result.accuracy) ? round4(Math.min(1, Math.max(0, result.accuracy))) : 0,
-      trainMs: Math.round(result.trainMs),
-    };
     const response = await this.request('update:submit', {
       runId: start.runId,
       round: start.round,
@@ -329,6 +351,10 @@ export class FederatedClient {
       weights: frame,
       metrics,
     });
+    this.finishSubmit(flow, start, response, metrics, test);
+  }
+
+  private finishSubmit(flow: RoundFlow, start: RoundStart, response: AckResponse<unknown>, metrics: { loss: number; accuracy: number; trainMs: number }, test: EvalMetrics | undefined): void {
     // A late ack must not hide a round that started meanwhile (the hub acks first, but do not rely on it).
     const phase = this.activeRound === flow ? 'idle' : this.snapshot.phase;
     if (isErrorResponse(response)) {
@@ -400,4 +426,16 @@ export async function scoreBinary(
 
 function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
+}
+
+/** Scales a change down to L2 norm `clipNorm` (null: unchanged); under secure aggregation the client clips, since the hub sees only sums. */
+function clipToNorm(delta: Float32Array, clipNorm: number | null): Float32Array {
+  if (clipNorm === null) return delta;
+  let sq = 0;
+  for (let i = 0; i < delta.length; i++) sq += delta[i]! * delta[i]!;
+  const norm = Math.sqrt(sq);
+  if (norm <= clipNorm) return delta;
+  const scale = clipNorm / norm;
+  for (let i = 0; i < delta.length; i++) delta[i]! *= scale;
+  return delta;
 }

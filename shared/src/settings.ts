@@ -32,6 +32,7 @@ export const SETTING_LIMITS = {
   clipNorm: { exclusiveMinimum: 0, maximum: 1e6 },
   seed: { minimum: 0, maximum: 0x7fffffff },
   maxClientShare: { exclusiveMinimum: 0, maximum: 1 },
+  secAggClip: { exclusiveMinimum: 0, maximum: 100 },
 } as const;
 
 /** What a launch may say; every omitted setting takes the task's default. */
@@ -59,6 +60,10 @@ export const LaunchRequest = Type.Object(
     seed: Type.Optional(Type.Integer(SETTING_LIMITS.seed)),
     /** The largest share of a round's FedAvg weight one client may carry, however many samples it declares (README, "Run settings"). */
     maxClientShare: Type.Optional(Type.Number(SETTING_LIMITS.maxClientShare)),
+    /** The hub sees only the sum of the round's updates (README, "Secure aggregation"). */
+    secureAggregation: Type.Optional(Type.Boolean()),
+    /** Secure aggregation: each coordinate of a client's change is clipped to [-secAggClip, secAggClip] before fixed point. */
+    secAggClip: Type.Optional(Type.Number(SETTING_LIMITS.secAggClip)),
   },
   { additionalProperties: false },
 );
@@ -83,11 +88,13 @@ export const RunSettings = Type.Object({
   compression: Compression,
   seed: Type.Integer(SETTING_LIMITS.seed),
   maxClientShare: Type.Number(SETTING_LIMITS.maxClientShare),
+  secureAggregation: Type.Boolean(),
+  secAggClip: Type.Number(SETTING_LIMITS.secAggClip),
 });
 export type RunSettings = Static<typeof RunSettings>;
 
 /** Defaults measured to train well with a few clients (see README, "Run settings"). */
-const AGGREGATION_DEFAULTS = { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null, compression: 'float32', maxClientShare: 0.5 } as const;
+const AGGREGATION_DEFAULTS = { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null, compression: 'float32', maxClientShare: 0.5, secureAggregation: false, secAggClip: 1 } as const;
 
 export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds' | 'seed'>> = {
   mnist: {
@@ -138,5 +145,28 @@ export function resolveSettings(request: LaunchRequest, randomSeed = 0): RunSett
     compression: request.compression ?? defaults.compression,
     seed: request.seed ?? randomSeed,
     maxClientShare: request.maxClientShare ?? defaults.maxClientShare,
+    secureAggregation: request.secureAggregation ?? defaults.secureAggregation,
+    secAggClip: request.secAggClip ?? defaults.secAggClip,
   };
+}
+
+/** Secure aggregation: the fewest clients a round may have, so that no client's update is the sum minus one other's. */
+export const SECURE_MIN_CLIENTS = 3;
+
+/**
+ * Settings that cannot go together, in words (the launch form and the hub's 400 say the same), or null.
+ * Secure aggregation gives the hub only the sum of the round's updates, so nothing that needs each update.
+ */
+export function settingsConflict(settings: RunSettings): string | null {
+  if (!settings.secureAggregation) return null;
+  if (settings.strategy !== 'fedavg') {
+    return `secure aggregation gives the hub only the sum of the updates; strategy "${settings.strategy}" needs each update: use "fedavg"`;
+  }
+  if (settings.compression !== 'float32') {
+    return `secure aggregation sends fixed-point masked values; compression "${settings.compression}" cannot be combined with it: use "float32"`;
+  }
+  if (settings.minClients < SECURE_MIN_CLIENTS) {
+    return `secure aggregation needs at least ${SECURE_MIN_CLIENTS} clients per round: set minClients to ${SECURE_MIN_CLIENTS} or more`;
+  }
+  return null;
 }

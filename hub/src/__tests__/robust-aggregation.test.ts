@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, encodeWeights, type AckResponse, type RoundStart } from '@fl/shared';
-import type { FlatWeights, TaskId } from '@fl/shared';
-import { createModel, readWeights } from '@fl/shared/models';
-import { launch, sequentialIds, startTestHub, waitForClients, waitForRunEnd } from './support/test-hub';
+import { fixedInitialWeights, launch, sequentialIds, startTestHub, waitForClients, waitForRunEnd } from './support/test-hub';
 import { emitAck, gaussian, joinRaw, outcome, updateFor, type RawClient } from './support/raw-client';
 import { waitFor } from './support/wait-for';
 import { closeAll, mnistClientsAt, participation, type HeadlessClient } from './support/scenario';
@@ -35,15 +33,7 @@ async function startHostileClient(url: string, seed: number): Promise<{ raw: Raw
 }
 
 /** Every run starts from the same weights, so the runs differ only in the hostile client and the strategy. */
-const initial = new Map<TaskId, FlatWeights>();
-function initialWeights(task: TaskId): FlatWeights {
-  if (!initial.has(task)) {
-    const model = createModel(task);
-    initial.set(task, readWeights(model));
-    model.dispose();
-  }
-  return initial.get(task)!;
-}
+const initialWeights = fixedInitialWeights();
 
 /**
  * A hub of its own with 5 participants, joined one after another (the join order decides the shards):

@@ -2,6 +2,7 @@ import {
   CodedError,
   encodeWeights,
   resolveSettings,
+  settingsConflict,
   seedFromString,
   type DataChange,
   type EvalSubmit,
@@ -11,23 +12,32 @@ import {
   type JoinRequest,
   type LaunchRequest,
   type RoundProgress,
+  type RunSettings,
+  type SecAggMasked,
+  type SecAggMessage,
+  toBytes,
   type UpdateReceipt,
   type UpdateSubmit,
 } from '@fl/shared';
 import { initialEngineState, reduce } from './round-reducer';
-import { validateEvaluation, validateUpdate } from './update-validator';
+import { checkUpdate, refusalMessage, validateEvaluation, validateUpdate } from './update-validator';
+import { planSecAgg } from '@fl/shared/secagg/index';
+import { SecureRound } from './secure-round';
 import { EvaluationQueue, safely } from './evaluation-queue';
 import { planResume } from './resume';
 import { ShardBook } from './shard-book';
 import { StatusThrottle } from './status-throttle';
 import { statusView } from './status-view';
 import { ClientScores } from './client-scores';
-import { finishRoundWork, foldAccepted, roundStartFor, startRoundWork, type RoundWork } from './round-work';
+import { applyMeanDelta, finishRoundWork, foldAccepted, recordMasked, roundStartFor, startRoundWork, type RoundWork } from './round-work';
 import { initialWeights } from './initial-weights';
 import type { Effect, EngineEvent, EngineState } from './engine-types';
 import type { Clock, EngineStore, Evaluator, Logger, Transport } from './ports';
 
 export { systemClock, type Clock, type Logger, type Transport } from './ports';
+
+/** The key and share stages of a secure round, and its unmasking, wait at most this long for slow clients. */
+const SECURE_STAGE_MAX_MS = 60_000;
 
 export interface CoordinatorDeps {
   store: EngineStore;
@@ -57,6 +67,8 @@ export class Coordinator {
   private global: { runId: string; weights: FlatWeights } | null = null;
   private readonly shards: ShardBook;
   private work: RoundWork | null = null;
+  /** The secure-aggregation side of the round in flight, when the run has it. */
+  private secure: SecureRound | null = null;
   private readonly scores = new ClientScores();
   /** Why the round in flight is a retry, for its record. */
   private retryNote: { key: string; note: string } | null = null;
@@ -108,7 +120,8 @@ export class Coordinator {
   }
 
   status(): HubStatus {
-    return statusView(this.state, this.deps.clock.now());
+    const secure = this.secure && this.secure.params.round === this.state.run?.round ? this.secure : null;
+    return statusView(this.state, this.deps.clock.now(), secure);
   }
 
   /** Joins a client under an id the caller has authenticated; its transport must already reach `id` (the join may start a round). */
@@ -138,6 +151,85 @@ export class Coordinator {
 
   leave(clientId: string): void {
     this.dispatch({ type: 'client-left', at: this.deps.clock.now(), clientId });
+    this.secure?.left(clientId);
+  }
+
+  /** A secure-aggregation stage message (keys, shares, reveal) from a participant of the round in flight. */
+  submitSecAgg(clientId: string, stage: 'keys' | 'shares' | 'reveal', message: SecAggMessage): { accepted: true } {
+    this.requireOpen();
+    const secure = this.currentSecure(clientId, message);
+    const frame = toBytes(message.frame);
+    if (stage === 'keys') secure.keys(clientId, frame);
+    else if (stage === 'shares') secure.shares(clientId, frame);
+    else secure.reveal(clientId, frame);
+    return { accepted: true };
+  }
+
+  /** A masked input: counted like an update (the reducer closes the round as usual); the hub cannot read it. */
+  submitMasked(clientId: string, message: SecAggMasked): UpdateReceipt {
+    this.requireOpen();
+    const refusal = checkUpdate(this.state, clientId, message.runId, message.round);
+    if (refusal) throw new CodedError(refusal, refusalMessage(refusal, message.runId, message.round));
+    const secure = this.currentSecure(clientId, message);
+    secure.masked(clientId, toBytes(message.frame));
+    const weight = secure.params.weights[secure.params.participants.indexOf(clientId)]!;
+    const received = recordMasked(this.work!, clientId, this.state.clients[clientId]!.name, message, weight);
+    const { metrics } = message;
+    this.dispatch({
+      type: 'update-accepted',
+      at: this.deps.clock.now(),
+      clientId,
+      runId: message.runId,
+      round: message.round,
+      samples: weight,
+      metrics: { loss: metrics.loss, accuracy: metrics.accuracy },
+    });
+    return { accepted: true, received };
+  }
+
+  private currentSecure(clientId: string, message: { runId: string; round: number }): SecureRound {
+    const run = this.state.run;
+    if (!this.state.clients[clientId]) throw new CodedError('HUB_ERR_NOT_JOINED', 'join with client:join first');
+    if (!run) throw new CodedError('HUB_ERR_NO_RUN', 'no run is active');
+    if (run.id !== message.runId) throw new CodedError('HUB_ERR_WRONG_RUN', `run ${message.runId} is not the active run`);
+    const secure = this.secure;
+    if (!secure || secure.params.round !== message.round || run.round !== message.round) {
+      throw new CodedError('HUB_ERR_STALE_ROUND', `round ${message.round} has no secure stage in progress`);
+    }
+    return secure;
+  }
+
+  private startSecureRound(run: { id: string; round: number; settings: RunSettings; participants: string[] }, work: RoundWork): SecureRound | null {
+    const { clock, log, transport } = this.deps;
+    try {
+      const params = planSecAgg({
+        runId: run.id,
+        round: run.round,
+        participants: run.participants,
+        weights: run.participants.map((id) => Math.max(1, Math.round(work.weights.get(id) ?? 1))),
+        length: work.base.length,
+        clip: run.settings.secAggClip,
+        seed: run.settings.seed + run.round,
+      });
+      const at = () => clock.now();
+      return new SecureRound(
+        {
+          transport,
+          clock,
+          log,
+          exclude: (clientId) => this.dispatch({ type: 'client-excluded', at: at(), runId: run.id, round: run.round, clientId }),
+          fail: (reason) => this.dispatch({ type: 'round-aborted', at: at(), runId: run.id, round: run.round, reason, retry: true }),
+          changed: () => this.statusPush.changed(),
+        },
+        params,
+        Math.min(SECURE_STAGE_MAX_MS, run.settings.roundTimeoutSec * 250),
+      );
+    } catch (error) {
+      const reason = error instanceof CodedError ? `${error.code}: ${error.message}` : String(error);
+      log.warn({ runId: run.id, round: run.round, reason }, 'secure round cannot start');
+      queueMicrotask(() => this.dispatch({ type: 'round-aborted', at: clock.now(), runId: run.id, round: run.round, reason, retry: true }));
+      return null;
+    }
   }
 
   launch(request: LaunchRequest): { id: string } {
@@ -146,6 +238,8 @@ export class Coordinator {
       throw new CodedError('HUB_ERR_RUN_ACTIVE', `run ${this.state.run.id} is still active: stop it or wait for it to end`);
     }
     const settings = resolveSettings(request, this.randomSeed());
+    const conflict = settingsConflict(settings);
+    if (conflict) throw new CodedError('HUB_ERR_INVALID_SETTINGS', conflict);
     const at = this.deps.clock.now();
     const { weights, from } = initialWeights(this.deps.store, this.deps.models, settings);
     const id = this.deps.newId();
@@ -215,6 +309,7 @@ export class Coordinator {
   /** After this no timer is armed and the store is not touched again: a result still computing is dropped. */
   close(): void {
     this.closed = true;
+    this.secure?.close();
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
     this.statusPush.close();
@@ -338,6 +433,8 @@ export class Coordinator {
       if (sizes) this.dispatch({ type: 'shards-assigned', at: this.deps.clock.now(), runId: effect.runId, sizes });
     }
     this.work = startRoundWork(run, global.weights, effect.participants, (id) => this.heldSamples(id));
+    this.secure?.close();
+    this.secure = run.settings.secureAggregation ? this.startSecureRound(run, this.work) : null;
     // The participants score the model they receive: the one after the previous round.
     this.scores.keepOnly(effect.runId, effect.round - 1);
     for (const id of effect.participants) this.sendRoundStart(id, effect.deadline);
@@ -348,7 +445,8 @@ export class Coordinator {
     const run = this.state.run;
     const work = this.work;
     if (!run || !work || work.runId !== run.id || work.round !== run.round) return;
-    this.deps.transport.send(clientId, 'round:start', roundStartFor(run, work, clientId, this.shards.shard(clientId), deadline));
+    const setup = this.secure?.params.round === run.round ? this.secure.setupFor(clientId) : undefined;
+    this.deps.transport.send(clientId, 'round:start', roundStartFor(run, work, clientId, this.shards.shard(clientId), deadline, setup));
   }
 
   private requestEvaluation(effect: Extract<Effect, { type: 'request-evaluation' }>): void {
@@ -370,18 +468,24 @@ export class Coordinator {
     let weights: FlatWeights;
     try {
       if (!work || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
-      const record = finishRoundWork(work, this.global!.weights.shapes, run.settings.task, {
-        evaluation: models.evaluates(run.settings.task) ? 'pending' : 'none',
+      const combined = run.settings.secureAggregation ? await this.unmask(work) : work.aggregator.finish();
+      if (this.closed || this.state.run?.id !== effect.runId) return;
+      const details = {
+        evaluation: models.evaluates(run.settings.task) ? ('pending' as const) : ('none' as const),
         startedAt: effect.roundStartedAt,
         at: clock.now(),
         retryNote: this.retryNote?.key === `${effect.runId}#${effect.round}` ? this.retryNote.note : null,
-      });
+      };
+      const record = finishRoundWork(work, this.global!.weights.shapes, run.settings.task, details, combined);
       weights = record.weights;
       const checkpoint = store.completeRound(record);
       log.info({ runId: effect.runId, round: effect.round, clients: work.contributions.length, sha256: checkpoint.sha256 }, 'round aggregated');
     } catch (error) {
-      log.error({ err: error, runId: effect.runId, round: effect.round }, 'aggregation failed');
-      this.dispatch({ type: 'round-aborted', at: clock.now(), runId: effect.runId, round: effect.round, reason: `aggregation failed: ${String(error)}` });
+      // A secure round the survivors cannot unmask is the clients' failure: retried like a round that timed out.
+      const secure = error instanceof CodedError && error.code.startsWith('HUB_ERR_SECAGG_');
+      if (!secure) log.error({ err: error, runId: effect.runId, round: effect.round }, 'aggregation failed');
+      const reason = secure ? `${(error as CodedError).code}: ${(error as CodedError).message}` : `aggregation failed: ${String(error)}`;
+      this.dispatch({ type: 'round-aborted', at: clock.now(), runId: effect.runId, round: effect.round, reason, retry: secure });
       return;
     }
     // Committed: from here on nothing may abort the round.
@@ -390,6 +494,15 @@ export class Coordinator {
     if (models.evaluates(run.settings.task)) this.evaluations.enqueue({ runId: effect.runId, task: run.settings.task, round: effect.round, weights });
     this.notifyRun(effect.runId);
     this.dispatch({ type: 'round-completed', at: clock.now(), runId: effect.runId, round: effect.round });
+  }
+
+  /** Secure rounds: the survivors' shares remove the masks; only the sum of their changes is ever seen. */
+  private async unmask(work: RoundWork): Promise<{ values: Float32Array; note: string | null }> {
+    const secure = this.secure;
+    if (!secure || secure.params.round !== work.round) throw new CodedError('HUB_ERR_SECAGG_UNRECOVERABLE', 'the secure round was lost');
+    const { sum, weight } = await secure.unmask();
+    const dropped = secure.dropped.length ? `secure aggregation; dropped: ${secure.dropped.map((id) => this.state.clients[id]?.name ?? id).join(', ')}` : 'secure aggregation';
+    return { values: applyMeanDelta(work.base, sum, weight), note: dropped };
   }
 
   private notifyRun(runId: string): void {

@@ -80,7 +80,10 @@ export type EngineEvent =
   | { type: 'evaluation-accepted'; at: number; clientId: string; runId: string; round: number; metrics: EvalMetrics }
   | { type: 'timer'; at: number; runId: string; round: number; phase: RunPhase }
   | { type: 'round-completed'; at: number; runId: string; round: number }
-  | { type: 'round-aborted'; at: number; runId: string; round: number; reason: string }
+  /** `retry`: a failure of the clients (secure aggregation could not be unmasked), tried again like a round that timed out. */
+  | { type: 'round-aborted'; at: number; runId: string; round: number; reason: string; retry?: boolean }
+  /** A participant left out of the rest of the round (it missed a secure-aggregation stage). */
+  | { type: 'client-excluded'; at: number; runId: string; round: number; clientId: string }
   | { type: 'stop'; at: number; runId: string };
 
 export type Effect =

@@ -335,7 +335,14 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       const run = state.run;
       if (!run || run.id !== event.runId || run.round !== event.round) return none(state);
       // An aggregation error is a fault of the hub, not of the clients: retrying would repeat it.
-      return failRound(state, run, event.reason, event.at, false);
+      return failRound(state, run, event.reason, event.at, event.retry ?? false);
+    }
+    case 'client-excluded': {
+      const run = state.run;
+      if (!run || run.id !== event.runId || run.round !== event.round || run.phase !== 'training') return none(state);
+      if (!run.participants.includes(event.clientId) || event.clientId in run.submitted || run.dropped.includes(event.clientId)) return none(state);
+      const next = withClient(state, event.clientId, { state: 'idle', progress: null });
+      return settleRound(next, { ...run, dropped: [...run.dropped, event.clientId] }, event.at);
     }
     case 'evaluation-accepted': {
       const run = state.run;

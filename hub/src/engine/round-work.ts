@@ -63,8 +63,9 @@ export function finishRoundWork(
   shapes: number[][],
   task: RunSettings['task'],
   details: { evaluation: CompletedRound['evaluation']; startedAt: number; at: number; retryNote: string | null },
+  /** The new model when it was not folded here (secure aggregation unmasks it); default: the aggregator's result. */
+  combined: { values: Float32Array; note: string | null } = work.aggregator.finish(),
 ): CompletedRound {
-  const combined = work.aggregator.finish();
   return {
     runId: work.runId,
     task,
@@ -85,6 +86,7 @@ export function roundStartFor(
   clientId: string,
   shard: Uint16Array | undefined,
   deadline: number,
+  secagg: Uint8Array | undefined,
 ): RoundStart {
   return {
     runId: run.id,
@@ -93,8 +95,31 @@ export function roundStartFor(
     settings: run.settings,
     weights: work.frame,
     ...(shard ? { shard: encodeShard(shard) } : {}),
+    ...(secagg ? { secagg } : {}),
     deadline,
     // Each participant's batch order follows from the run's seed, the round and its place in the round.
     seed: seedFromString(`${run.settings.seed}:${run.round}:${run.participants.indexOf(clientId)}`),
   };
+}
+
+/** The global model after a secure round: the received model plus the survivors' weighted mean change. */
+export function applyMeanDelta(base: Float32Array, sum: Float64Array, weight: number): Float32Array {
+  const next = new Float32Array(base.length);
+  for (let i = 0; i < base.length; i++) next[i] = base[i]! + sum[i]! / weight;
+  return next;
+}
+
+/** A secure round's contribution: recorded for the round's history; its masked input stays with the secure round. */
+export function recordMasked(work: RoundWork, clientId: string, name: string, message: { round: number; metrics: UpdateSubmit['metrics'] }, weight: number): number {
+  work.contributions.push({
+    round: message.round,
+    clientId,
+    name,
+    samples: weight,
+    loss: message.metrics.loss,
+    accuracy: message.metrics.accuracy,
+    trainMs: message.metrics.trainMs,
+    test: null,
+  });
+  return work.contributions.length;
 }

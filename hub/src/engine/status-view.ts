@@ -1,9 +1,10 @@
 import type { HubStatus } from '@fl/shared';
 import { hubPhase } from './round-reducer';
 import type { EngineState } from './engine-types';
+import type { SecureStage } from './secure-round';
 
 /** What GET /api/status and the dashboards show of the engine's state, at the hub's clock `now`. */
-export function statusView(state: EngineState, now: number): HubStatus {
+export function statusView(state: EngineState, now: number, secure: { stage: SecureStage; dropped: string[] } | null = null): HubStatus {
   const { run, clients } = state;
   return {
     status: hubPhase(state),
@@ -16,6 +17,7 @@ export function statusView(state: EngineState, now: number): HubStatus {
           settings: run.settings,
           deadline: run.deadline,
           participants: run.phase === 'waiting' ? [] : run.participants,
+          ...(run.settings.secureAggregation && secure ? { secure: { stage: secure.stage, dropped: [...secure.dropped] } } : {}),
         }
       : null,
     now,

@@ -5,6 +5,8 @@ import {
   dataChangeChecker,
   evalSubmitChecker,
   joinRequestChecker,
+  secAggMaskedChecker,
+  secAggMessageChecker,
   roundProgressChecker,
   updateSubmitChecker,
   type AckResponse,
@@ -23,7 +25,7 @@ import { DEFAULT_EVENT_BUDGET, EventBudget, type EventBudgetConfig } from './eve
 type ClientNamespace = HubNamespace;
 type ClientSocket = Socket<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
 
-const KNOWN_EVENTS = new Set(['client:join', 'client:data', 'round:progress', 'update:submit', 'eval:submit']);
+const KNOWN_EVENTS = new Set(['client:join', 'client:data', 'round:progress', 'update:submit', 'eval:submit', 'secagg:keys', 'secagg:shares', 'secagg:masked', 'secagg:reveal']);
 
 /** Sends to a client by id; the newest socket of a client wins. */
 export class SocketTransport implements Transport {
@@ -169,6 +171,11 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
       handle('update:submit', updateSubmitChecker, (update) => coordinator.submit(socket.data.clientId ?? '', update)),
     );
     socket.on('eval:submit', handle('eval:submit', evalSubmitChecker, (submit) => coordinator.submitEvaluation(clientId(), submit)));
+    for (const stage of ['keys', 'shares', 'reveal'] as const) {
+      const event = `secagg:${stage}` as const;
+      socket.on(event, handle(event, secAggMessageChecker, (message) => coordinator.submitSecAgg(clientId(), stage, message)));
+    }
+    socket.on('secagg:masked', handle('secagg:masked', secAggMaskedChecker, (message) => coordinator.submitMasked(clientId(), message)));
 
     socket.on('disconnect', () => {
       const id = socket.data.clientId;

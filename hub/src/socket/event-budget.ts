@@ -22,6 +22,11 @@ export const DEFAULT_EVENT_BUDGET: EventBudgetConfig = {
     'round:progress': { burst: 20, perSecond: 5 },
     'update:submit': { burst: 20, perSecond: 5 },
     'eval:submit': { burst: 20, perSecond: 5 },
+    // One of each per secure round.
+    'secagg:keys': { burst: 10, perSecond: 2 },
+    'secagg:shares': { burst: 10, perSecond: 2 },
+    'secagg:masked': { burst: 10, perSecond: 2 },
+    'secagg:reveal': { burst: 10, perSecond: 2 },
     '*': { burst: 10, perSecond: 1 },
   },
   flood: { refusals: 50, windowMs: 10_000 },

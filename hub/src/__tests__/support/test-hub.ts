@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { HubStatus, RunDetail } from '@fl/shared';
+import type { FlatWeights, HubStatus, RunDetail, TaskId } from '@fl/shared';
+import { createModel, readWeights } from '@fl/shared/models';
 import { buildApp, type HubOptions } from '../../app';
 import { defaultMnistDir } from '../../data/mnist-files';
 import { buildMnistSprites } from '../../../scripts/build-mnist';
@@ -26,6 +27,19 @@ export function tempDataDir(): string {
 export function sequentialIds(prefix = 'id'): () => string {
   let next = 0;
   return () => `${prefix}-${++next}`;
+}
+
+/** One set of fresh weights per task, made once: hubs given it start every run from the same model. */
+export function fixedInitialWeights(): (task: TaskId) => FlatWeights {
+  const initial = new Map<TaskId, FlatWeights>();
+  return (task) => {
+    if (!initial.has(task)) {
+      const model = createModel(task);
+      initial.set(task, readWeights(model));
+      model.dispose();
+    }
+    return initial.get(task)!;
+  };
 }
 
 /** A real hub on an ephemeral port with its own storage. */
