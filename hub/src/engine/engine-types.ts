@@ -47,6 +47,8 @@ export interface RunState {
   shardOwners: string[] | null;
   /** Attempt of the current round (a round that fails is tried once more). */
   attempt: number;
+  /** Why the attempt before this one failed, so a round that fails twice says both. */
+  previousFailure?: string;
 }
 
 export interface EngineState {

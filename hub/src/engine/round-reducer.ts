@@ -113,18 +113,19 @@ function failRound(state: EngineState, run: RunState, reason: string, at: number
     for (const id of run.participants) {
       if (next.clients[id]?.connected) next = withClient(next, id, { state: 'idle', progress: null });
     }
-    const retried = tryStartRound(forgetLostClients(next), { ...run, attempt: run.attempt + 1, phase: 'waiting', deadline: 0 }, at);
+    const retried = tryStartRound(forgetLostClients(next), { ...run, attempt: run.attempt + 1, phase: 'waiting', deadline: 0, previousFailure: reason }, at);
     return {
       state: retried.state,
       effects: [...cancel, { type: 'round-retry', runId: run.id, round: run.round, attempt: run.attempt + 1, reason }, ...retried.effects],
     };
   }
-  const ended = endRun(state, run, 'failed', `round ${run.round}: ${reason}`);
+  const full = run.previousFailure && run.previousFailure !== reason ? `${reason} (attempt ${run.attempt - 1}: ${run.previousFailure})` : reason;
+  const ended = endRun(state, run, 'failed', `round ${run.round}: ${full}`);
   return {
     state: ended.state,
     effects: [
       ...cancel,
-      { type: 'round-failed', runId: run.id, round: run.round, reason, roundStartedAt: run.roundStartedAt },
+      { type: 'round-failed', runId: run.id, round: run.round, reason: full, roundStartedAt: run.roundStartedAt },
       ...ended.effects,
     ],
   };
@@ -329,7 +330,8 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       if (run.round >= run.settings.rounds) return finalEvaluation(state, run, event.at);
       let next = forgetLostClients(state);
       for (const id of run.participants) next = withClient(next, id, { state: 'idle', progress: null });
-      return tryStartRound(next, { ...run, round: run.round + 1, attempt: 1, participants: [], submitted: {}, dropped: [] }, event.at);
+      const { previousFailure: _previous, ...fresh } = run;
+      return tryStartRound(next, { ...fresh, round: run.round + 1, attempt: 1, participants: [], submitted: {}, dropped: [] }, event.at);
     }
     case 'round-aborted': {
       const run = state.run;

@@ -1196,3 +1196,16 @@ describe('final evaluation', () => {
     expect(only(t, 'run-finished')).toMatchObject({ status: 'completed' });
   });
 });
+
+describe('a round that fails twice', () => {
+  it("names both attempts' reasons in the run's failure", () => {
+    const s = training(['a', 'b']);
+    const aborted = reduce(s, { type: 'round-aborted', at: T_LAUNCH + 10, runId: RUN, round: 1, reason: 'HUB_ERR_SECAGG_TOO_FEW: 1 survivor', retry: true });
+    expect(only(aborted, 'round-retry')).toMatchObject({ attempt: 2 });
+    const gone = reduce(aborted.state, left('a', T_LAUNCH + 20));
+    const failed = only(gone, 'run-finished');
+    expect(failed.status).toBe('failed');
+    expect(failed.reason).toContain('HUB_ERR_SECAGG_TOO_FEW');
+    expect(failed.reason).toContain('attempt 1');
+  });
+});
