@@ -243,6 +243,8 @@ export class FederatedClient {
     const ticket = ++this.startTicket;
     if (previous) {
       previous.cancelled = true;
+      // A secure flow waiting for a stage message of its round would hold the model until its deadline.
+      this.mailbox.cancelAll(`round ${start.round} of run ${start.runId} started`);
       // One round at a time: the old flow must let go of the model (and dispose its optimizer) before this one touches it.
       await previous.modelReleased;
     }
