@@ -12,7 +12,7 @@ import type {
 } from './contract';
 import { modelEvaluateChecker, roundCancelChecker, roundStartChecker, secAggMessageChecker, type ModelEvaluate } from './contract';
 import { SecureRoundClient, StageMailbox } from './secure-round-client';
-import { isErrorResponse, type AckResponse, type ErrorBody } from './errors';
+import { CodedError, isErrorResponse, type AckResponse, type ErrorBody } from './errors';
 import { compileForTraining, createModel, readWeights, writeWeights } from './models';
 import { evaluateModel, trainLocal, type LocalDataset, type TrainProgress } from './training';
 import { decodeWeights, encodeWeights, subtractWeights } from './weight-codec';
@@ -330,7 +330,7 @@ export class FederatedClient {
     if (secure) {
       const delta = clipToNorm(subtractWeights(trained.values, received.values), start.settings.clipNorm);
       const answer = await secure.submit(delta, metrics);
-      if (!isErrorResponse(answer)) void secure.unmask().catch((error: unknown) => this.update({ lastError: { code: 'HUB_ERR_INTERNAL', message: `unmasking: ${String(error)}` } }));
+      if (!isErrorResponse(answer)) void secure.unmask().catch((error: unknown) => this.unmaskFailed(error));
       this.finishSubmit(flow, start, answer, metrics, test);
       return;
     }
@@ -354,6 +354,13 @@ export class FederatedClient {
       metrics,
     });
     this.finishSubmit(flow, start, response, metrics, test);
+  }
+
+  /** The hub needs only t reveals and may have moved on before this one arrived: that is no error of this client's. */
+  private unmaskFailed(error: unknown): void {
+    if (error instanceof CodedError && (error.code === 'HUB_ERR_STALE_ROUND' || error.code === 'HUB_ERR_SECAGG_STAGE')) return;
+    if (error instanceof Error && /cancelled|started/.test(error.message)) return;
+    this.update({ lastError: { code: error instanceof CodedError ? error.code : 'HUB_ERR_INTERNAL', message: `unmasking: ${String(error)}` } });
   }
 
   private finishSubmit(flow: RoundFlow, start: RoundStart, response: AckResponse<unknown>, metrics: { loss: number; accuracy: number; trainMs: number }, test: EvalMetrics | undefined): void {
