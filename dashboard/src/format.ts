@@ -76,6 +76,8 @@ export function settingsLine(s: RunSettings): string {
   // Runs stored before clipping and compression existed have neither field.
   if (s.clipNorm !== null && s.clipNorm !== undefined) parts.push(`clip ${s.clipNorm}`);
   if (s.compression && s.compression !== 'float32') parts.push(`${s.compression} updates`);
+  // Runs stored before secure aggregation existed have no such field.
+  if (s.secureAggregation) parts.push(`secure aggregation (clip ±${s.secAggClip})`);
   return parts.join(' · ');
 }
 

@@ -1,5 +1,5 @@
 import type { ClientView, HubStatus } from '@fl/shared/api';
-import { launchRequestChecker, TASK_DEFAULTS, type LaunchRequest, type RunSettings } from '@fl/shared/settings';
+import { launchRequestChecker, resolveSettings, settingsConflict, TASK_DEFAULTS, type LaunchRequest, type RunSettings } from '@fl/shared/settings';
 import type { TaskId } from '@fl/shared/tasks';
 import type { CheckResult } from '@fl/shared/validation';
 
@@ -15,7 +15,8 @@ export type NumberField =
   | 'roundTimeoutSec'
   | 'trimFraction'
   | 'byzantine'
-  | 'clipNorm';
+  | 'clipNorm'
+  | 'secAggClip';
 
 /** The form as typed: numbers stay strings until launch, so half-typed values are not rewritten. */
 export interface LaunchFormValues extends Record<NumberField, string> {
@@ -25,6 +26,7 @@ export interface LaunchFormValues extends Record<NumberField, string> {
   optimizer: RunSettings['optimizer'];
   strategy: RunSettings['strategy'];
   compression: RunSettings['compression'];
+  secureAggregation: boolean;
 }
 
 export const FIELD_LABELS: Record<NumberField, string> = {
@@ -37,6 +39,7 @@ export const FIELD_LABELS: Record<NumberField, string> = {
   trimFraction: 'Trim fraction',
   byzantine: 'Hostile clients (f)',
   clipNorm: 'Clip norm (empty: off)',
+  secAggClip: 'Secure clip (per coordinate)',
 };
 
 export const INTEGER_FIELDS: ReadonlySet<NumberField> = new Set(['rounds', 'epochs', 'batchSize', 'minClients', 'roundTimeoutSec', 'byzantine']);
@@ -47,6 +50,7 @@ export function activeNumberFields(values: LaunchFormValues): NumberField[] {
   if (values.strategy === 'trimmed-mean') fields.push('trimFraction');
   if (values.strategy === 'krum' || values.strategy === 'multi-krum') fields.push('byzantine');
   if (values.clipNorm.trim() !== '') fields.push('clipNorm');
+  if (values.secureAggregation) fields.push('secAggClip');
   return fields;
 }
 
@@ -63,11 +67,13 @@ export function defaultValues(task: TaskId, rounds = String(DEFAULT_ROUNDS)): La
     trimFraction: String(d.trimFraction),
     byzantine: String(d.byzantine),
     clipNorm: d.clipNorm === null ? '' : String(d.clipNorm),
+    secAggClip: String(d.secAggClip),
     partition: d.partition,
     init: d.init,
     optimizer: d.optimizer,
     strategy: d.strategy,
     compression: d.compression,
+    secureAggregation: d.secureAggregation,
   };
 }
 
@@ -93,9 +99,30 @@ export function toLaunchRequest(values: LaunchFormValues): CheckResult<LaunchReq
     optimizer: values.optimizer,
     strategy: values.strategy,
     compression: values.compression,
+    ...(values.secureAggregation ? { secureAggregation: true } : {}),
   };
   const checked = launchRequestChecker.check(request);
-  return checked.ok ? checked : { ok: false, reason: readable(checked.reason) };
+  if (!checked.ok) return { ok: false, reason: readable(checked.reason) };
+  // The hub's own words for a refused combination, so the form and the 400 agree.
+  const conflict = settingsConflict(resolveSettings(checked.value));
+  return conflict ? { ok: false, reason: conflict } : checked;
+}
+
+/**
+ * The hub's refusal of the combination the form shows (secure aggregation with a robust strategy, ...), or null:
+ * shown while the operator edits, so half-typed numbers only count once they are numbers.
+ */
+export function settingsConflictOf(values: LaunchFormValues): string | null {
+  const minClients = Number(values.minClients);
+  const settings = resolveSettings({
+    task: values.task,
+    rounds: 1,
+    strategy: values.strategy,
+    compression: values.compression,
+    secureAggregation: values.secureAggregation,
+    ...(values.minClients.trim() !== '' && Number.isFinite(minClients) ? { minClients } : {}),
+  });
+  return settingsConflict(settings);
 }
 
 /** Mirrors the hub's eligibility: connected, holding the task's data (chest X-ray: at least one training image). */

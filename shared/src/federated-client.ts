@@ -38,7 +38,8 @@ export interface ClientSnapshot {
   connection: 'connecting' | 'connected' | 'disconnected';
   clientId: string | null;
   phase: ClientPhase;
-  round: { runId: string; round: number; rounds: number; task: TaskId } | null;
+  /** `secure`: the round runs secure aggregation (its keys and shares are exchanged in phase 'loading'). */
+  round: { runId: string; round: number; rounds: number; task: TaskId; secure?: boolean } | null;
   progress: TrainProgress | null;
   lastRound: { runId: string; round: number; loss: number; accuracy: number; trainMs: number; test?: EvalMetrics } | null;
   /** This client's latest score of a global model on its own test data (the model after `round`). */
@@ -266,7 +267,7 @@ export class FederatedClient {
 
   /** Trains the round and submits its update; calls `releaseModel` as soon as the model is no longer used. */
   private async runRound(start: RoundStart, flow: RoundFlow, releaseModel: () => void): Promise<void> {
-    const roundInfo = { runId: start.runId, round: start.round, rounds: start.rounds, task: start.settings.task };
+    const roundInfo = { runId: start.runId, round: start.round, rounds: start.rounds, task: start.settings.task, secure: start.secagg !== undefined };
     this.update({ phase: 'loading', round: roundInfo, progress: null, cancelled: null });
     // A cancelled flow goes idle, unless a newer round already shows.
     const stopHere = () => {
@@ -288,6 +289,7 @@ export class FederatedClient {
     }
     if (stopHere()) return;
     // Secure rounds exchange keys and encrypted shares before anyone trains (README, "Secure aggregation").
+    if (start.secagg) this.update({ phase: 'loading' });
     const secure = start.secagg ? await SecureRoundClient.join(start, this.mailbox, (event, payload) => this.request(event, payload as never)) : null;
     if (stopHere()) return;
     this.update({ phase: 'training' });

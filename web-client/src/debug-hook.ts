@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, ClientData } from '@fl/shared';
 import type { ClientSnapshot } from '@fl/shared/federated-client';
+import { expandMask } from '@fl/shared/secagg/prg';
 
 /** What end-to-end tests read from the page (window.__flClient). */
 export interface FlClientHook {
@@ -11,6 +12,8 @@ export interface FlClientHook {
   roundTensors(): number[];
   backend(): BackendInfo | null;
   data(): ClientData | null;
+  /** The page's own secure-aggregation PRG (WebCrypto AES-CTR): the same seed must give Node's words. */
+  expandMask(seed: number[], length: number): Promise<number[]>;
 }
 
 declare global {
@@ -19,6 +22,10 @@ declare global {
   }
 }
 
-export function exposeDebugHook(source: Omit<FlClientHook, 'numTensors'>): void {
-  window.__flClient = { ...source, numTensors: () => tf.memory().numTensors };
+export function exposeDebugHook(source: Omit<FlClientHook, 'numTensors' | 'expandMask'>): void {
+  window.__flClient = {
+    ...source,
+    numTensors: () => tf.memory().numTensors,
+    expandMask: async (seed, length) => Array.from(await expandMask(Uint8Array.from(seed), length)),
+  };
 }

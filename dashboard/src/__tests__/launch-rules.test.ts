@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientView, HubStatus } from '@fl/shared/api';
-import { defaultValues, launchBlocker, toLaunchRequest } from '../launch-rules';
+import { resolveSettings, settingsConflict, type RunSettings } from '@fl/shared/settings';
+import { defaultValues, launchBlocker, settingsConflictOf, toLaunchRequest, type LaunchFormValues } from '../launch-rules';
 
 function client(patch: Partial<ClientView> = {}): ClientView {
   return {
@@ -64,5 +65,41 @@ describe('launchBlocker', () => {
   it('does not count a chest X-ray client without training images', () => {
     const empty = client({ data: { task: 'chest-xray', imageSize: 64, train: { normal: 0, pneumonia: 0 }, test: { normal: 3, pneumonia: 3 } } });
     expect(launchBlocker(idle([empty]), 'chest-xray', 1)).toMatch(/^Needs 1 connected client with chest X-ray data; 0 connected/);
+  });
+});
+
+describe('secure aggregation in the launch form', () => {
+  const secure = { ...defaultValues('mnist'), secureAggregation: true, minClients: '3' };
+
+  it('sends secureAggregation and its clip only when the toggle is on', () => {
+    const on = toLaunchRequest({ ...secure, secAggClip: '0.5' });
+    expect(on.ok && on.value).toMatchObject({ secureAggregation: true, secAggClip: 0.5 });
+    const off = toLaunchRequest({ ...defaultValues('mnist'), secAggClip: '0.5' });
+    expect(off.ok && ('secureAggregation' in off.value || 'secAggClip' in off.value)).toBe(false);
+  });
+
+  it('refuses a robust strategy, lossy updates and fewer than 3 clients in the hub\'s own words', () => {
+    const cases: Array<[Partial<LaunchFormValues>, RunSettings]> = [
+      [{ strategy: 'median' }, { ...resolveSettings({ task: 'mnist', rounds: 1 }), secureAggregation: true, minClients: 3, strategy: 'median' }],
+      [{ compression: 'int8' }, { ...resolveSettings({ task: 'mnist', rounds: 1 }), secureAggregation: true, minClients: 3, compression: 'int8' }],
+      [{ minClients: '2' }, { ...resolveSettings({ task: 'mnist', rounds: 1 }), secureAggregation: true, minClients: 2 }],
+    ];
+    for (const [patch, settings] of cases) {
+      const hubWords = settingsConflict(settings);
+      expect(hubWords).not.toBeNull();
+      expect(settingsConflictOf({ ...secure, ...patch })).toBe(hubWords);
+      expect(toLaunchRequest({ ...secure, ...patch })).toEqual({ ok: false, reason: hubWords });
+    }
+  });
+
+  it('finds no conflict for secure FedAvg on float32 with 3 clients, nor for the same robust strategy without it', () => {
+    expect(settingsConflictOf(secure)).toBeNull();
+    expect(settingsConflictOf({ ...defaultValues('mnist'), strategy: 'krum' })).toBeNull();
+    expect(toLaunchRequest(secure).ok).toBe(true);
+  });
+
+  it('checks the secure clip against the shared limits', () => {
+    const result = toLaunchRequest({ ...secure, secAggClip: '0' });
+    expect(!result.ok && result.reason).toMatch(/^Secure clip \(per coordinate\) must be/);
   });
 });

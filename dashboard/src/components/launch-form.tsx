@@ -2,7 +2,16 @@ import { useState, type FormEvent } from 'react';
 import type { HubStatus } from '@fl/shared/api';
 import { TASK_IDS, TASK_LABELS, type TaskId } from '@fl/shared/tasks';
 import { api, ApiError } from '../api';
-import { defaultValues, launchBlocker, takePartLine, toLaunchRequest, type LaunchFormValues, type NumberField } from '../launch-rules';
+import { SECURE_MIN_CLIENTS } from '@fl/shared/settings';
+import {
+  defaultValues,
+  launchBlocker,
+  settingsConflictOf,
+  takePartLine,
+  toLaunchRequest,
+  type LaunchFormValues,
+  type NumberField,
+} from '../launch-rules';
 import { ChoiceSetting, NumberSetting } from './setting-field';
 
 interface LaunchFormProps {
@@ -45,6 +54,7 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
   const [sending, setSending] = useState(false);
 
   const blocker = launchBlocker(status, values.task, Number(values.minClients));
+  const conflict = settingsConflictOf(values);
   const takePart = takePartLine(status, values.task);
   const set = (patch: Partial<LaunchFormValues>) => {
     setValues((v) => ({ ...v, ...patch }));
@@ -53,10 +63,13 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
   const setNumber = (field: NumberField, value: string) => set({ [field]: value });
   // A new task brings its own defaults; the number of rounds is the operator's, so it stays.
   const setTask = (task: TaskId) => set(defaultValues(task, values.rounds));
+  // Turning it on lifts a smaller client minimum to the protocol's, so the toggle alone gives a launchable form.
+  const setSecure = (secureAggregation: boolean) =>
+    set(secureAggregation && Number(values.minClients) < SECURE_MIN_CLIENTS ? { secureAggregation, minClients: String(SECURE_MIN_CLIENTS) } : { secureAggregation });
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (blocker || sending) return;
+    if (blocker || conflict || sending) return;
     const checked = toLaunchRequest(values);
     if (!checked.ok) {
       setProblem(checked.reason);
@@ -129,6 +142,30 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
           )}
           <NumberSetting field="clipNorm" value={values.clipNorm} disabled={sending} onChange={setNumber} />
         </div>
+        <div className="secure-setting">
+          <label className="toggle" htmlFor="setting-secureAggregation">
+            <input
+              id="setting-secureAggregation"
+              data-testid="setting-secureAggregation"
+              type="checkbox"
+              checked={values.secureAggregation}
+              disabled={sending}
+              onChange={(e) => setSecure(e.target.checked)}
+            />
+            Secure aggregation
+          </label>
+          <p className="muted small hint">The hub sees only the sum of the round's updates; needs {SECURE_MIN_CLIENTS}+ clients, FedAvg, float32.</p>
+          {values.secureAggregation && (
+            <div className="field-grid">
+              <NumberSetting field="secAggClip" value={values.secAggClip} disabled={sending} onChange={setNumber} />
+            </div>
+          )}
+        </div>
+        {conflict && (
+          <p className="form-error small" role="alert" data-testid="launch-conflict">
+            {conflict}
+          </p>
+        )}
       </fieldset>
       {problem && (
         <p className="form-error" role="alert" data-testid="launch-error">
@@ -136,7 +173,7 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
         </p>
       )}
       <div className="form-actions">
-        <button type="submit" className="primary" data-testid="launch" disabled={blocker !== null || sending} aria-describedby="launch-reason">
+        <button type="submit" className="primary" data-testid="launch" disabled={blocker !== null || conflict !== null || sending} aria-describedby="launch-reason">
           {sending ? 'Launching…' : 'Launch run'}
         </button>
         <button type="button" className="link" onClick={() => set(defaultValues(values.task, values.rounds))} disabled={sending}>

@@ -7,6 +7,8 @@ import { departureLine, roundDepartures } from '../round-departures';
 import { clientFraction, ParticipantList } from './participant-list';
 import { ProgressBar } from './progress-bar';
 import { RunStatusBadge } from './run-status-badge';
+import { SecureBadge } from './secure-badge';
+import { roundParticipants, secureStageLine } from '../secure-round';
 
 interface RunPanelProps {
   status: HubStatus;
@@ -50,7 +52,7 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
 
   const rounds = active?.rounds ?? shown!.settings.rounds;
   const completed = active ? active.round - 1 : shown!.rounds.filter((r) => r.status === 'completed').length;
-  const participants = active && status.status !== 'waiting' ? status.clients.filter((c) => c.state !== 'idle') : [];
+  const participants = roundParticipants(status);
   const partial = participants.length ? participants.reduce((sum, c) => sum + clientFraction(c), 0) / participants.length : 0;
   const settings = active?.settings ?? shown!.settings;
   const accuracy = shown ? lastAccuracy(shown) : null;
@@ -70,7 +72,10 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
             {stopping ? 'Stopping…' : 'Stop run'}
           </button>
         )}
-        {!active && shown && <RunStatusBadge run={shown} />}
+        <span className="run-badges">
+          {settings.secureAggregation && <SecureBadge />}
+          {!active && shown && <RunStatusBadge run={shown} />}
+        </span>
       </div>
       <p className="settings-line muted small" data-testid="run-settings">
         {settingsLine(settings)}
@@ -100,7 +105,12 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
           run fails if they do not arrive within {settings.roundTimeoutSec} s.
         </p>
       )}
-      <ParticipantList participants={participants} />
+      {active?.secure && status.status !== 'waiting' && (
+        <p className="secure-stage small" data-testid="secure-stage" data-stage={active.secure.stage} data-dropped={active.secure.dropped.length} role="status">
+          {secureStageLine(active.secure, new Map(status.clients.map((c) => [c.id, c.name])))}
+        </p>
+      )}
+      <ParticipantList participants={participants} {...(active?.secure ? { secure: active.secure } : {})} />
       {departed && (
         <p className="departure small" data-testid="participant-left" data-count={departures.length} role="status">
           {departed}

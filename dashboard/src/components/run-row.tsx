@@ -2,6 +2,7 @@ import type { RunDetail } from '@fl/shared/api';
 import { TASK_LABELS } from '@fl/shared/tasks';
 import { percent, settingsLine, when } from '../format';
 import { RunStatusBadge } from './run-status-badge';
+import { SecureBadge } from './secure-badge';
 
 interface RunRowProps {
   run: RunDetail;
@@ -31,6 +32,7 @@ export function RunRow({ run, label, color, selected, selectable, onToggle }: Ru
       <span className="run-task">{TASK_LABELS[run.task]}</span>
       <span className="run-status">
         <RunStatusBadge run={run} />
+        {run.settings.secureAggregation && <SecureBadge />}
         {run.status === 'failed' && run.reason && <span className="run-reason small">{run.reason}</span>}
       </span>
       <span className="run-rounds small">

@@ -27,6 +27,7 @@ export function phaseText(snapshot: ClientSnapshot, hasData: boolean, testImages
     return finished ? `Run finished: round ${last.round} of ${round.rounds} done; waiting for the next run` : `Round ${last.round} done; waiting for the next round`;
   }
   const head = `Round ${round.round} of ${round.rounds} · ${TASK_LABELS[round.task]}`;
+  if (round.secure && phase !== 'evaluating') return `${head} · ${secureText(snapshot)}`;
   switch (phase) {
     case 'loading':
       return `${head} · preparing data`;
@@ -36,6 +37,26 @@ export function phaseText(snapshot: ClientSnapshot, hasData: boolean, testImages
       return progress ? `${head} · epoch ${progress.epoch}/${progress.epochs} · batch ${progress.batch}/${progress.batches}` : `${head} · starting`;
     case 'submitting':
       return `${head} · sending the update`;
+    default: {
+      const _exhaustive: never = phase;
+      return String(_exhaustive);
+    }
+  }
+}
+
+/** A secure round's stage as the tab sees it: keys and shares go out in 'loading', before training. */
+export function secureText(snapshot: ClientSnapshot): string {
+  const { progress, phase } = snapshot;
+  switch (phase) {
+    case 'idle':
+    case 'loading':
+      return 'secure round: stage keys and shares (exchanging keys and encrypted shares with the other clients)';
+    case 'evaluating':
+      return 'secure round: scoring the global model on your test split';
+    case 'training':
+      return `secure round: stage training${progress ? ` · epoch ${progress.epoch}/${progress.epochs} · batch ${progress.batch}/${progress.batches}` : ''}`;
+    case 'submitting':
+      return 'secure round: stage masking · sending the masked update (the hub sees only the sum)';
     default: {
       const _exhaustive: never = phase;
       return String(_exhaustive);

@@ -126,6 +126,7 @@ export function mountTrainingView(): TrainingView {
         batches: String(progress?.batches ?? ''),
         roundsDone: String(snapshot.roundsDone),
         cancelled: snapshot.cancelled?.reason ?? '',
+        secure: String(round?.secure === true && phase !== 'idle'),
       });
       box.dataset.finalScore = renderFinalScore(snapshot, images);
       logEpoch(snapshot);
