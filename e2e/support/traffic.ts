@@ -6,10 +6,16 @@ export interface SentMessage {
   kind: 'http' | 'ws';
   url: string;
   bytes: Buffer;
+  /** A WebSocket text frame (Socket.IO's packet headers); binary frames carry the attachments. */
+  text?: boolean;
 }
 
 export class TrafficLog {
   readonly sent: SentMessage[] = [];
+  /** WebSocket frames the tabs received, when the log was made with `{ received: true }`. */
+  readonly received: SentMessage[] = [];
+
+  constructor(private readonly options: { received?: boolean } = {}) {}
 
   /** Attach before the page loads, or the socket's first frames are missed. */
   attach(page: Page, tab: string): void {
@@ -18,8 +24,13 @@ export class TrafficLog {
     });
     page.on('websocket', (ws) => {
       ws.on('framesent', ({ payload }) => {
-        this.sent.push({ tab, kind: 'ws', url: ws.url(), bytes: typeof payload === 'string' ? Buffer.from(payload) : payload });
+        this.sent.push({ tab, kind: 'ws', url: ws.url(), bytes: typeof payload === 'string' ? Buffer.from(payload) : payload, text: typeof payload === 'string' });
       });
+      if (this.options.received) {
+        ws.on('framereceived', ({ payload }) => {
+          this.received.push({ tab, kind: 'ws', url: ws.url(), bytes: typeof payload === 'string' ? Buffer.from(payload) : payload, text: typeof payload === 'string' });
+        });
+      }
     });
   }
 
