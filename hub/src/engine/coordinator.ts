@@ -150,6 +150,9 @@ export class Coordinator {
   }
 
   leave(clientId: string): void {
+    const run = this.state.run;
+    // First: a secure round this departure leaves below its threshold fails with HUB_ERR_SECAGG_TOO_FEW, not a minClients reason.
+    if (run?.phase === 'training' && this.secure?.params.runId === run.id && this.secure.params.round === run.round) this.secure.leaving(clientId);
     this.dispatch({ type: 'client-left', at: this.deps.clock.now(), clientId });
     this.secure?.left(clientId);
   }
@@ -406,6 +409,8 @@ export class Coordinator {
         log.info({ runId: effect.runId, status: effect.status, reason: effect.reason }, 'run finished');
         // Stored at once: evaluations still running fill in their rounds later, and a crash now cannot resume an ended run.
         store.finishRun(effect.runId, effect.status, effect.reason, clock.now());
+        // A secure round of an ended run must not wake up later and relay stage frames for it.
+        this.secure?.close();
         if (this.timer !== null) clock.clearTimeout(this.timer);
         this.timer = null;
         this.work = null;

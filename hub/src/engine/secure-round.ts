@@ -79,6 +79,20 @@ export class SecureRound {
     if (this.hub.canFinish()) this.revealed?.();
   }
 
+  /**
+   * Before a departure is counted: with fewer than t clients left that can still answer (reveal), the round cannot
+   * be unmasked, so it fails now with its own code rather than later, or under a generic minClients reason.
+   */
+  leaving(clientId: string): void {
+    const i = this.index.get(clientId);
+    if (i === undefined || this.gone.has(i) || !['keys', 'shares', 'training'].includes(this.stageName)) return;
+    const able = this.params.participants.filter((_, j) => j !== i && this.inRound(j) && !this.gone.has(j)).length;
+    if (able >= this.params.threshold) return;
+    this.clearTimer();
+    this.stageName = 'failed';
+    this.deps.fail(`HUB_ERR_SECAGG_TOO_FEW: ${able} participants left that can answer, threshold ${this.params.threshold}`);
+  }
+
   /** A participant disconnected: the stage it held up need not wait for it. */
   left(clientId: string): void {
     const i = this.index.get(clientId);
