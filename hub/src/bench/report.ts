@@ -1,6 +1,7 @@
 import type { RoundBreakdown } from './training-bench';
 import type { LightweightRound } from './capacity-bench';
 import type { SynchronousResult } from './store-bench';
+import type { MessageBytes, SecAggResults, SecAggRoundTime } from './secagg-bench';
 
 type Format = 'float32' | 'float16' | 'int8';
 
@@ -38,6 +39,8 @@ export interface BenchResults {
   browserMsPerBatch?: Partial<Record<string, number>>;
   clientVsBareTfjs?: number;
   browser?: unknown;
+  /** Secure aggregation vs plain: round time, bytes a client sends, client CPU (possibly from an --only secagg run). */
+  secagg?: SecAggResults;
   durationSec?: number;
 }
 
@@ -72,7 +75,35 @@ export function rows(r: BenchResults): [string, string, string, string][] {
     ['fedVsCentral (by-label)', f(r.fedVsCentralByLabel, 4), '(no target)', ''],
     ...Object.entries(r.browserMsPerBatch ?? {}).map(([backend, ms]): [string, string, string, string] => [`browser MNIST CNN ms/batch, ${backend}`, f(ms, 1), '', '']),
     ['clientVsBareTfjs', f(r.clientVsBareTfjs), '>= 0.9', verdict(r.clientVsBareTfjs === undefined ? undefined : r.clientVsBareTfjs >= 0.9)],
+    ...secaggRows(r.secagg),
   ];
+}
+
+/** Targets of the secure round time, by client count (issue 10). */
+export const SECURE_ROUND_TARGETS: Record<number, number> = { 10: 1.5, 100: 2.0 };
+export const SECURE_BYTES_TARGET = 1.15;
+
+function secaggRows(s: SecAggResults | undefined): [string, string, string, string][] {
+  if (!s) return [];
+  const out: [string, string, string, string][] = [];
+  const measured = new Set(s.roundTime.map((x) => x.clients));
+  for (const x of s.roundTime) {
+    const target = SECURE_ROUND_TARGETS[x.clients];
+    out.push([
+      `secureVsPlainRound, ${x.clients} clients`,
+      f(x.ratio),
+      target === undefined ? `(no target${s.quick ? ': --quick size' : ''})` : `<= ${target.toFixed(1)}`,
+      target === undefined ? '' : verdict(x.ratio <= target),
+    ]);
+  }
+  for (const [clients, target] of Object.entries(SECURE_ROUND_TARGETS)) {
+    if (!measured.has(Number(clients))) out.push([`secureVsPlainRound, ${clients} clients`, 'n/a', `<= ${target.toFixed(1)}`, verdict(undefined)]);
+  }
+  const b = s.bytes;
+  out.push(['secureVsPlainBytes, 1.66M-parameter CNN', f(b?.cnn.ratio, 4), `<= ${SECURE_BYTES_TARGET}`, verdict(b ? b.cnn.ratio <= SECURE_BYTES_TARGET : undefined)]);
+  out.push([`  the same for the MNIST model (${b ? b.mnist.params.toLocaleString('en-US') : '?'} parameters), as sent on the wire`, f(b?.mnist.ratio, 4), '(no target)', '']);
+  out.push(['secureMaskVsEncode, 1.66M parameters (client CPU)', f(s.cpu?.ratio, 1), '(no target)', '']);
+  return out;
 }
 
 /** The hand-written analysis kept in BENCHMARKS.md between these markers; the generator carries it over verbatim. */
@@ -128,6 +159,10 @@ ${capacity || '| (not measured) | | | | |'}
 
 ${misses(r)}
 
+## Secure aggregation vs plain
+
+${secagg(r)}
+
 ## Durability: SQLite synchronous=FULL vs NORMAL (WAL)
 
 ${durability(r)}
@@ -151,6 +186,7 @@ ${durability(r)}
   a run, trying ${steps || 'growing steps'}, with the p95 of the round times and the hub process's peak RSS.
 - **fedVsCentral**: held-out accuracy of a ${d?.clients ?? 4}-client federated run after N rounds (1 epoch each) divided by the
   accuracy of one model trained on the same ${d?.digits?.toLocaleString('en-US') ?? ''} digits for N epochs with the same optimiser and batch size.
+${secaggMeanings(r.secagg)}
 - **browser**: per-batch time of the MNIST CNN in headless Chromium on each backend, and the
   tab's own training loop (\`trainLocal\`) against a bare \`model.fit\` on the same data (\`clientVsBareTfjs\`,
   throughput ratio).
@@ -229,7 +265,127 @@ function misses(r: BenchResults): string {
         `${f(d.central, 4)} after as many epochs from the same initial weights (by-label partition: ${f(d.byLabel, 4)}).`,
     );
   }
+  items.push(...secaggMisses(r));
   return items.length ? items.join('\n') : 'Every target with a value was met in this run.';
+}
+
+/** A secure round's time cut by the hub's stages, and what the clients' process spent on it, all from the same run. */
+function secureRoundWhy(x: SecAggRoundTime, cores: number): string {
+  const b = x.secure;
+  const perClientCpu = (x.clientCpuMs.secure - x.clientCpuMs.plain) / x.clients;
+  return (
+    `secure ${ms(x.secureMs)} ms against plain ${ms(x.plainMs)} ms per round, both with ${ms(x.delayMs)} ms of simulated training. ` +
+    `The hub's stages: keys ${ms(b.keysMs)}, shares ${ms(b.sharesMs)}, training stage ${ms(b.trainStageMs)} (the ${ms(x.delayMs)} ms delay, masking and upload), ` +
+    `reveals ${ms(b.revealMs)}, unmasking ${ms(b.finishMs)}, the rest ${ms(b.restMs)} ms. Per client (wall time, all ${x.clients} clients in one process): ` +
+    `key pairs ${ms(b.client.keygenMs)}, sealing shares ${ms(b.client.sharesMs)}, opening shares ${ms(b.client.openMs)}, masking ${ms(b.client.maskMs)} ms. ` +
+    `That process spent ${ms(x.clientCpuMs.secure)} ms of CPU per secure round against ${ms(x.clientCpuMs.plain)} ms plain ` +
+    `(${ms(perClientCpu)} ms more per client, run here on ${cores} cores for all of them); the hub's process ${ms(x.hubCpuMs.secure)} against ${ms(x.hubCpuMs.plain)} ms.`
+  );
+}
+
+function secaggMisses(r: BenchResults): string[] {
+  const s = r.secagg;
+  if (!s) return [];
+  const items: string[] = [];
+  for (const x of s.roundTime) {
+    const target = SECURE_ROUND_TARGETS[x.clients];
+    if (target !== undefined && x.ratio > target) items.push(`- **secureVsPlainRound ${x.clients} clients ${f(x.ratio)}**: ${secureRoundWhy(x, r.machine.cpus)}`);
+  }
+  const b = s.bytes;
+  if (b && b.cnn.ratio > SECURE_BYTES_TARGET) {
+    const parts = b.cnn.secure.map((m) => `${m.event} ${ms(m.envelopeBytes)} + ${ms(m.frameBytes)}`).join(', ');
+    items.push(`- **secureVsPlainBytes ${f(b.cnn.ratio, 4)}**: one client's messages of one round, envelope + frame bytes: ${parts}; plain update:submit ${ms(b.cnn.plain[0]?.envelopeBytes)} + ${ms(b.cnn.plain[0]?.frameBytes)}.`);
+  }
+  return items;
+}
+
+const totalBytes = (messages: MessageBytes[]) => messages.reduce((sum, m) => sum + m.envelopeBytes + m.frameBytes, 0);
+
+function secagg(r: BenchResults): string {
+  const s = r.secagg;
+  if (!s) return 'Not measured in this run.';
+  const sizes = s.roundTime.map((x) => x.clients).join(' and ');
+  const rounds = s.roundTime[0]?.rounds ?? '?';
+  const alone = s.alone ? ' by the secure aggregation section alone (`--only secagg`), not in the run above' : ' in the run above';
+  const provenance =
+    `Measured on ${s.date.slice(0, 10)}${alone}${s.quick ? ', reduced (--quick: 30 clients instead of 100, fewer rounds and repeats)' : ''}: ${sizes} lightweight clients on one hub in its own process, ` +
+    `a plain run then a secure run of ${rounds} round(s) each after a one-round warm-up, the same clients and the same simulated training in both.`;
+  const stages = s.roundTime
+    .map((x) => {
+      const b = x.secure;
+      return `| ${x.clients} | ${x.degree} / ${x.threshold} | ${ms(x.plainMs)} | ${ms(x.secureMs)} | ${f(x.ratio)} | ${ms(b.keysMs)} | ${ms(b.sharesMs)} | ${ms(b.trainStageMs)} (${ms(x.delayMs)}) | ${ms(b.revealMs)} | ${ms(b.finishMs)} | ${ms(b.restMs)} |`;
+    })
+    .join('\n');
+  const clients = s.roundTime
+    .map((x) => {
+      const c = x.secure.client;
+      return `| ${x.clients} | ${ms(c.keygenMs)} | ${ms(c.sharesMs)} | ${ms(c.openMs)} | ${ms(c.maskMs)} | ${ms(c.revealMs)} | ${ms(x.clientCpuMs.plain)} / ${ms(x.clientCpuMs.secure)} | ${ms(x.hubCpuMs.plain)} / ${ms(x.hubCpuMs.secure)} |`;
+    })
+    .join('\n');
+  const b = s.bytes;
+  const byteRows = (mode: string, cnn: MessageBytes[], mnist: MessageBytes[]) =>
+    [
+      ...cnn.map((m, k) => `| ${mode} | ${m.event} | ${ms(m.envelopeBytes)} | ${ms(m.frameBytes)} | ${ms(mnist[k]?.frameBytes)} |`),
+      `| ${mode} | **all of them** | ${ms(cnn.reduce((x, m) => x + m.envelopeBytes, 0))} | **${ms(totalBytes(cnn))}** with the envelopes | **${ms(totalBytes(mnist))}** with the envelopes |`,
+    ].join('\n');
+  const bytes = b
+    ? `One client's messages of one round (${b.clients} clients), in bytes: the envelope (JSON text packet) and the frame (binary
+attachment) as measured on the wire with the MNIST model; for the ${b.cnn.params.toLocaleString('en-US')}-parameter CNN the same envelopes
+around that model's frames (the secure ones from the protocol run of the CPU figure below, the plain one from \`encodeWeights\`).
+
+| mode | message | envelope | frame, CNN | frame, MNIST model |
+|---|---|---|---|---|
+${byteRows('secure', b.cnn.secure, b.mnist.secure)}
+${byteRows('plain', b.cnn.plain, b.mnist.plain)}`
+    : 'Bytes: not measured in this run.';
+  const c = s.cpu;
+  const rest = c ? c.maskMs - c.parts.fixedMs - c.parts.masksPerClient * (c.parts.prgMs + c.parts.addMs) : NaN;
+  const cpu = c
+    ? `Client CPU for one ${c.params.toLocaleString('en-US')}-parameter update, ${c.clients} clients (complete graph), median of ${c.samples} (process user + system time,
+WebCrypto's threads included; each step run alone):
+
+| step | CPU (ms) |
+|---|---|
+| plain: encodeWeights (float32 frame) | ${f(c.encodeMs, 1)} (wall ${f(c.encodeWallMs, 1)}) |
+| secure: maskedInput | ${f(c.maskMs, 1)} (wall ${f(c.maskWallMs, 1)}) |
+| &nbsp;&nbsp;of which fixed-point encoding | ${f(c.parts.fixedMs, 1)} |
+| &nbsp;&nbsp;of which ${c.parts.masksPerClient} PRG masks (AES-CTR), each | ${f(c.parts.prgMs, 1)} |
+| &nbsp;&nbsp;of which adding ${c.parts.masksPerClient} masks, each | ${f(c.parts.addMs, 1)} |
+| &nbsp;&nbsp;the rest, not split further (key agreements, building the frame, memory) | ${f(rest, 1)} |
+| secure, before training: key pairs / sealing shares / opening shares | ${f(c.keygenMs, 1)} / ${f(c.sharesMs, 1)} / ${f(c.openMs, 1)} |
+| secure, after: reveal | ${f(c.revealMs, 2)} |
+| hub: SecAggHub.finish for the round | ${f(c.hubFinishMs, 1)} |`
+    : 'CPU: not measured in this run.';
+  return `${provenance}
+
+| clients | k / t | plain round (ms) | secure round (ms) | ratio | keys | shares | training stage (delay) | reveals | unmasking | rest |
+|---|---|---|---|---|---|---|---|---|---|---|
+${stages}
+
+The secure round's stages are timed inside the hub (ms, mean over rounds): keys = round:start out to every key in; shares = to every
+sealed share in; training stage = to the last masked input (the simulated training, masking, upload); reveals = unmask requests out
+to the reveals in; unmasking = \`SecAggHub.finish\`; rest = the round's time outside those.
+The clients' side, mean per client (wall ms, each alongside all the other simulated clients in one process), and CPU per round:
+
+| clients | key pairs | seal shares | open shares | mask | reveal | clients' process CPU plain / secure | hub process CPU plain / secure |
+|---|---|---|---|---|---|---|---|
+${clients}
+
+${bytes}
+
+${cpu}`;
+}
+
+function secaggMeanings(s: SecAggResults | undefined): string {
+  const delay = s?.roundTime[0]?.delayMs;
+  return `- **secureVsPlainRound**: mean round time of a secure run divided by that of a plain run, the same lightweight clients
+  (each waits ${delay === undefined ? 'a fixed delay' : `${ms(delay)} ms`} as its "training" and sends a random change of the MNIST model) on the same hub. A secure client
+  exchanges keys and sealed shares before its delay, masks after it, and reveals shares when asked; the hub unmasks the sum.
+  The ratio depends on the delay: the protocol adds a roughly fixed time to a round, so longer training makes it smaller.
+- **secureVsPlainBytes**: everything one client sends in one round, secure (keys, shares, masked input, reveal) over plain
+  (its update:submit), JSON envelopes and binary frames counted.
+- **secureMaskVsEncode**: a client's CPU time to mask one update (\`SecAggClient.maskedInput\`: fixed point, a self mask and one
+  pairwise mask per neighbour) over its time to encode the same update plainly (\`encodeWeights\`, float32).`;
 }
 
 function durability(r: BenchResults): string {

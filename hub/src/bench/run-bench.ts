@@ -12,10 +12,11 @@ import { centralTraining, federatedRun } from './training-bench';
 import { benchCapacity, benchLightweightOverhead } from './capacity-bench';
 import { benchBrowser } from './browser-bench';
 import { benchSynchronous } from './store-bench';
+import { benchSecAggCpu, benchSecureRoundTime, secAggBytes, type SecAggResults } from './secagg-bench';
 import { extractAnalysis, renderReport, type BenchResults } from './report';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, skip: { type: 'string', default: '' }, 'report-only': { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, skip: { type: 'string', default: '' }, 'report-only': { type: 'boolean', default: false }, only: { type: 'string', default: '' } },
 });
 const quick = args.quick;
 const skip = new Set(args.skip.split(',').filter(Boolean));
@@ -39,6 +40,37 @@ if (args['report-only']) {
 await buildMnistSprites(defaultMnistDir(), { log: () => {} });
 await initWasmBackend();
 const mnistParams = totalSize(modelShapes('mnist'));
+
+/** Secure aggregation's figures: round time (10 and 100 clients; --quick: 10 and 30), bytes and client CPU, each secure vs plain. */
+async function secaggSection(): Promise<SecAggResults> {
+  const date = new Date().toISOString();
+  const delayMs = 2000;
+  const roundTime = [];
+  let wire: Awaited<ReturnType<typeof benchSecureRoundTime>>['bytes'] | null = null;
+  for (const clients of quick ? [10, 30] : [10, 100]) {
+    const { result, bytes } = await benchSecureRoundTime(clients, delayMs, quick ? 2 : 3, log);
+    roundTime.push(result);
+    if (clients === 10) wire = bytes;
+  }
+  const { cpu, frames } = await benchSecAggCpu(10, quick ? 1 : 3);
+  log(`   1.66M parameters, 10 clients: mask ${cpu.maskMs.toFixed(1)} ms CPU vs encode ${cpu.encodeMs.toFixed(1)} ms (ratio ${cpu.ratio.toFixed(2)})`);
+  const bytes = wire ? secAggBytes(10, mnistParams, wire, frames) : undefined;
+  if (bytes) log(`   bytes a client sends per round, secure / plain: ${bytes.cnn.ratio.toFixed(4)} (1.66M CNN), ${bytes.mnist.ratio.toFixed(4)} (MNIST model, on the wire)`);
+  return { date, quick, roundTime, ...(bytes ? { bytes } : {}), cpu };
+}
+
+// --only secagg: that section alone, into the last run's bench-results.json; the other figures stay as they were.
+if (args.only) {
+  if (args.only !== 'secagg') throw new Error(`--only knows "secagg", not "${args.only}"`);
+  const path = `${repoRoot}/bench-results.json`;
+  const previous = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+  log('7. secure aggregation vs plain (alone: --only secagg)');
+  previous.secagg = { ...(await secaggSection()), alone: true };
+  writeFileSync(path, `${JSON.stringify(previous, null, 2)}\n`);
+  writeReport(previous);
+  log('wrote the secure aggregation figures into bench-results.json and BENCHMARKS.md');
+  process.exit(0);
+}
 // Every federated run in this bench starts from the same weights, so runs differ only in what is varied.
 const fixedInit = (() => {
   const cache = new Map<TaskId, FlatWeights>();
@@ -128,6 +160,11 @@ if (!skip.has('browser')) {
   results.browserMsPerBatch = browser.msPerBatch;
   results.clientVsBareTfjs = browser.clientVsBareTfjs;
   results.browser = browser;
+}
+
+if (!skip.has('secagg')) {
+  log('7. secure aggregation vs plain');
+  results.secagg = await secaggSection();
 }
 
 results.durationSec = Math.round((Date.now() - started) / 1000);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ANALYSIS_END, ANALYSIS_START, extractAnalysis, renderReport, type BenchResults } from '../report';
 import type { RoundBreakdown } from '../training-bench';
+import type { SecAggResults, SecAggRoundTime } from '../secagg-bench';
 
 const base: BenchResults = {
   date: '2026-12-01T10:00:00.000Z',
@@ -107,5 +108,104 @@ describe('the benchmark report', () => {
   it('starts an empty analysis block when the previous file had none', () => {
     const { markdown } = renderReport(runA, { analysis: extractAnalysis('# Benchmarks\nno markers here\n') });
     expect(extractAnalysis(markdown)).toContain('No hand-written analysis yet');
+  });
+});
+
+function secureRound(clients: number, plainMs: number, secureMs: number, parts: { keysMs: number; sharesMs: number; maskMs: number; clientCpu: number }): SecAggRoundTime {
+  return {
+    clients,
+    delayMs: 2000,
+    rounds: 2,
+    degree: 9,
+    threshold: 6,
+    plainMs,
+    secureMs,
+    ratio: secureMs / plainMs,
+    secure: {
+      durationMs: secureMs,
+      keysMs: parts.keysMs,
+      sharesMs: parts.sharesMs,
+      trainStageMs: 2100,
+      revealMs: 11,
+      finishMs: 13,
+      restMs: secureMs - parts.keysMs - parts.sharesMs - 2100 - 11 - 13,
+      client: { keygenMs: 20, sharesMs: 70, openMs: 50, maskMs: parts.maskMs, revealMs: 0.1 },
+    },
+    clientCpuMs: { plain: 40, secure: parts.clientCpu },
+    hubCpuMs: { plain: 300, secure: 350 },
+  };
+}
+
+function secagg(roundTime: SecAggRoundTime[], maskedFrame: number): SecAggResults {
+  const mnist = { params: 6000, secure: [{ event: 'secagg:masked', envelopeBytes: 150, frameBytes: 24_008 }], plain: [{ event: 'update:submit', envelopeBytes: 160, frameBytes: 24_080 }], ratio: 24_158 / 24_240 };
+  const cnnSecure = [{ event: 'secagg:keys', envelopeBytes: 97, frameBytes: 64 }, { event: 'secagg:masked', envelopeBytes: 150, frameBytes: maskedFrame }];
+  const cnnPlain = [{ event: 'update:submit', envelopeBytes: 160, frameBytes: 6_653_572 }];
+  const total = (m: { envelopeBytes: number; frameBytes: number }[]) => m.reduce((a, x) => a + x.envelopeBytes + x.frameBytes, 0);
+  return {
+    date: base.date,
+    quick: false,
+    roundTime,
+    bytes: { clients: 10, mnist, cnn: { params: 1_663_370, secure: cnnSecure, plain: cnnPlain, ratio: total(cnnSecure) / total(cnnPlain) } },
+    cpu: {
+      params: 1_663_370,
+      clients: 10,
+      samples: 10,
+      maskMs: 500,
+      encodeMs: 5,
+      ratio: 100,
+      keygenMs: 0.5,
+      sharesMs: 5,
+      openMs: 5,
+      revealMs: 0.05,
+      hubFinishMs: 550,
+      parts: { fixedMs: 60, prgMs: 11, addMs: 8, masksPerClient: 10 },
+      maskWallMs: 510,
+      encodeWallMs: 5,
+    },
+  };
+}
+
+describe('the secure aggregation lines of the benchmark report', () => {
+  const missedA: BenchResults = { ...base, secagg: secagg([secureRound(10, 2000, 3200, { keysMs: 400, sharesMs: 300, maskMs: 90, clientCpu: 900 }), secureRound(100, 2100, 4500, { keysMs: 700, sharesMs: 900, maskMs: 400, clientCpu: 5000 })], 8_000_000) };
+  const missedB: BenchResults = { ...base, secagg: secagg([secureRound(10, 2000, 3100, { keysMs: 555, sharesMs: 222, maskMs: 77, clientCpu: 800 }), secureRound(100, 2000, 4400, { keysMs: 800, sharesMs: 1000, maskMs: 333, clientCpu: 6000 })], 8_100_000) };
+
+  it('explains a missed secure round time with that run\'s stage and CPU figures', () => {
+    const a = explanations(missedA);
+    const b = explanations(missedB);
+    expect(a).toContain('**secureVsPlainRound 10 clients 1.600**');
+    expect(a).toContain('secure 3200 ms against plain 2000 ms per round');
+    expect(a).toMatch(/keys 400, shares 300, training stage 2100/);
+    expect(a).toContain('masking 90 ms');
+    expect(a).toContain('spent 900 ms of CPU per secure round against 40 ms plain (86 ms more per client');
+    expect(a).toContain('**secureVsPlainRound 100 clients 2.143**');
+    expect(b).toMatch(/keys 555, shares 222, training stage 2100/);
+    expect(b).toContain('spent 6000 ms of CPU per secure round');
+    expect(a).not.toBe(b);
+    // Bytes: 8.0M-byte masked frames against a 6.65M plain frame miss <= 1.15, with each message's bytes.
+    expect(a).toMatch(/\*\*secureVsPlainBytes 1\.20\d\d\*\*: .*secagg:masked 150 \+ 8000000/);
+    expect(b).toContain('secagg:masked 150 + 8100000');
+  });
+
+  const met = (): BenchResults => ({ ...base, secagg: secagg([secureRound(10, 2000, 2400, { keysMs: 150, sharesMs: 90, maskMs: 60, clientCpu: 300 })], 6_653_492) });
+
+  it('gives no explanation for a secure figure that met its target, yet shows its breakdown', () => {
+    expect(explanations(met())).toContain('Every target with a value was met in this run.');
+    const { markdown } = renderReport(met());
+    expect(markdown).toContain('| secureVsPlainRound, 10 clients | 1.200 | <= 1.5 | met |');
+    expect(markdown).toContain('| 10 | 9 / 6 | 2000 | 2400 | 1.200 | 150 | 90 | 2100 (2000) | 11 | 13 | 36 |');
+    // 100 clients were not measured: the target is shown as such, not as met.
+    expect(markdown).toContain('| secureVsPlainRound, 100 clients | n/a | <= 2.0 | not measured |');
+    expect(markdown).toMatch(/\| secureVsPlainBytes, 1\.66M-parameter CNN \| 1\.0000 \| <= 1\.15 \| met \|/);
+    expect(markdown).toContain('| secureMaskVsEncode, 1.66M parameters (client CPU) | 100.0 | (no target) |  |');
+    // The parts of maskedInput and what is left of it: 500 - 60 - 10 x (11 + 8) = 250.
+    expect(markdown).toContain('| &nbsp;&nbsp;the rest, not split further (key agreements, building the frame, memory) | 250.0 |');
+  });
+
+  it('says where the secure figures came from when they were measured apart from the rest', () => {
+    const apart: BenchResults = { ...base, secagg: { ...secagg([secureRound(10, 2000, 2400, { keysMs: 150, sharesMs: 90, maskMs: 60, clientCpu: 300 })], 6_653_492), date: '2026-12-02T08:00:00.000Z', quick: true, alone: true } };
+    const { markdown } = renderReport(apart);
+    expect(markdown).toContain('Measured on 2026-12-02 by the secure aggregation section alone (`--only secagg`), not in the run above, reduced (--quick');
+    expect(renderReport(met()).markdown).toContain('Measured on 2026-12-01 in the run above:');
+    expect(renderReport({ ...base }).markdown).toContain('## Secure aggregation vs plain\n\nNot measured in this run.');
   });
 });
