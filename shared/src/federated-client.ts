@@ -360,7 +360,8 @@ export class FederatedClient {
 
   /** The hub needs only t reveals and may have moved on before this one arrived: that is no error of this client's. */
   private unmaskFailed(error: unknown): void {
-    if (error instanceof CodedError && (error.code === 'HUB_ERR_STALE_ROUND' || error.code === 'HUB_ERR_SECAGG_STAGE')) return;
+    const late: readonly string[] = ['HUB_ERR_STALE_ROUND', 'HUB_ERR_SECAGG_STAGE', 'HUB_ERR_NO_RUN', 'HUB_ERR_WRONG_RUN'];
+    if (error instanceof CodedError && late.includes(error.code)) return;
     if (error instanceof Error && /cancelled|started/.test(error.message)) return;
     this.update({ lastError: { code: error instanceof CodedError ? error.code : 'HUB_ERR_INTERNAL', message: `unmasking: ${String(error)}` } });
   }
