@@ -1,22 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
+import { capturedLog as captured } from './support/log-capture';
 import type { JoinReply } from '@fl/shared';
 import { mnistJoinRequest, connectRaw, emitAck, outcome } from './support/raw-client';
 import { ADMIN_TOKEN, startTestHub, type TestHub } from './support/test-hub';
 
 const JOIN_TOKEN = 'join-token-that-must-not-be-logged';
-
-/** A pino destination that keeps every line. */
-function captured() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { lines, stream };
-}
 
 describe('tokens and client secrets never reach the log', () => {
   let hub: TestHub | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
+import { capturedLog as captured } from './support/log-capture';
 import type { RunDetail } from '@fl/shared';
 import { emitAck, joinRaw, LOCAL_METRICS, outcome } from './support/raw-client';
 import { expectedModel, joinSecure, maxDifference, type KillPoint, type ScriptedSecureClient, type SecureHooks } from './support/secure-client';
@@ -11,18 +11,6 @@ const SETTINGS = { task: 'mnist', rounds: 1, minClients: 3, roundTimeoutSec: 8, 
 
 /** float32 storage of the new model and fixed-point rounding (far below this) are the only differences allowed. */
 const TOLERANCE = 1e-6;
-
-/** A pino destination that keeps every line. */
-function captured() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { lines, stream };
-}
 
 interface SecureRun {
   hub: TestHub;
