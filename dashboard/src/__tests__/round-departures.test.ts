@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientView, HubStatus } from '@fl/shared/api';
 import { resolveSettings } from '@fl/shared/settings';
+import { clientView } from './support/client-view';
 import { takePartLine } from '../launch-rules';
 import { departureLine, roundDepartures } from '../round-departures';
 
-function client(id: string, patch: Partial<ClientView> = {}): ClientView {
-  return {
-    id,
-    name: `tab-${id}`,
-    kind: 'browser',
-    task: 'mnist',
-    samples: 0,
-    data: { task: 'mnist' },
-    backend: { name: 'wasm' },
-    state: 'training',
-    progress: null,
-    lastSeen: 0,
-    lastMetrics: null,
-    ...patch,
-  };
-}
+const client = clientView;
 
 function hub(clients: ClientView[], participants: string[] | null, status: HubStatus['status'] = 'training'): HubStatus {
   const run = participants && {

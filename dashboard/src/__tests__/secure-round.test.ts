@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientView, HubStatus, RunSummary } from '@fl/shared/api';
 import { resolveSettings } from '@fl/shared/settings';
+import { clientView } from './support/client-view';
 import { roundParticipants, secureStageLine, secureStepWords } from '../secure-round';
 import { settingsLine } from '../format';
 
-function client(id: string, patch: Partial<ClientView> = {}): ClientView {
-  return {
-    id,
-    name: `tab-${id}`,
-    kind: 'browser',
-    task: 'mnist',
-    samples: 0,
-    data: { task: 'mnist' },
-    backend: { name: 'wasm' },
-    state: 'training',
-    progress: null,
-    lastSeen: 0,
-    lastMetrics: null,
-    ...patch,
-  };
-}
+const client = clientView;
 
 function hub(clients: ClientView[], secure: RunSummary['secure'] | undefined, participants = clients.map((c) => c.id)): HubStatus {
   const settings = resolveSettings({ task: 'mnist', rounds: 1, minClients: 3, secureAggregation: secure !== undefined });
