@@ -240,7 +240,11 @@ export class FederatedClient {
     const start = checked.value;
     const previous = this.activeRound;
     // The hub re-sends round:start to a participant that reconnects within its round.
-    if (previous?.runId === start.runId && previous.round === start.round && !previous.cancelled) return;
+    if (previous?.runId === start.runId && previous.round === start.round && !previous.cancelled) {
+      // Sent again while this client's update is still unanswered: the hub (restarted, say) does not have it, so it goes again.
+      if (previous.resend && !previous.resent) previous.resent = previous.resend();
+      return;
+    }
     const ticket = ++this.startTicket;
     if (previous) {
       previous.cancelled = true;
@@ -348,13 +352,11 @@ export class FederatedClient {
       this.update({ phase: 'idle', lastError: { code: 'HUB_ERR_TOO_LARGE', message } });
       return;
     }
-    const response = await this.request('update:submit', {
-      runId: start.runId,
-      round: start.round,
-      samples: train.size,
-      weights: frame,
-      metrics,
-    });
+    const update = { runId: start.runId, round: start.round, samples: train.size, weights: frame, metrics };
+    flow.resend = () => this.request('update:submit', update);
+    let response = await this.request('update:submit', update);
+    // The hub that never answered may be gone; the one that asked for the round again has the answer that counts.
+    if (isErrorResponse(response) && flow.resent) response = await flow.resent;
     this.finishSubmit(flow, start, response, metrics, test);
   }
 
@@ -421,6 +423,9 @@ interface RoundFlow {
   round: number;
   cancelled: boolean;
   modelReleased: Promise<void>;
+  /** Sends the round's update again (set once it was sent); its answer, once resent. */
+  resend?: () => Promise<AckResponse<unknown>>;
+  resent?: Promise<AckResponse<unknown>>;
 }
 
 /** Scores a two-class model on a test split: accuracy, sensitivity, specificity, AUC. */
