@@ -51,7 +51,12 @@ export async function loadMnistSplit(
   const f = mnistFiles(split);
   const imagesPath = join(dir, f.images);
   const labelsPath = join(dir, f.labels);
-  const [pngBytes, labelBytes] = await Promise.all([readOrExplain(imagesPath), readOrExplain(labelsPath)]);
+  // Both read at once; a failure is reported in file order, not in whichever order the reads fail.
+  const [png, labels] = await Promise.allSettled([readOrExplain(imagesPath), readOrExplain(labelsPath)]);
+  if (png.status === 'rejected') throw png.reason;
+  if (labels.status === 'rejected') throw labels.reason;
+  const pngBytes = png.value;
+  const labelBytes = labels.value;
 
   return decodeMnistSplit(pngBytes, labelBytes, split, options, { images: imagesPath, labels: labelsPath });
 }
