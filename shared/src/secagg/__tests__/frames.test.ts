@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CodedError } from '../../errors';
 import { decodeKeyset, decodeReveal, decodeSealed, decodeUnmask, encodeSealed, readMaskedHeader, SEALED_BYTES } from '../frames';
 import { planSecAgg } from '../graph';
 import { decodeSetup, encodeSetup } from '../setup-frame';
+import { codeOf } from './support/code-of';
 
 const params = planSecAgg({
   runId: 'run-ü',
@@ -14,14 +14,6 @@ const params = planSecAgg({
   seed: 1,
 });
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return error instanceof CodedError ? error.code : String(error);
-  }
-}
 
 describe('setup frame', () => {
   it('round-trips every parameter and the index', () => {

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CodedError } from '../../errors';
 import { encodeKeyset, encodeReveal, encodeSealed, encodeUnmask, REVEAL_KEY, REVEAL_SEED, SEALED_BYTES } from '../frames';
 import { atMasked, atShares, atUnmask, parties } from './support/stages';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return error instanceof CodedError ? error.code : String(error);
-  }
-}
+import { codeOf } from './support/code-of';
 
 async function asyncCodeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
