@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { RoundRecord, RunDetail } from '@fl/shared/api';
 import { TASK_DEFAULTS } from '@fl/shared/settings';
+import { roundRecord } from './support/run-fixtures';
 import { chartRows, lossAxis, pointCount, roundAxis, runLineStyle, seriesKey, shareAxis } from '../chart-data';
 
-function record(round: number, patch: Partial<RoundRecord> = {}): RoundRecord {
-  return { round, status: 'completed', clients: 2, samples: 10, accuracy: 0.5, loss: 1, durationMs: 1, clientTest: null, reason: null, note: null, evaluation: 'done', weightsHash: null, ...patch };
-}
+const record = roundRecord;
 
 function run(id: string, rounds: RoundRecord[], planned = rounds.length): RunDetail {
   return { id, task: 'mnist', status: 'completed', settings: { task: 'mnist', rounds: planned, seed: 1, ...TASK_DEFAULTS.mnist }, createdAt: 0, endedAt: 1, reason: null, initialTest: null, rounds };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientView, HubStatus } from '@fl/shared/api';
 import { resolveSettings, settingsConflict, type RunSettings } from '@fl/shared/settings';
+import { runSummary } from './support/run-fixtures';
 import { defaultValues, launchBlocker, settingsConflictOf, toLaunchRequest, type LaunchFormValues } from '../launch-rules';
 
 function client(patch: Partial<ClientView> = {}): ClientView {
@@ -52,7 +53,7 @@ describe('toLaunchRequest', () => {
 
 describe('launchBlocker', () => {
   it('blocks while a run is active', () => {
-    const status: HubStatus = { ...idle([client()]), status: 'training', run: { id: 'r', task: 'mnist', round: 1, rounds: 2, settings: {} as never, deadline: 0, participants: [] } };
+    const status: HubStatus = { ...idle([client()]), status: 'training', run: runSummary() };
     expect(launchBlocker(status, 'mnist', 1)).toMatch(/run is active/);
   });
 

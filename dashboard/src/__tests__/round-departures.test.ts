@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientView, HubStatus } from '@fl/shared/api';
-import { resolveSettings } from '@fl/shared/settings';
 import { clientView } from './support/client-view';
+import { runSummary } from './support/run-fixtures';
 import { takePartLine } from '../launch-rules';
 import { departureLine, roundDepartures } from '../round-departures';
 
 const client = clientView;
 
 function hub(clients: ClientView[], participants: string[] | null, status: HubStatus['status'] = 'training'): HubStatus {
-  const run = participants && {
-    id: 'r',
-    task: 'mnist' as const,
-    round: 2,
-    rounds: 3,
-    settings: resolveSettings({ task: 'mnist', rounds: 3 }),
-    deadline: 0,
-    participants,
-  };
-  return { status, run, clients, now: 0 };
+  return { status, run: participants && runSummary({ participants }), clients, now: 0 };
 }
 
 describe('roundDepartures', () => {

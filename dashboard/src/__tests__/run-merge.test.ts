@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { RoundRecord, RunDetail } from '@fl/shared/api';
 import { resolveSettings } from '@fl/shared/settings';
+import { roundRecord } from './support/run-fixtures';
 import { mergeRuns } from '../run-merge';
 
 function record(round: number, accuracy: number | null): RoundRecord {
-  return { round, status: 'completed', clients: 2, samples: 10, accuracy, loss: accuracy === null ? null : 1, durationMs: 1, clientTest: null, reason: null, note: null, evaluation: accuracy === null ? 'pending' : 'done', weightsHash: null };
+  return roundRecord(round, { accuracy, loss: accuracy === null ? null : 1, evaluation: accuracy === null ? 'pending' : 'done' });
 }
 
 function run(rounds: RoundRecord[], endedAt: number | null = null, id = 'a'): RunDetail {

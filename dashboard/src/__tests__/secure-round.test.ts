@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientView, HubStatus, RunSummary } from '@fl/shared/api';
 import { resolveSettings } from '@fl/shared/settings';
 import { clientView } from './support/client-view';
+import { runSummary } from './support/run-fixtures';
 import { roundParticipants, secureStageLine, secureStepWords } from '../secure-round';
 import { settingsLine } from '../format';
 
@@ -11,7 +12,7 @@ function hub(clients: ClientView[], secure: RunSummary['secure'] | undefined, pa
   const settings = resolveSettings({ task: 'mnist', rounds: 1, minClients: 3, secureAggregation: secure !== undefined });
   return {
     status: 'training',
-    run: { id: 'r', task: 'mnist', round: 1, rounds: 1, settings, deadline: 0, participants, ...(secure ? { secure } : {}) },
+    run: runSummary({ round: 1, rounds: 1, settings, participants, ...(secure ? { secure } : {}) }),
     clients,
     now: 0,
   };
