@@ -1,5 +1,5 @@
 import type { HubStatus } from '@fl/shared/api';
-import type { RunSettings } from '@fl/shared/settings';
+import type { DpSettings, RunSettings } from '@fl/shared/settings';
 
 /** The hub's phase in the words the page shows. */
 export function phaseWords(status: HubStatus): string {
@@ -34,6 +34,18 @@ export function percent(value: number | null | undefined, digits = 1): string {
 
 export function decimal(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined ? '—' : value.toFixed(digits);
+}
+
+/** An epsilon as people quote it: two decimals, whole numbers once it is large, ∞ without noise. */
+export function epsilonText(epsilon: number): string {
+  if (!Number.isFinite(epsilon)) return '∞';
+  if (epsilon < 100) return epsilon.toFixed(2);
+  return epsilon < 1e6 ? count(epsilon) : epsilon.toExponential(1).replace('e+', 'e');
+}
+
+/** 1e-5 as "1e-5", not "0.00001". */
+export function deltaText(delta: number): string {
+  return delta.toExponential().replace('e+', 'e');
 }
 
 /** "4 s ago", "3 min ago"; the hub's clock and this page's are assumed close (same machine or NTP). */
@@ -77,8 +89,17 @@ export function settingsLine(s: RunSettings): string {
   if (s.clipNorm !== null && s.clipNorm !== undefined) parts.push(`clip ${s.clipNorm}`);
   if (s.compression && s.compression !== 'float32') parts.push(`${s.compression} updates`);
   // Runs stored before secure aggregation existed have no such field.
-  if (s.secureAggregation) parts.push(`secure aggregation (clip ±${s.secAggClip})`);
+  if (s.secureAggregation) parts.push(s.dp ? 'secure aggregation' : `secure aggregation (clip ±${s.secAggClip})`);
+  // Runs stored before sampling and DP existed have neither field.
+  if (s.clientsPerRound !== null && s.clientsPerRound !== undefined) parts.push(`${s.clientsPerRound} drawn per round`);
+  if (s.dp) parts.push(dpWords(s.dp));
   return parts.join(' · ');
+}
+
+/** "DP z 1.1 · clip 1 · δ 1e-5 · target ε 3 · central noise". */
+export function dpWords(dp: DpSettings): string {
+  const target = dp.targetEpsilon === null ? '' : ` · target ε ${dp.targetEpsilon}`;
+  return `DP z ${dp.noiseMultiplier} · clip ${dp.clipNorm} · δ ${deltaText(dp.delta)}${target} · ${dp.noise} noise`;
 }
 
 function strategyWords(s: RunSettings): string {

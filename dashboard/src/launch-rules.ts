@@ -1,10 +1,13 @@
 import type { ClientView, HubStatus } from '@fl/shared/api';
-import { launchRequestChecker, resolveSettings, settingsConflict, TASK_DEFAULTS, type LaunchRequest, type RunSettings } from '@fl/shared/settings';
+import { launchRequestChecker, resolveSettings, settingsConflict, TASK_DEFAULTS, type DpNoise, type LaunchRequest, type RunSettings } from '@fl/shared/settings';
 import type { TaskId } from '@fl/shared/tasks';
 import type { CheckResult } from '@fl/shared/validation';
 
 /** Rounds have no task default in the shared settings; a short run is the friendliest first try. */
 export const DEFAULT_ROUNDS = 5;
+
+/** Differential privacy's starting values: z = 1 keeps ε within single digits for tens of rounds at small sampling rates. */
+export const DP_DEFAULTS = { noiseMultiplier: '1', dpClipNorm: '1', delta: '1e-5', targetEpsilon: '' } as const;
 
 export type NumberField =
   | 'rounds'
@@ -16,7 +19,20 @@ export type NumberField =
   | 'trimFraction'
   | 'byzantine'
   | 'clipNorm'
-  | 'secAggClip';
+  | 'secAggClip'
+  | 'clientsPerRound'
+  | 'noiseMultiplier'
+  | 'dpClipNorm'
+  | 'delta'
+  | 'targetEpsilon';
+
+/** The number fields that go into the request's `dp` object, by the name they have there. */
+const DP_FIELDS = { noiseMultiplier: 'noiseMultiplier', dpClipNorm: 'clipNorm', delta: 'delta', targetEpsilon: 'targetEpsilon' } as const;
+type DpField = keyof typeof DP_FIELDS;
+
+function isDpField(field: NumberField): field is DpField {
+  return field in DP_FIELDS;
+}
 
 /** The form as typed: numbers stay strings until launch, so half-typed values are not rewritten. */
 export interface LaunchFormValues extends Record<NumberField, string> {
@@ -27,6 +43,8 @@ export interface LaunchFormValues extends Record<NumberField, string> {
   strategy: RunSettings['strategy'];
   compression: RunSettings['compression'];
   secureAggregation: boolean;
+  dp: boolean;
+  dpNoise: DpNoise;
 }
 
 export const FIELD_LABELS: Record<NumberField, string> = {
@@ -40,18 +58,30 @@ export const FIELD_LABELS: Record<NumberField, string> = {
   byzantine: 'Hostile clients (f)',
   clipNorm: 'Clip norm (empty: off)',
   secAggClip: 'Secure clip (per coordinate)',
+  clientsPerRound: 'Clients per round',
+  noiseMultiplier: 'Noise multiplier (z)',
+  dpClipNorm: 'Clip norm (L2 of each change)',
+  delta: 'Delta (δ)',
+  targetEpsilon: 'Target ε (empty: none)',
 };
 
-export const INTEGER_FIELDS: ReadonlySet<NumberField> = new Set(['rounds', 'epochs', 'batchSize', 'minClients', 'roundTimeoutSec', 'byzantine']);
+export const INTEGER_FIELDS: ReadonlySet<NumberField> = new Set(['rounds', 'epochs', 'batchSize', 'minClients', 'roundTimeoutSec', 'byzantine', 'clientsPerRound']);
 
-/** The number fields a launch sends: the strategy's own parameter only for that strategy, the clip norm only when set. */
+/** Fields that may be left empty: empty means off (clip norm, target ε) or every eligible client (clients per round). */
+export const OPTIONAL_FIELDS: ReadonlySet<NumberField> = new Set(['clipNorm', 'clientsPerRound', 'targetEpsilon']);
+
+/**
+ * The number fields a launch sends: the strategy's own parameter only for that strategy, optional fields only when
+ * set, the DP fields only with DP. With DP the secure clip is not sent: the hub sizes the fixed point from dp.clipNorm.
+ */
 export function activeNumberFields(values: LaunchFormValues): NumberField[] {
   const fields: NumberField[] = ['rounds', 'epochs', 'batchSize', 'learningRate', 'minClients', 'roundTimeoutSec'];
   if (values.strategy === 'trimmed-mean') fields.push('trimFraction');
   if (values.strategy === 'krum' || values.strategy === 'multi-krum') fields.push('byzantine');
-  if (values.clipNorm.trim() !== '') fields.push('clipNorm');
-  if (values.secureAggregation) fields.push('secAggClip');
-  return fields;
+  fields.push('clipNorm', 'clientsPerRound');
+  if (values.secureAggregation && !values.dp) fields.push('secAggClip');
+  if (values.dp) fields.push('noiseMultiplier', 'dpClipNorm', 'delta', 'targetEpsilon');
+  return fields.filter((field) => !OPTIONAL_FIELDS.has(field) || values[field].trim() !== '');
 }
 
 export function defaultValues(task: TaskId, rounds = String(DEFAULT_ROUNDS)): LaunchFormValues {
@@ -68,32 +98,44 @@ export function defaultValues(task: TaskId, rounds = String(DEFAULT_ROUNDS)): La
     byzantine: String(d.byzantine),
     clipNorm: d.clipNorm === null ? '' : String(d.clipNorm),
     secAggClip: String(d.secAggClip),
+    clientsPerRound: d.clientsPerRound === null ? '' : String(d.clientsPerRound),
+    ...DP_DEFAULTS,
     partition: d.partition,
     init: d.init,
     optimizer: d.optimizer,
     strategy: d.strategy,
     compression: d.compression,
     secureAggregation: d.secureAggregation,
+    dp: d.dp !== null,
+    dpNoise: d.dp?.noise ?? 'central',
   };
 }
 
-/** Turns the checker's "/batchSize must be ..." into "Batch size must be ...". */
+/** Turns the checker's "/batchSize must be ..." (or "/dp/clipNorm ...") into "Batch size must be ...". */
 function readable(reason: string): string {
-  return reason.replace(/\/(\w+)/g, (match, key: string) => (key in FIELD_LABELS ? FIELD_LABELS[key as NumberField] : match));
+  return reason
+    .replace(/\/dp\/(\w+)/g, (match, key: string) => {
+      const field = (Object.keys(DP_FIELDS) as DpField[]).find((f) => DP_FIELDS[f] === key);
+      return field ? FIELD_LABELS[field] : match;
+    })
+    .replace(/\/(\w+)/g, (match, key: string) => (key in FIELD_LABELS ? FIELD_LABELS[key as NumberField] : match));
 }
 
 /** The request the form describes, validated with the hub's own schema before it is sent. */
 export function toLaunchRequest(values: LaunchFormValues): CheckResult<LaunchRequest> {
   const numbers: Partial<Record<NumberField, number>> = {};
+  const dp: Partial<Record<(typeof DP_FIELDS)[DpField], number>> = {};
   for (const field of activeNumberFields(values)) {
     const text = values[field].trim();
     const n = Number(text);
     if (text === '' || !Number.isFinite(n)) return { ok: false, reason: `${FIELD_LABELS[field]} must be a number` };
-    numbers[field] = n;
+    if (isDpField(field)) dp[DP_FIELDS[field]] = n;
+    else numbers[field] = n;
   }
   const request = {
     task: values.task,
     ...numbers,
+    ...(values.dp ? { dp: { ...dp, noise: values.dpNoise } } : {}),
     ...(values.task === 'mnist' ? { partition: values.partition } : {}),
     init: values.init,
     optimizer: values.optimizer,
@@ -108,19 +150,31 @@ export function toLaunchRequest(values: LaunchFormValues): CheckResult<LaunchReq
   return conflict ? { ok: false, reason: conflict } : checked;
 }
 
+/** A field's number, or undefined while it is empty or half typed. */
+function typed(text: string): number | undefined {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : undefined;
+}
+
 /**
- * The hub's refusal of the combination the form shows (secure aggregation with a robust strategy, ...), or null:
- * shown while the operator edits, so half-typed numbers only count once they are numbers.
+ * The hub's refusal of the combination the form shows (secure aggregation with a robust strategy, DP with a
+ * top-level clip, ...), or null: shown while the operator edits, so half-typed numbers only count once they are numbers.
  */
 export function settingsConflictOf(values: LaunchFormValues): string | null {
-  const minClients = Number(values.minClients);
+  const minClients = typed(values.minClients);
+  const clientsPerRound = typed(values.clientsPerRound);
+  const clipNorm = typed(values.clipNorm);
   const settings = resolveSettings({
     task: values.task,
     rounds: 1,
     strategy: values.strategy,
     compression: values.compression,
     secureAggregation: values.secureAggregation,
-    ...(values.minClients.trim() !== '' && Number.isFinite(minClients) ? { minClients } : {}),
+    ...(minClients !== undefined ? { minClients } : {}),
+    ...(clientsPerRound !== undefined ? { clientsPerRound } : {}),
+    ...(clipNorm !== undefined ? { clipNorm } : {}),
+    // The conflicts read only whether DP is on and who adds the noise; the numbers are checked at launch.
+    ...(values.dp ? { dp: { noiseMultiplier: 1, clipNorm: 1, delta: 1e-5, noise: values.dpNoise } } : {}),
   });
   return settingsConflict(settings);
 }

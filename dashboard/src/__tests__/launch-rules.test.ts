@@ -104,3 +104,51 @@ describe('secure aggregation in the launch form', () => {
     expect(!result.ok && result.reason).toMatch(/^Secure clip \(per coordinate\) must be/);
   });
 });
+
+describe('client sampling and differential privacy in the launch form', () => {
+  const dp = { ...defaultValues('mnist'), dp: true };
+  const settings = (patch: Partial<RunSettings>): RunSettings => ({ ...resolveSettings({ task: 'mnist', rounds: 1 }), ...patch });
+  const hubDp = { noiseMultiplier: 1, clipNorm: 1, delta: 1e-5, targetEpsilon: null, noise: 'central' as const };
+
+  it('sends clientsPerRound only when set, and no dp object while DP is off', () => {
+    const all = toLaunchRequest(defaultValues('mnist'));
+    expect(all.ok && ('clientsPerRound' in all.value || 'dp' in all.value)).toBe(false);
+    expect(toLaunchRequest({ ...defaultValues('mnist'), clientsPerRound: '5', noiseMultiplier: '2' })).toMatchObject({ ok: true, value: { clientsPerRound: 5 } });
+  });
+
+  it('sends the DP settings under dp by the hub\'s names, the target only when set, and no secure clip', () => {
+    const off = toLaunchRequest(dp);
+    expect(off.ok && off.value.dp).toEqual({ noiseMultiplier: 1, clipNorm: 1, delta: 1e-5, noise: 'central' });
+    const on = toLaunchRequest({ ...dp, targetEpsilon: '3', dpClipNorm: '0.5', secureAggregation: true, minClients: '3', dpNoise: 'distributed' });
+    expect(on.ok && on.value).toMatchObject({ secureAggregation: true, dp: { clipNorm: 0.5, targetEpsilon: 3, noise: 'distributed' } });
+    expect(on.ok && 'secAggClip' in on.value).toBe(false);
+  });
+
+  it('names a DP field in words when it is out of range', () => {
+    const clip = toLaunchRequest({ ...dp, dpClipNorm: '0' });
+    expect(!clip.ok && clip.reason).toMatch(/^Clip norm \(L2 of each change\) must be/);
+    const delta = toLaunchRequest({ ...dp, delta: '1' });
+    expect(!delta.ok && delta.reason).toMatch(/^Delta \(δ\) must be/);
+    expect(toLaunchRequest({ ...dp, noiseMultiplier: '' })).toEqual({ ok: false, reason: 'Noise multiplier (z) must be a number' });
+  });
+
+  it('refuses what the hub refuses, in its words', () => {
+    const cases: Array<[Partial<LaunchFormValues>, RunSettings]> = [
+      [{ dp: false, clientsPerRound: '2', minClients: '3' }, settings({ clientsPerRound: 2, minClients: 3 })],
+      [{ strategy: 'median' }, settings({ strategy: 'median', dp: hubDp })],
+      [{ clipNorm: '5' }, settings({ clipNorm: 5, dp: hubDp })],
+      [{ dpNoise: 'distributed' }, settings({ dp: { ...hubDp, noise: 'distributed' } })],
+    ];
+    for (const [patch, hub] of cases) {
+      const hubWords = settingsConflict(hub);
+      expect(hubWords).not.toBeNull();
+      expect(settingsConflictOf({ ...dp, ...patch })).toBe(hubWords);
+      expect(toLaunchRequest({ ...dp, ...patch })).toEqual({ ok: false, reason: hubWords });
+    }
+  });
+
+  it('finds no conflict for central DP with FedAvg, nor for distributed noise under secure aggregation', () => {
+    expect(settingsConflictOf(dp)).toBeNull();
+    expect(settingsConflictOf({ ...dp, dpNoise: 'distributed', secureAggregation: true, minClients: '3' })).toBeNull();
+  });
+});

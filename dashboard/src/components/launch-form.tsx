@@ -12,6 +12,7 @@ import {
   type LaunchFormValues,
   type NumberField,
 } from '../launch-rules';
+import { PrivacySettings } from './privacy-settings';
 import { ChoiceSetting, NumberSetting } from './setting-field';
 
 interface LaunchFormProps {
@@ -66,6 +67,8 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
   // Turning it on lifts a smaller client minimum to the protocol's, so the toggle alone gives a launchable form.
   const setSecure = (secureAggregation: boolean) =>
     set(secureAggregation && Number(values.minClients) < SECURE_MIN_CLIENTS ? { secureAggregation, minClients: String(SECURE_MIN_CLIENTS) } : { secureAggregation });
+  // DP's own clip bounds every change, so turning it on moves a top-level clip there instead of leaving a conflict.
+  const setDp = (dp: boolean) => set(dp && values.clipNorm.trim() !== '' ? { dp, dpClipNorm: values.clipNorm, clipNorm: '' } : { dp });
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -95,6 +98,13 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
         {TRAINING_FIELDS.map((field) => (
           <NumberSetting key={field} field={field} value={values[field]} disabled={sending} onChange={setNumber} />
         ))}
+        <NumberSetting
+          field="clientsPerRound"
+          value={values.clientsPerRound}
+          disabled={sending}
+          hint="Draws this many of the connected clients each round, seeded; the rest wait. Empty: every eligible client."
+          onChange={setNumber}
+        />
         {values.task === 'mnist' && (
           <ChoiceSetting
             id="setting-partition"
@@ -154,19 +164,30 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
             />
             Secure aggregation
           </label>
-          <p className="muted small hint">The hub sees only the sum of the round's updates; needs {SECURE_MIN_CLIENTS}+ clients, FedAvg, float32.</p>
-          {values.secureAggregation && (
+          <p className="muted small hint">
+            The hub sees only the sum of the round's updates; needs {SECURE_MIN_CLIENTS}+ clients, FedAvg, float32.
+            {values.secureAggregation && values.dp && ' With DP its fixed-point range follows the DP clip norm and noise.'}
+          </p>
+          {values.secureAggregation && !values.dp && (
             <div className="field-grid">
               <NumberSetting field="secAggClip" value={values.secAggClip} disabled={sending} onChange={setNumber} />
             </div>
           )}
         </div>
-        {conflict && (
-          <p className="form-error small" role="alert" data-testid="launch-conflict">
-            {conflict}
-          </p>
-        )}
       </fieldset>
+      <PrivacySettings
+        values={values}
+        eligible={takePart?.eligible ?? 0}
+        disabled={sending}
+        onToggle={setDp}
+        onNumber={setNumber}
+        onNoise={(dpNoise) => set({ dpNoise })}
+      />
+      {conflict && (
+        <p className="form-error small" role="alert" data-testid="launch-conflict">
+          {conflict}
+        </p>
+      )}
       {problem && (
         <p className="form-error" role="alert" data-testid="launch-error">
           {problem}

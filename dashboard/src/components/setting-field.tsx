@@ -5,18 +5,27 @@ interface NumberSettingProps {
   field: NumberField;
   value: string;
   disabled: boolean;
+  /** One line under the field: what it does. */
+  hint?: string;
   onChange(field: NumberField, value: string): void;
 }
 
+/** What an empty optional field means, shown inside it. */
+const PLACEHOLDERS: Partial<Record<NumberField, string>> = { clipNorm: 'off', clientsPerRound: 'all', targetEpsilon: 'none' };
+
 /** The HTML bounds come from the shared limits, so the browser's spinner agrees with the hub. */
-function bounds(field: NumberField): { min?: number; max: number; step: number | 'any' } {
-  const limits = SETTING_LIMITS[field];
+function bounds(field: NumberField): { min?: number; max?: number; step: number | 'any' } {
+  const limits: Partial<Record<'minimum' | 'maximum' | 'exclusiveMinimum' | 'exclusiveMaximum', number>> = SETTING_LIMITS[field];
   const step = INTEGER_FIELDS.has(field) ? 1 : 'any';
-  // An exclusive minimum (learning rate, clip norm) cannot be said in HTML; the checker enforces it.
-  return 'minimum' in limits ? { min: limits.minimum, max: limits.maximum, step } : { max: limits.maximum, step };
+  // Exclusive bounds (learning rate, clip norm, delta) cannot be said in HTML; the checker enforces them.
+  return {
+    ...(limits.minimum !== undefined ? { min: limits.minimum } : {}),
+    ...(limits.maximum !== undefined ? { max: limits.maximum } : {}),
+    step,
+  };
 }
 
-export function NumberSetting({ field, value, disabled, onChange }: NumberSettingProps) {
+export function NumberSetting({ field, value, disabled, hint, onChange }: NumberSettingProps) {
   const id = `setting-${field}`;
   return (
     <div className="field">
@@ -29,10 +38,16 @@ export function NumberSetting({ field, value, disabled, onChange }: NumberSettin
         inputMode={INTEGER_FIELDS.has(field) ? 'numeric' : 'decimal'}
         {...bounds(field)}
         value={value}
-        placeholder={field === 'clipNorm' ? 'off' : undefined}
+        placeholder={PLACEHOLDERS[field]}
         disabled={disabled}
+        aria-describedby={hint ? `${id}-hint` : undefined}
         onChange={(e) => onChange(field, e.target.value)}
       />
+      {hint && (
+        <span id={`${id}-hint`} className="field-hint muted small">
+          {hint}
+        </span>
+      )}
     </div>
   );
 }
