@@ -8,7 +8,10 @@ import { clientFraction, ParticipantList } from './participant-list';
 import { ProgressBar } from './progress-bar';
 import { RunStatusBadge } from './run-status-badge';
 import { SecureBadge } from './secure-badge';
+import { DpBadge } from './dp-badge';
+import { PrivacyMeter } from './privacy-meter';
 import { roundParticipants, secureStageLine } from '../secure-round';
+import { drawnLine, privacySpentOf, weakenedNoiseLine } from '../run-privacy';
 
 interface RunPanelProps {
   status: HubStatus;
@@ -60,6 +63,9 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
   const lastNote = shown?.rounds.filter((r) => r.note).at(-1) ?? null;
   const departures = roundDepartures(status);
   const departed = active ? departureLine(departures, active.round) : null;
+  const spent = privacySpentOf(active, shown);
+  const drawn = active && status.status !== 'waiting' ? drawnLine(active) : null;
+  const weakened = shown ? weakenedNoiseLine(shown) : null;
 
   return (
     <div className="run-panel">
@@ -68,6 +74,7 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
           {label} · {TASK_LABELS[settings.task]}
         </h3>
         <span className="run-badges">
+          {settings.dp && <DpBadge />}
           {settings.secureAggregation && <SecureBadge />}
           {!active && shown && <RunStatusBadge run={shown} />}
           {active && token && (
@@ -105,6 +112,12 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
           run fails if they do not arrive within {settings.roundTimeoutSec} s.
         </p>
       )}
+      {spent && <PrivacyMeter spent={spent} />}
+      {drawn && (
+        <p className="drawn-line muted small" data-testid="drawn-line" data-drawn={active?.participants.length} data-population={active?.population}>
+          {drawn}
+        </p>
+      )}
       {active?.secure && status.status !== 'waiting' && (
         <p className="secure-stage small" data-testid="secure-stage" data-stage={active.secure.stage} data-dropped={active.secure.dropped.length} role="status">
           {secureStageLine(active.secure, new Map(status.clients.map((c) => [c.id, c.name])))}
@@ -121,7 +134,16 @@ export function RunPanel({ status, run, label, token, onStopped, onUnauthorized 
           Round {lastNote.round}: {lastNote.note}
         </p>
       )}
-      {!active && shown?.reason && <p className="muted small">Reason: {shown.reason}</p>}
+      {weakened && (
+        <p className="departure small" data-testid="dp-weakened">
+          {weakened}
+        </p>
+      )}
+      {!active && shown?.reason && (
+        <p className="muted small" data-testid="run-reason">
+          Reason: {shown.reason}
+        </p>
+      )}
       {problem && (
         <p className="form-error" role="alert">
           {problem}

@@ -3,6 +3,8 @@ import { TASK_LABELS } from '@fl/shared/tasks';
 import { percent, settingsLine, when } from '../format';
 import { RunStatusBadge } from './run-status-badge';
 import { SecureBadge } from './secure-badge';
+import { DpBadge } from './dp-badge';
+import { endReason, finalEpsilon } from '../run-privacy';
 
 interface RunRowProps {
   run: RunDetail;
@@ -22,6 +24,7 @@ function finalAccuracy(run: RunDetail): number | null {
 export function RunRow({ run, label, color, selected, selectable, onToggle }: RunRowProps) {
   const completed = run.rounds.filter((r) => r.status === 'completed').length;
   const id = `compare-${run.id}`;
+  const reason = endReason(run);
   return (
     <li className={`run-row${selected ? ' selected' : ''}`} data-testid="run-row" data-run-id={run.id} data-status={run.status}>
       <label className="run-compare" htmlFor={id} title={selectable ? 'Overlay this run in the chart' : 'Two runs are already selected'}>
@@ -33,7 +36,12 @@ export function RunRow({ run, label, color, selected, selectable, onToggle }: Ru
       <span className="run-status">
         <RunStatusBadge run={run} />
         {run.settings.secureAggregation && <SecureBadge />}
-        {run.status === 'failed' && run.reason && <span className="run-reason small">{run.reason}</span>}
+        {run.settings.dp && <DpBadge epsilon={finalEpsilon(run)} />}
+        {reason && (
+          <span className={`run-reason run-reason-${reason.kind} small`} data-testid="run-end-reason" title={run.reason ?? undefined}>
+            {reason.text}
+          </span>
+        )}
       </span>
       <span className="run-rounds small">
         {completed}/{run.settings.rounds} rounds
