@@ -9,6 +9,7 @@ import { Card } from './components/card';
 import { ClientList } from './components/client-list';
 import { LaunchForm } from './components/launch-form';
 import { MetricsChart } from './components/metrics-chart';
+import { EpsilonChart } from './components/epsilon-chart';
 import { ModelDownloads } from './components/model-downloads';
 import { RunHistory } from './components/run-history';
 import { RunPanel } from './components/run-panel';
@@ -63,8 +64,13 @@ export function App() {
               </Card>
             )}
             {chart.length > 0 && (
-              <Card area="chart" title="Accuracy and loss per round" aside={<span className="muted small">{chart.map((c) => c.label).join(' vs ')}</span>}>
+              <Card
+                area="chart"
+                title={chart.some((c) => c.run.settings.dp) ? 'Accuracy, loss and privacy per round' : 'Accuracy and loss per round'}
+                aside={<span className="muted small">{chart.map((c) => c.label).join(' vs ')}</span>}
+              >
                 <MetricsChart runs={chart} />
+                <EpsilonChart runs={chart} />
               </Card>
             )}
             <ClientList clients={status?.clients ?? []} />

@@ -8,7 +8,7 @@ export interface ChartRun {
   primary: boolean;
 }
 
-export type SeriesKind = 'accuracy' | 'loss' | 'sensitivity' | 'auc';
+export type SeriesKind = 'accuracy' | 'loss' | 'sensitivity' | 'auc' | 'epsilon';
 
 export function seriesKey(kind: SeriesKind, runId: string): string {
   return `${kind}:${runId}`;
@@ -42,8 +42,24 @@ export function chartRows(runs: ChartRun[]): ChartRow[] {
         row[seriesKey('auc', run.id)] = point.test.auc ?? null;
       }
     }
+    if (run.settings.dp) addEpsilon(rows, first, run);
   }
   return rows;
+}
+
+/** A DP run's cumulative epsilon per round (0 for the model it started from); rounds without one leave a gap. */
+function addEpsilon(rows: ChartRow[], first: 0 | 1, run: RunDetail): void {
+  const key = seriesKey('epsilon', run.id);
+  if (first === 0 && rows[0]) rows[0][key] = 0;
+  for (const r of run.rounds) {
+    const row = rows[r.round - first];
+    if (row && typeof r.epsilon === 'number' && Number.isFinite(r.epsilon)) row[key] = r.epsilon;
+  }
+}
+
+/** The runs of the chart that spent a privacy budget: they get the epsilon chart. */
+export function dpRuns(runs: ChartRun[]): ChartRun[] {
+  return runs.filter(({ run }) => run.settings.dp);
 }
 
 /** A run's accuracy points: completed rounds with an accuracy, and round 0 when the run has a starting score. */
@@ -68,7 +84,16 @@ export function roundAxis(rounds: number, maxTicks = 8, first: 0 | 1 = 1): { dom
 
 /** Loss axis from 0 to a round top, in 4–5 steps of 1, 2, 2.5 or 5 × 10^k, with as many decimals as the step needs. */
 export function lossAxis(rows: ChartRow[], keys: string[]): { domain: [number, number]; ticks: number[]; digits: number } {
-  const values = rows.flatMap((row) => keys.map((k) => row[k])).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return zeroBasedAxis(rows.flatMap((row) => keys.map((k) => row[k])));
+}
+
+/** The epsilon axis: from 0, high enough for every line, and with room above each target so its line and label are not the plot's edge. */
+export function epsilonAxis(rows: ChartRow[], keys: string[], targets: number[]): { domain: [number, number]; ticks: number[]; digits: number } {
+  return zeroBasedAxis([...rows.flatMap((row) => keys.map((k) => row[k])), ...targets.map((t) => t * 1.12)]);
+}
+
+function zeroBasedAxis(input: Array<number | null | undefined>): { domain: [number, number]; ticks: number[]; digits: number } {
+  const values = input.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   const max = Math.max(0, ...values);
   if (max === 0) return { domain: [0, 1], ticks: [0, 0.25, 0.5, 0.75, 1], digits: 2 };
   const raw = max / 4;

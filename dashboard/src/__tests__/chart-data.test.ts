@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RoundRecord, RunDetail } from '@fl/shared/api';
 import { TASK_DEFAULTS } from '@fl/shared/settings';
 import { roundRecord } from './support/run-fixtures';
-import { chartRows, lossAxis, pointCount, roundAxis, runLineStyle, seriesKey, shareAxis } from '../chart-data';
+import { chartRows, dpRuns, epsilonAxis, lossAxis, pointCount, roundAxis, runLineStyle, seriesKey, shareAxis } from '../chart-data';
 
 const record = roundRecord;
 
@@ -134,5 +134,35 @@ describe('runLineStyle', () => {
     expect(new Set([a, b, c].map((s) => s!.accuracyDash)).size).toBe(3);
     expect(new Set([a, b, c].map((s) => s!.marker)).size).toBe(3);
     expect(new Set([a, b, c].map((s) => s!.lossDash)).size).toBe(3);
+  });
+});
+
+describe('epsilon in the chart rows', () => {
+  const dp = { noiseMultiplier: 1, clipNorm: 1, delta: 1e-5, targetEpsilon: 3, noise: 'central' as const };
+  const dpRun = (id: string, rounds: RoundRecord[]): RunDetail => ({ ...run(id, rounds, 3), settings: { ...run(id, rounds, 3).settings, dp } });
+
+  it('draws a DP run\'s cumulative epsilon per round, and a gap where a failed round spent nothing', () => {
+    const a = dpRun('a', [record(1, { epsilon: 0.8 }), record(2, { status: 'failed', accuracy: null, loss: null }), record(3, { epsilon: 1.3 })]);
+    const rows = chartRows([{ run: a, label: 'Run 1', color: '#000', primary: true }]);
+    expect(rows.map((r) => r[seriesKey('epsilon', 'a')])).toEqual([0.8, undefined, 1.3]);
+    expect(dpRuns([{ run: a, label: 'Run 1', color: '#000', primary: true }])).toHaveLength(1);
+  });
+
+  it('draws no epsilon for a run without DP, next to one with it', () => {
+    const plain = run('b', [record(1, { epsilon: null })]);
+    const runs = [
+      { run: dpRun('a', [record(1, { epsilon: 0.8 })]), label: 'Run 1', color: '#000', primary: true },
+      { run: plain, label: 'Run 2', color: '#111', primary: false },
+    ];
+    const rows = chartRows(runs);
+    expect(rows[0]![seriesKey('epsilon', 'a')]).toBe(0.8);
+    expect(seriesKey('epsilon', 'b') in rows[0]!).toBe(false);
+    expect(dpRuns(runs).map((r) => r.run.id)).toEqual(['a']);
+  });
+
+  it('reaches the target on the epsilon axis even while the spend is far below it', () => {
+    const rows = chartRows([{ run: dpRun('a', [record(1, { epsilon: 0.4 })]), label: 'Run 1', color: '#000', primary: true }]);
+    expect(epsilonAxis(rows, [seriesKey('epsilon', 'a')], [3])).toEqual({ domain: [0, 4], ticks: [0, 1, 2, 3, 4], digits: 0 });
+    expect(epsilonAxis(rows, [seriesKey('epsilon', 'a')], []).domain).toEqual([0, 0.4]);
   });
 });
