@@ -42,6 +42,10 @@ export interface RunSummary {
   deadline: number;
   /** Client ids picked for the round in flight. */
   participants: string[];
+  /** Eligible clients the participants were drawn from (more than the participants with clientsPerRound). */
+  population: number;
+  /** Differential privacy: the run's epsilon spent so far (committed rounds) against its target. */
+  privacy?: { epsilon: number; delta: number; targetEpsilon: number | null };
   /** Secure aggregation: the round's protocol stage and the participants that dropped out of it. */
   secure?: { stage: 'keys' | 'shares' | 'training' | 'unmask' | 'done' | 'failed'; dropped: string[] };
 }
@@ -74,6 +78,22 @@ export interface RoundRecord {
   /** Whether `accuracy` is in: 'pending' while the hub evaluates the round's model (again after a restart). */
   evaluation: EvalState;
   weightsHash: string | null;
+  /** Differential privacy: the run's cumulative epsilon after this round (at the run's delta); null without DP. */
+  epsilon: number | null;
+  /** Differential privacy: what this round spent (README, "Differential privacy"); null without DP. */
+  privacy: RoundPrivacy | null;
+}
+
+/** What one DP round did: who was drawn from how many, and the noise that was actually added to the sum. */
+export interface RoundPrivacy {
+  samplingRate: number;
+  /** The noise the sum carried, over clipNorm: below the setting when clients of a distributed-noise round dropped out. */
+  noiseMultiplier: number;
+  /** Clients drawn for the round, and how many of their changes the sum holds. */
+  participants: number;
+  survivors: number;
+  /** Changes the clip shrank (central noise only: with distributed noise the hub cannot see them). */
+  clipped: number | null;
 }
 
 /** Where a round's held-out evaluation stands; 'none' for failed rounds. */

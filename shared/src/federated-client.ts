@@ -19,6 +19,7 @@ import { decodeWeights, encodeWeights, subtractWeights } from './weight-codec';
 import { toBytes } from './validation';
 import { binaryMetrics } from './metrics';
 import { seedFromString } from './random';
+import { addGaussianNoise, clientNoiseStd, clipL2, fixedPointRange } from './privacy/index';
 import type { TaskId } from './tasks';
 
 /** Where a client's data comes from; the browser tab and the headless client each provide one. */
@@ -333,8 +334,9 @@ export class FederatedClient {
       accuracy: Number.isFinite(result.accuracy) ? round4(Math.min(1, Math.max(0, result.accuracy))) : 0,
       trainMs: Math.round(result.trainMs),
     };
+    const { dp } = start.settings;
     if (secure) {
-      const delta = clipToNorm(subtractWeights(trained.values, received.values), start.settings.clipNorm);
+      const delta = dp ? privateChange(trained.values, received.values, dp, secure) : clipToNorm(subtractWeights(trained.values, received.values), start.settings.clipNorm);
       const answer = await secure.submit(delta, metrics);
       if (!isErrorResponse(answer)) void secure.unmask().catch((error: unknown) => this.unmaskFailed(error));
       this.finishSubmit(flow, start, answer, metrics, test);
@@ -342,11 +344,14 @@ export class FederatedClient {
     }
     const { compression } = start.settings;
     const meta = { round: start.round, runTag: seedFromString(start.runId) };
+    // Under DP (central noise here) the change leaves clipped; the hub clips again and adds the noise.
+    const change = dp ? clipL2(subtractWeights(trained.values, received.values), dp.clipNorm).values : null;
+    const sent = change ? { shapes: trained.shapes, values: addInto(received.values, change) } : trained;
     // Lossy formats quantise the change from the received model, which is small and centred on zero.
     const frame =
       compression === 'float32'
-        ? encodeWeights(trained, meta)
-        : encodeWeights({ shapes: trained.shapes, values: subtractWeights(trained.values, received.values) }, { ...meta, dtype: compression, delta: true });
+        ? encodeWeights(sent, meta)
+        : encodeWeights({ shapes: trained.shapes, values: change ?? subtractWeights(trained.values, received.values) }, { ...meta, dtype: compression, delta: true });
     if (frame.byteLength > this.maxUpdateBytes) {
       const message = `the update is ${frame.byteLength} bytes, over the hub's limit of ${this.maxUpdateBytes}`;
       this.update({ phase: 'idle', lastError: { code: 'HUB_ERR_TOO_LARGE', message } });
@@ -443,6 +448,28 @@ export async function scoreBinary(
 
 function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
+}
+
+/**
+ * DP under secure aggregation: the change clipped to dp.clipNorm and, with distributed noise, this client's share of
+ * the Gaussian noise (std z * C / sqrt(n), so the n shares sum to std z * C). Refuses a fixed point too narrow for it,
+ * which would cut the noise off.
+ */
+function privateChange(trained: Float32Array, received: Float32Array, dp: NonNullable<RoundStart['settings']['dp']>, secure: SecureRoundClient): Float32Array {
+  const needed = fixedPointRange(dp, secure.participants);
+  if (secure.range < needed * (1 - 1e-9)) {
+    throw new CodedError('HUB_ERR_SECAGG_RANGE', `the secure round's fixed point covers ${secure.range}, the clipped, noised change needs ${needed}`);
+  }
+  const delta = clipL2(subtractWeights(trained, received), dp.clipNorm).values;
+  const std = clientNoiseStd(dp, secure.participants);
+  if (std > 0) addGaussianNoise(delta, std);
+  return delta;
+}
+
+function addInto(base: Float32Array, change: Float32Array): Float32Array {
+  const out = new Float32Array(base.length);
+  for (let i = 0; i < base.length; i++) out[i] = base[i]! + change[i]!;
+  return out;
 }
 
 /** Scales a change down to L2 norm `clipNorm` (null: unchanged); under secure aggregation the client clips, since the hub sees only sums. */

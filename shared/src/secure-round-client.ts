@@ -66,6 +66,9 @@ export class SecureRoundClient {
     private readonly start: RoundStart,
     private readonly mailbox: StageMailbox,
     private readonly send: Send,
+    /** Clients in the round, and the per-coordinate bound of its fixed point (the hub's setup frame says both). */
+    readonly participants: number,
+    readonly range: number,
   ) {}
 
   /** Keys out, neighbours' keys in, encrypted shares out, the shares for this client in: ready to train. */
@@ -75,7 +78,7 @@ export class SecureRoundClient {
       throw new CodedError('HUB_ERR_SECAGG_BAD_FRAME', 'the secure setup belongs to another round');
     }
     const role = await SecAggClient.create(params, index);
-    const client = new SecureRoundClient(role, start, mailbox, send);
+    const client = new SecureRoundClient(role, start, mailbox, send, params.participants.length, params.clip);
     await client.post('secagg:keys', role.keysMessage());
     const keyset = await client.next('secagg:keyset');
     await client.post('secagg:shares', await role.sharesMessage(keyset));

@@ -18,6 +18,9 @@ export type Strategy = Static<typeof Strategy>;
 /** Wire format of client updates (sent as deltas when lossy); the global model goes down as float16 when lossy. */
 export const Compression = Type.Union([Type.Literal('float32'), Type.Literal('float16'), Type.Literal('int8')]);
 export type Compression = Static<typeof Compression>;
+/** Differential privacy: who adds the Gaussian noise to the round's sum (README, "Differential privacy"). */
+export const DpNoise = Type.Union([Type.Literal('central'), Type.Literal('distributed')]);
+export type DpNoise = Static<typeof DpNoise>;
 
 /** Bounds shared by the launch form, the HTTP body schema and the socket contract. */
 export const SETTING_LIMITS = {
@@ -33,7 +36,36 @@ export const SETTING_LIMITS = {
   seed: { minimum: 0, maximum: 0x7fffffff },
   maxClientShare: { exclusiveMinimum: 0, maximum: 1 },
   secAggClip: { exclusiveMinimum: 0, maximum: 100 },
+  clientsPerRound: { minimum: 1, maximum: 100_000 },
+  noiseMultiplier: { exclusiveMinimum: 0, maximum: 1000 },
+  dpClipNorm: { exclusiveMinimum: 0, maximum: 1e6 },
+  delta: { exclusiveMinimum: 0, exclusiveMaximum: 1 },
+  targetEpsilon: { exclusiveMinimum: 0, maximum: 1e6 },
 } as const;
+
+/** User-level DP-FedAvg as a launch states it: each client's change clipped to `clipNorm`, the sum noised with std `noiseMultiplier * clipNorm`. */
+export const DpRequest = Type.Object(
+  {
+    noiseMultiplier: Type.Number(SETTING_LIMITS.noiseMultiplier),
+    clipNorm: Type.Number(SETTING_LIMITS.dpClipNorm),
+    delta: Type.Number(SETTING_LIMITS.delta),
+    /** The run ends before a round that would spend more than this epsilon. */
+    targetEpsilon: Type.Optional(Type.Number(SETTING_LIMITS.targetEpsilon)),
+    /** 'central' (default): the hub adds the noise; 'distributed': each client adds its share (needs secure aggregation). */
+    noise: Type.Optional(DpNoise),
+  },
+  { additionalProperties: false },
+);
+export type DpRequest = Static<typeof DpRequest>;
+
+export const DpSettings = Type.Object({
+  noiseMultiplier: Type.Number(SETTING_LIMITS.noiseMultiplier),
+  clipNorm: Type.Number(SETTING_LIMITS.dpClipNorm),
+  delta: Type.Number(SETTING_LIMITS.delta),
+  targetEpsilon: Type.Union([Type.Number(SETTING_LIMITS.targetEpsilon), Type.Null()]),
+  noise: DpNoise,
+});
+export type DpSettings = Static<typeof DpSettings>;
 
 /** What a launch may say; every omitted setting takes the task's default. */
 export const LaunchRequest = Type.Object(
@@ -64,6 +96,10 @@ export const LaunchRequest = Type.Object(
     secureAggregation: Type.Optional(Type.Boolean()),
     /** Secure aggregation: each coordinate of a client's change is clipped to [-secAggClip, secAggClip] before fixed point. */
     secAggClip: Type.Optional(Type.Number(SETTING_LIMITS.secAggClip)),
+    /** Each round draws this many of the eligible clients (seeded); the rest wait. Omitted: every eligible client. */
+    clientsPerRound: Type.Optional(Type.Integer(SETTING_LIMITS.clientsPerRound)),
+    /** User-level differential privacy with an accountant (README, "Differential privacy"). */
+    dp: Type.Optional(DpRequest),
   },
   { additionalProperties: false },
 );
@@ -90,11 +126,13 @@ export const RunSettings = Type.Object({
   maxClientShare: Type.Number(SETTING_LIMITS.maxClientShare),
   secureAggregation: Type.Boolean(),
   secAggClip: Type.Number(SETTING_LIMITS.secAggClip),
+  clientsPerRound: Type.Union([Type.Integer(SETTING_LIMITS.clientsPerRound), Type.Null()]),
+  dp: Type.Union([DpSettings, Type.Null()]),
 });
 export type RunSettings = Static<typeof RunSettings>;
 
 /** Defaults measured to train well with a few clients (see README, "Run settings"). */
-const AGGREGATION_DEFAULTS = { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null, compression: 'float32', maxClientShare: 0.5, secureAggregation: false, secAggClip: 1 } as const;
+const AGGREGATION_DEFAULTS = { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null, compression: 'float32', maxClientShare: 0.5, secureAggregation: false, secAggClip: 1, clientsPerRound: null, dp: null } as const;
 
 export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds' | 'seed'>> = {
   mnist: {
@@ -147,6 +185,10 @@ export function resolveSettings(request: LaunchRequest, randomSeed = 0): RunSett
     maxClientShare: request.maxClientShare ?? defaults.maxClientShare,
     secureAggregation: request.secureAggregation ?? defaults.secureAggregation,
     secAggClip: request.secAggClip ?? defaults.secAggClip,
+    clientsPerRound: request.clientsPerRound ?? defaults.clientsPerRound,
+    dp: request.dp
+      ? { noiseMultiplier: request.dp.noiseMultiplier, clipNorm: request.dp.clipNorm, delta: request.dp.delta, targetEpsilon: request.dp.targetEpsilon ?? null, noise: request.dp.noise ?? 'central' }
+      : defaults.dp,
   };
 }
 
@@ -158,6 +200,11 @@ export const SECURE_MIN_CLIENTS = 3;
  * Secure aggregation gives the hub only the sum of the round's updates, so nothing that needs each update.
  */
 export function settingsConflict(settings: RunSettings): string | null {
+  if (settings.clientsPerRound !== null && settings.clientsPerRound < settings.minClients) {
+    return `clientsPerRound (${settings.clientsPerRound}) is below minClients (${settings.minClients}): no round could ever close; raise clientsPerRound or lower minClients`;
+  }
+  const dp = dpConflict(settings);
+  if (dp) return dp;
   if (!settings.secureAggregation) return null;
   if (settings.strategy !== 'fedavg') {
     return `secure aggregation gives the hub only the sum of the updates; strategy "${settings.strategy}" needs each update: use "fedavg"`;
@@ -167,6 +214,22 @@ export function settingsConflict(settings: RunSettings): string | null {
   }
   if (settings.minClients < SECURE_MIN_CLIENTS) {
     return `secure aggregation needs at least ${SECURE_MIN_CLIENTS} clients per round: set minClients to ${SECURE_MIN_CLIENTS} or more`;
+  }
+  return null;
+}
+
+/** Differential privacy bounds each client's influence on a uniform mean: nothing that weighs or picks single updates. */
+function dpConflict(settings: RunSettings): string | null {
+  const { dp } = settings;
+  if (!dp) return null;
+  if (settings.strategy !== 'fedavg') {
+    return `differential privacy clips and noises the sum of the updates; strategy "${settings.strategy}" uses each update on its own, which the accountant cannot bound: use "fedavg"`;
+  }
+  if (settings.clipNorm !== null) {
+    return 'with differential privacy, dp.clipNorm bounds every change: leave the top-level clipNorm out';
+  }
+  if (dp.noise === 'distributed' && !settings.secureAggregation) {
+    return 'distributed noise leaves each update with only a share of the noise, so the hub must see only the sum: set secureAggregation to true, or use dp.noise "central"';
   }
   return null;
 }

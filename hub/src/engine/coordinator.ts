@@ -22,6 +22,8 @@ import {
 import { initialEngineState, reduce } from './round-reducer';
 import { checkUpdate, refusalMessage, validateEvaluation, validateUpdate } from './update-validator';
 import { planSecAgg } from '@fl/shared/secagg/index';
+import { effectiveNoiseMultiplier, fixedPointRange, privacySpent } from '@fl/shared/privacy/index';
+import { dpMean } from '../aggregation/dp';
 import { SecureRound } from './secure-round';
 import { EvaluationQueue, safely } from './evaluation-queue';
 import { planResume } from './resume';
@@ -31,7 +33,8 @@ import { statusView } from './status-view';
 import { ClientScores } from './client-scores';
 import { applyMeanDelta, finishRoundWork, foldAccepted, recordMasked, roundStartFor, startRoundWork, type RoundWork } from './round-work';
 import { initialWeights } from './initial-weights';
-import type { Effect, EngineEvent, EngineState } from './engine-types';
+import type { Effect, EngineEvent, EngineState, RunState } from './engine-types';
+import type { CompletedRound } from '../store/store';
 import type { Clock, EngineStore, Evaluator, Logger, Transport } from './ports';
 
 export { systemClock, type Clock, type Logger, type Transport } from './ports';
@@ -102,6 +105,7 @@ export class Coordinator {
       round: resume.round,
       startedAt: resume.startedAt,
       shardOwners: resume.shardOwners,
+      privacySpent: resume.privacySpent,
     });
   }
 
@@ -211,7 +215,8 @@ export class Coordinator {
         participants: run.participants,
         weights: run.participants.map((id) => Math.max(1, Math.round(work.weights.get(id) ?? 1))),
         length: work.base.length,
-        clip: run.settings.secAggClip,
+        // Under DP the fixed point covers a clipped change plus its noise share, whatever secAggClip says.
+        clip: run.settings.dp ? fixedPointRange(run.settings.dp, run.participants.length) : run.settings.secAggClip,
         seed: run.settings.seed + run.round,
       });
       const at = () => clock.now();
@@ -471,20 +476,22 @@ export class Coordinator {
     const run = this.state.run;
     if (this.closed || run?.id !== effect.runId) return; // shut down or stopped in the meantime
     let weights: FlatWeights;
+    let privacy: ReturnType<Coordinator['privacyOf']>;
     try {
       if (!work || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
-      const combined = run.settings.secureAggregation ? await this.unmask(work) : work.aggregator.finish();
+      const combined = run.settings.secureAggregation ? await this.unmask(work) : { ...work.aggregator.finish(), survivors: work.contributions.length };
       if (this.closed || this.state.run?.id !== effect.runId) return;
+      privacy = this.privacyOf(run, combined.survivors, run.settings.secureAggregation ? null : (work.aggregator.clipped ?? null));
       const details = {
         evaluation: models.evaluates(run.settings.task) ? ('pending' as const) : ('none' as const),
         startedAt: effect.roundStartedAt,
         at: clock.now(),
         retryNote: this.retryNote?.key === `${effect.runId}#${effect.round}` ? this.retryNote.note : null,
       };
-      const record = finishRoundWork(work, this.global!.weights.shapes, run.settings.task, details, combined);
+      const record = { ...finishRoundWork(work, this.global!.weights.shapes, run.settings.task, details, combined), privacy };
       weights = record.weights;
       const checkpoint = store.completeRound(record);
-      log.info({ runId: effect.runId, round: effect.round, clients: work.contributions.length, sha256: checkpoint.sha256 }, 'round aggregated');
+      log.info({ runId: effect.runId, round: effect.round, clients: work.contributions.length, sha256: checkpoint.sha256, epsilon: privacy?.epsilon }, 'round aggregated');
     } catch (error) {
       // A secure round the survivors cannot unmask is the clients' failure: retried like a round that timed out.
       const secure = error instanceof CodedError && error.code.startsWith('HUB_ERR_SECAGG_');
@@ -498,16 +505,33 @@ export class Coordinator {
     this.retryNote = null;
     if (models.evaluates(run.settings.task)) this.evaluations.enqueue({ runId: effect.runId, task: run.settings.task, round: effect.round, weights });
     this.notifyRun(effect.runId);
-    this.dispatch({ type: 'round-completed', at: clock.now(), runId: effect.runId, round: effect.round });
+    const spent = privacy ? { samplingRate: privacy.samplingRate, noiseMultiplier: privacy.noiseMultiplier } : undefined;
+    this.dispatch({ type: 'round-completed', at: clock.now(), runId: effect.runId, round: effect.round, ...(spent ? { privacy: spent } : {}) });
+  }
+
+  /** Differential privacy: what the round spent (the noise actually added, for the survivors) and the run's epsilon after it. */
+  private privacyOf(run: RunState, survivors: number, clipped: number | null): CompletedRound['privacy'] {
+    const dp = run.settings.dp;
+    if (!dp) return null;
+    const participants = run.participants.length;
+    const step = { samplingRate: run.population > 0 ? participants / run.population : 1, noiseMultiplier: effectiveNoiseMultiplier(dp, participants, survivors) };
+    const { epsilon } = privacySpent([...run.privacySpent, step], dp.delta);
+    return { ...step, participants, survivors, clipped, epsilon };
   }
 
   /** Secure rounds: the survivors' shares remove the masks; only the sum of their changes is ever seen. */
-  private async unmask(work: RoundWork): Promise<{ values: Float32Array; note: string | null }> {
+  private async unmask(work: RoundWork): Promise<{ values: Float32Array; note: string | null; survivors: number }> {
     const secure = this.secure;
     if (!secure || secure.params.round !== work.round) throw new CodedError('HUB_ERR_SECAGG_UNRECOVERABLE', 'the secure round was lost');
     const { sum, weight } = await secure.unmask();
     const dropped = secure.dropped.length ? `secure aggregation; dropped: ${secure.dropped.map((id) => this.state.clients[id]?.name ?? id).join(', ')}` : 'secure aggregation';
-    return { values: applyMeanDelta(work.base, sum, weight), note: dropped };
+    const dp = this.state.run?.settings.dp;
+    if (dp) {
+      // Every weight is 1 under DP: the weight total is the survivors' count; the denominator stays the drawn clients'.
+      const participants = secure.params.participants.length;
+      return { values: dpMean(work.base, sum, dp, participants), note: `${dropped}; differential privacy: ${weight} of ${participants} drawn clients' changes, ${dp.noise} noise`, survivors: weight };
+    }
+    return { values: applyMeanDelta(work.base, sum, weight), note: dropped, survivors: secure.params.participants.length - secure.dropped.length };
   }
 
   private notifyRun(runId: string): void {

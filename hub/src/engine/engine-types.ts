@@ -1,3 +1,4 @@
+import type { PrivacyStep } from '@fl/shared/privacy/index';
 import type {
   BackendInfo,
   ClientData,
@@ -39,6 +40,10 @@ export interface RunState {
   deadline: number;
   roundStartedAt: number;
   participants: string[];
+  /** Eligible clients when the round started: the population its participants were drawn from (sampling rate = participants / population). */
+  population: number;
+  /** Differential privacy: what each committed round of the run spent, for the accountant (README, "Differential privacy"). */
+  privacySpent: PrivacyStep[];
   /** Accepted updates of the current round: client id -> samples. */
   submitted: Record<string, number>;
   /** Participants that left during the round. */
@@ -67,7 +72,17 @@ export type EngineEvent =
   | { type: 'client-progress'; at: number; clientId: string; progress: ClientProgress }
   | { type: 'run-launched'; at: number; runId: string; settings: RunSettings }
   /** A run that was active when the hub stopped, continued from its last completed round. */
-  | { type: 'run-resumed'; at: number; runId: string; settings: RunSettings; round: number; startedAt: number; shardOwners: string[] | null }
+  | {
+      type: 'run-resumed';
+      at: number;
+      runId: string;
+      settings: RunSettings;
+      round: number;
+      startedAt: number;
+      shardOwners: string[] | null;
+      /** Differential privacy: what the committed rounds spent, so the resumed run keeps its budget. */
+      privacySpent: PrivacyStep[];
+    }
   | { type: 'shards-assigned'; at: number; runId: string; sizes: Record<string, number> }
   | {
       type: 'update-accepted';
@@ -81,7 +96,8 @@ export type EngineEvent =
   /** A client's score of the model after `round` (the one before the current round, or the final one). */
   | { type: 'evaluation-accepted'; at: number; clientId: string; runId: string; round: number; metrics: EvalMetrics }
   | { type: 'timer'; at: number; runId: string; round: number; phase: RunPhase }
-  | { type: 'round-completed'; at: number; runId: string; round: number }
+  /** `privacy`: what the round spent under differential privacy (its sampling rate and the noise that was actually added). */
+  | { type: 'round-completed'; at: number; runId: string; round: number; privacy?: PrivacyStep }
   /** `retry`: a failure of the clients (secure aggregation could not be unmasked), tried again like a round that timed out. */
   | { type: 'round-aborted'; at: number; runId: string; round: number; reason: string; retry?: boolean }
   /** A participant left out of the rest of the round (it missed a secure-aggregation stage). */
@@ -94,6 +110,8 @@ export type Effect =
       runId: string;
       round: number;
       participants: string[];
+      /** Eligible clients the participants were drawn from. */
+      population: number;
       deadline: number;
       /** Set when shards must be assigned to these clients (first round of an MNIST run). */
       assignShards: string[] | null;

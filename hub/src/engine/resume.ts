@@ -1,4 +1,5 @@
 import { sameShapes, type FlatWeights, type RunSettings } from '@fl/shared';
+import type { PrivacyStep } from '@fl/shared/privacy/index';
 import type { EngineStore, Evaluator } from './ports';
 
 export interface ResumePlan {
@@ -13,6 +14,8 @@ export interface ResumePlan {
     weights: FlatWeights;
     sha256: string;
     shardOwners: string[] | null;
+    /** What the committed rounds spent under differential privacy. */
+    privacySpent: PrivacyStep[];
   } | null;
 }
 
@@ -51,6 +54,9 @@ export function planResume(store: EngineStore, models: Pick<Evaluator, 'shapes'>
       weights: { shapes: checkpoint.shapes, values: checkpoint.values },
       sha256: checkpoint.sha256,
       shardOwners: store.shardOwners(runId),
+      privacySpent: run.rounds.flatMap((r) =>
+        r.status === 'completed' && r.privacy ? [{ samplingRate: r.privacy.samplingRate, noiseMultiplier: r.privacy.noiseMultiplier }] : [],
+      ),
     },
   };
 }

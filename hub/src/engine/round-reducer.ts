@@ -1,4 +1,5 @@
-import { scoredByClients, type HubPhase } from '@fl/shared';
+import { createRng, scoredByClients, seedFromString, type HubPhase } from '@fl/shared';
+import { privacySpent, type PrivacyStep } from '@fl/shared/privacy/index';
 import { checkUpdate } from './update-validator';
 import type { ClientEntry, Effect, EngineEvent, EngineState, RunState, Transition } from './engine-types';
 
@@ -42,6 +43,42 @@ function pending(run: RunState): string[] {
   return run.participants.filter((id) => !(id in run.submitted) && !run.dropped.includes(id));
 }
 
+/**
+ * The round's participants: with `clientsPerRound`, that many drawn uniformly from the eligible clients by a
+ * seeded partial Fisher-Yates shuffle (the same seed, round and attempt draw the same clients); otherwise all.
+ */
+export function sampleParticipants(eligible: string[], run: Pick<RunState, 'settings' | 'round' | 'attempt'>): string[] {
+  const k = run.settings.clientsPerRound;
+  if (k === null || eligible.length <= k) return eligible;
+  const rng = createRng(seedFromString(`${run.settings.seed}:sample:${run.round}:${run.attempt}`));
+  const pool = [...eligible];
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rng() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  // In join order, as without sampling: each participant's batch seed follows from its place.
+  const picked = new Set(pool.slice(0, k));
+  return eligible.filter((id) => picked.has(id));
+}
+
+/** What the next round would spend: its sampling rate and the full noise (dropouts can only lower what is added). */
+export function plannedPrivacyStep(run: Pick<RunState, 'settings'>, participants: number, population: number): PrivacyStep | null {
+  const dp = run.settings.dp;
+  if (!dp) return null;
+  return { samplingRate: population > 0 ? participants / population : 1, noiseMultiplier: dp.noiseMultiplier };
+}
+
+/** Why the run must end before this round (its epsilon would pass the target), or null. */
+function privacyBudgetExceeded(run: RunState, participants: number, population: number): string | null {
+  const dp = run.settings.dp;
+  const step = plannedPrivacyStep(run, participants, population);
+  if (!dp || dp.targetEpsilon === null || !step) return null;
+  const now = privacySpent(run.privacySpent, dp.delta).epsilon;
+  const next = privacySpent([...run.privacySpent, step], dp.delta).epsilon;
+  if (next <= dp.targetEpsilon) return null;
+  return `privacy budget reached: round ${run.round} would raise epsilon from ${now.toFixed(3)} to ${next.toFixed(3)}, over the target ${dp.targetEpsilon} (delta ${dp.delta})`;
+}
+
 /** Starts the run's current round if enough clients hold data, otherwise waits for them. */
 function tryStartRound(state: EngineState, run: RunState, at: number): Transition {
   const eligible = eligibleClients(state, run);
@@ -59,25 +96,29 @@ function tryStartRound(state: EngineState, run: RunState, at: number): Transitio
   const owners = run.shardOwners;
   const sameOwners = owners !== null && owners.length === eligible.length && eligible.every((id) => owners.includes(id));
   const assignShards = run.settings.task === 'mnist' && !sameOwners ? eligible : null;
+  const participants = sampleParticipants(eligible, run);
+  const overBudget = privacyBudgetExceeded(run, participants.length, eligible.length);
+  if (overBudget) return endRun(state, run, 'completed', overBudget);
   const deadline = at + run.settings.roundTimeoutSec * 1000;
   const started: RunState = {
     ...run,
     phase: 'training',
     deadline,
     roundStartedAt: at,
-    participants: eligible,
+    participants,
+    population: eligible.length,
     submitted: {},
     dropped: [],
     shardOwners: assignShards ?? run.shardOwners,
   };
   let next: EngineState = { ...state, run: started };
-  for (const id of eligible) next = withClient(next, id, { state: 'training', progress: null });
+  for (const id of participants) next = withClient(next, id, { state: 'training', progress: null });
   return {
     state: next,
     // The deadline is armed before anything that can fail, so a round that could not be sent still closes.
     effects: [
       { type: 'set-timer', runId: run.id, round: run.round, phase: 'training', at: deadline },
-      { type: 'start-round', runId: run.id, round: run.round, participants: eligible, deadline, assignShards },
+      { type: 'start-round', runId: run.id, round: run.round, participants, population: eligible.length, deadline, assignShards },
       { type: 'status-changed' },
     ],
   };
@@ -284,6 +325,8 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
         deadline: 0,
         roundStartedAt: event.at,
         participants: [],
+        population: 0,
+        privacySpent: event.type === 'run-resumed' ? event.privacySpent : [],
         submitted: {},
         dropped: [],
         shardOwners: event.type === 'run-resumed' ? event.shardOwners : null,
@@ -327,10 +370,11 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
     case 'round-completed': {
       const run = state.run;
       if (!run || run.id !== event.runId || run.round !== event.round || run.phase !== 'aggregating') return none(state);
-      if (run.round >= run.settings.rounds) return finalEvaluation(state, run, event.at);
+      const spent = event.privacy ? { ...run, privacySpent: [...run.privacySpent, event.privacy] } : run;
+      if (spent.round >= spent.settings.rounds) return finalEvaluation(state, spent, event.at);
       let next = forgetLostClients(state);
       for (const id of run.participants) next = withClient(next, id, { state: 'idle', progress: null });
-      const { previousFailure: _previous, ...fresh } = run;
+      const { previousFailure: _previous, ...fresh } = spent;
       return tryStartRound(next, { ...fresh, round: run.round + 1, attempt: 1, participants: [], submitted: {}, dropped: [] }, event.at);
     }
     case 'round-aborted': {

@@ -3,6 +3,7 @@ import { encodeShard } from '@fl/shared/data/mnist-dataset';
 import { createAggregator, type Aggregator } from '../aggregation/aggregator';
 import type { CompletedRound } from '../store/store';
 import { capShares } from '../aggregation/client-weights';
+import { createDpAggregator } from '../aggregation/dp';
 
 /** The I/O state of the round in flight: the model sent, the aggregator, each participant's FedAvg weight, who contributed what. */
 export interface RoundWork {
@@ -12,7 +13,7 @@ export interface RoundWork {
   frame: Uint8Array;
   /** The global model exactly as the participants decode it: deltas are added to this. */
   base: Float32Array;
-  aggregator: Aggregator;
+  aggregator: Aggregator & { readonly clipped?: number };
   /** FedAvg weight of each participant: its samples, capped at the run's maxClientShare. */
   weights: Map<string, number>;
   contributions: ParticipationRecord[];
@@ -28,13 +29,16 @@ export function startRoundWork(
   const meta = { round: run.round, runTag: seedFromString(run.id) };
   const lossy = run.settings.compression !== 'float32';
   const frame = encodeWeights(global, lossy ? { ...meta, dtype: 'float16' } : meta);
-  const capped = capShares(participants.map(heldSamples), run.settings.maxClientShare);
+  const { dp } = run.settings;
+  // Differential privacy weighs every drawn client the same (its sensitivity bound needs it).
+  const capped = dp ? participants.map(() => 1) : capShares(participants.map(heldSamples), run.settings.maxClientShare);
+  const base = lossy ? decodeWeights(frame).values : global.values;
   return {
     runId: run.id,
     round: run.round,
     frame,
-    base: lossy ? decodeWeights(frame).values : global.values,
-    aggregator: createAggregator(run.settings, global.values),
+    base,
+    aggregator: dp ? createDpAggregator(dp, base, participants.length) : createAggregator(run.settings, global.values),
     weights: new Map(participants.map((id, i) => [id, capped[i]!])),
     contributions: [],
   };

@@ -1,4 +1,5 @@
 import type { HubStatus } from '@fl/shared';
+import { privacySpent } from '@fl/shared/privacy/index';
 import { hubPhase } from './round-reducer';
 import type { EngineState } from './engine-types';
 import type { SecureStage } from './secure-round';
@@ -17,6 +18,10 @@ export function statusView(state: EngineState, now: number, secure: { stage: Sec
           settings: run.settings,
           deadline: run.deadline,
           participants: run.phase === 'waiting' ? [] : run.participants,
+          population: run.phase === 'waiting' ? 0 : run.population,
+          ...(run.settings.dp
+            ? { privacy: { epsilon: privacySpent(run.privacySpent, run.settings.dp.delta).epsilon, delta: run.settings.dp.delta, targetEpsilon: run.settings.dp.targetEpsilon } }
+            : {}),
           ...(run.settings.secureAggregation && secure ? { secure: { stage: secure.stage, dropped: [...secure.dropped] } } : {}),
         }
       : null,

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TASK_DEFAULTS, seedFromString, type EvalMetrics, type EvalState, type FlatWeights, type ParticipationRecord, type RoundRecord, type RunDetail, type RunSettings, type RunStatus, type TaskId } from '@fl/shared';
+import { TASK_DEFAULTS, seedFromString, type EvalMetrics, type EvalState, type FlatWeights, type ParticipationRecord, type RoundPrivacy, type RoundRecord, type RunDetail, type RunSettings, type RunStatus, type TaskId } from '@fl/shared';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS rounds (
   ended_at INTEGER NOT NULL,
   eval_state TEXT,
   weights_sha256 TEXT,
+  privacy TEXT,
   PRIMARY KEY (run_id, round)
 );
 CREATE TABLE IF NOT EXISTS participation (
@@ -81,6 +82,8 @@ export interface CompletedRound {
   note?: string | null;
   participants: ParticipationRecord[];
   at: number;
+  /** Differential privacy: what the round spent and the run's epsilon after it. */
+  privacy?: (RoundPrivacy & { epsilon: number }) | null;
 }
 
 export function hashWeights(values: Float32Array): string {
@@ -112,6 +115,7 @@ interface RoundRow {
   eval_state: EvalState | null;
   weights_sha256: string | null;
   sha256: string | null;
+  privacy: string | null;
 }
 
 interface CheckpointRow {
@@ -123,6 +127,12 @@ interface CheckpointRow {
   weights: Buffer;
   sha256: string;
   created_at: number;
+}
+
+function roundPrivacy(json: string | null): Pick<RoundRecord, 'epsilon' | 'privacy'> {
+  if (!json) return { epsilon: null, privacy: null };
+  const { epsilon, ...privacy } = JSON.parse(json) as RoundPrivacy & { epsilon: number };
+  return { epsilon, privacy };
 }
 
 function toCheckpoint(row: CheckpointRow): Checkpoint {
@@ -178,6 +188,7 @@ export class HubStore {
     const columns = (table: string) => (this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
     if (!columns('runs').includes('shard_owners')) this.db.exec('ALTER TABLE runs ADD COLUMN shard_owners TEXT');
     if (!columns('rounds').includes('note')) this.db.exec('ALTER TABLE rounds ADD COLUMN note TEXT');
+    if (!columns('rounds').includes('privacy')) this.db.exec('ALTER TABLE rounds ADD COLUMN privacy TEXT');
     if (!columns('runs').includes('initial_test')) this.db.exec('ALTER TABLE runs ADD COLUMN initial_test TEXT');
     if (!columns('rounds').includes('weights_sha256')) {
       this.db.exec('ALTER TABLE rounds ADD COLUMN weights_sha256 TEXT');
@@ -220,8 +231,8 @@ export class HubStore {
       const checkpoint = this.insertCheckpoint(r.task, r.runId, r.round, r.weights, r.at);
       this.db
         .prepare(
-          `INSERT INTO rounds (run_id, round, status, clients, samples, accuracy, loss, duration_ms, client_test, reason, note, checkpoint_id, ended_at, eval_state, weights_sha256)
-           VALUES (?, ?, 'completed', ?, ?, NULL, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
+          `INSERT INTO rounds (run_id, round, status, clients, samples, accuracy, loss, duration_ms, client_test, reason, note, checkpoint_id, ended_at, eval_state, weights_sha256, privacy)
+           VALUES (?, ?, 'completed', ?, ?, NULL, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.runId,
@@ -234,6 +245,7 @@ export class HubStore {
           r.at,
           r.evaluation,
           checkpoint.sha256,
+          r.privacy ? JSON.stringify(r.privacy) : null,
         );
       this.pruneCheckpoints(r.runId, r.round - this.keepCheckpoints);
       const insert = this.db.prepare(
@@ -414,6 +426,7 @@ export class HubStore {
           note: r.note,
           evaluation: r.status === 'completed' ? (r.eval_state ?? 'none') : 'none',
           weightsHash: r.weights_sha256 ?? r.sha256,
+          ...roundPrivacy(r.privacy),
         }),
       ),
     };

@@ -106,7 +106,7 @@ describe('run-launched', () => {
     expect(t.effects).toEqual([
       // The deadline is armed first: a start-round that throws must not leave the round without one.
       { type: 'set-timer', runId: RUN, round: 1, phase: 'training', at: deadline1 },
-      { type: 'start-round', runId: RUN, round: 1, participants: ['c', 'a', 'b'], deadline: deadline1, assignShards: ['c', 'a', 'b'] },
+      { type: 'start-round', runId: RUN, round: 1, participants: ['c', 'a', 'b'], population: 3, deadline: deadline1, assignShards: ['c', 'a', 'b'] },
       { type: 'status-changed' },
     ]);
     for (const id of ['a', 'b', 'c']) expect(t.state.clients[id]!.state).toBe('training');
@@ -312,7 +312,7 @@ describe('training round', () => {
     expect(retry.reason).toMatch(/1 of the 2 required updates/);
     const deadline2 = deadline1 + TIMEOUT_SEC * 1000;
     const start = only(t, 'start-round');
-    expect(start).toEqual({ type: 'start-round', runId: RUN, round: 1, participants: ['a', 'b', 'c'], deadline: deadline2, assignShards: null });
+    expect(start).toEqual({ type: 'start-round', runId: RUN, round: 1, participants: ['a', 'b', 'c'], population: 3, deadline: deadline2, assignShards: null });
     expect(only(t, 'set-timer')).toEqual({ type: 'set-timer', runId: RUN, round: 1, phase: 'training', at: deadline2 });
     expect(t.effects.indexOf(cancel)).toBeLessThan(t.effects.indexOf(retry));
     expect(t.effects.indexOf(retry)).toBeLessThan(t.effects.indexOf(start));
@@ -448,7 +448,7 @@ describe('round-completed', () => {
       type: 'start-round',
       runId: RUN,
       round: 2,
-      participants: ['a', 'b'],
+      participants: ['a', 'b'], population: 2,
       deadline: at + TIMEOUT_SEC * 1000,
       assignShards: null,
     });
@@ -885,7 +885,7 @@ describe('round retry', () => {
       type: 'start-round',
       runId: RUN,
       round: 1,
-      participants: ['a', 'b'],
+      participants: ['a', 'b'], population: 2,
       deadline: at + TIMEOUT_SEC * 1000,
       assignShards: ['a', 'b'],
     });
@@ -1020,6 +1020,7 @@ describe('run-resumed', () => {
     round,
     startedAt,
     shardOwners: null,
+    privacySpent: [],
   });
 
   it('resumes at the given round in training when enough clients are connected, keeping startedAt', () => {
@@ -1029,7 +1030,7 @@ describe('run-resumed', () => {
     expect(run.participants).toEqual(['a', 'b']);
     expect(t.effects).toEqual([
       { type: 'set-timer', runId: RUN, round: 3, phase: 'training', at: deadline1 },
-      { type: 'start-round', runId: RUN, round: 3, participants: ['a', 'b'], deadline: deadline1, assignShards: ['a', 'b'] },
+      { type: 'start-round', runId: RUN, round: 3, participants: ['a', 'b'], population: 2, deadline: deadline1, assignShards: ['a', 'b'] },
       { type: 'status-changed' },
     ]);
     expect(hubPhase(t.state)).toBe('training');
@@ -1095,7 +1096,7 @@ describe('purity', () => {
       update('c', t1 + 12, 2),
       timer(t1 + 11 + TIMEOUT_SEC * 1000, 2), // 1 of 3 updates in attempt 2: fails the run
       joinEvent('e', t1 + 200_000),
-      { type: 'run-resumed', at: t1 + 200_001, runId: 'run-2', settings: settings({ rounds: 3, minClients: 2 }), round: 2, startedAt: 50, shardOwners: null },
+      { type: 'run-resumed', at: t1 + 200_001, runId: 'run-2', settings: settings({ rounds: 3, minClients: 2 }), round: 2, startedAt: 50, shardOwners: null, privacySpent: [] },
       update('a', t1 + 200_002, 2, 10, 'run-2'),
       left('e', t1 + 200_003), // dropped
       joinEvent('e', t1 + 200_004), // back within the round: gets it again

@@ -40,6 +40,8 @@ function state(run: Partial<RunState> | null = {}): EngineState {
             deadline: 60_000,
             roundStartedAt: 0,
             participants: ['a', 'b'],
+            population: 2,
+            privacySpent: [],
             submitted: {},
             dropped: [],
             shardOwners: ['a', 'b'],

@@ -186,6 +186,7 @@ export class MemoryStore implements EngineStore {
       note: round.note ?? null,
       evaluation: round.evaluation,
       weightsHash: sha(round.weights.values),
+      ...(round.privacy ? (({ epsilon, ...privacy }) => ({ epsilon, privacy }))(round.privacy) : { epsilon: null, privacy: null }),
     };
     run.rounds = [...run.rounds.filter((r) => r.round !== round.round), record].sort((a, b) => a.round - b.round);
     return this.addCheckpoint(round.runId, round.task, round.round, round.weights, round.at);
@@ -207,6 +208,8 @@ export class MemoryStore implements EngineStore {
       note: null,
       evaluation: 'none',
       weightsHash: null,
+      epsilon: null,
+      privacy: null,
     };
     run.rounds = [...run.rounds.filter((r) => r.round !== round), record].sort((a, b) => a.round - b.round);
   }
