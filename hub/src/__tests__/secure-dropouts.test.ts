@@ -5,6 +5,7 @@ import { emitAck, joinRaw, LOCAL_METRICS, outcome } from './support/raw-client';
 import { expectedModel, joinSecure, maxDifference, type KillPoint, type ScriptedSecureClient, type SecureHooks } from './support/secure-client';
 import { launch, startTestHub, status, waitForClients, waitForRunEnd, type TestHub } from './support/test-hub';
 import { waitFor } from './support/wait-for';
+import { epsilonFor, fixedPointRange } from '@fl/shared/privacy/index';
 
 /** Stages wait min(60 s, 250 ms per second of round timeout): 2 s here, ample for four in-process clients. */
 const SETTINGS = { task: 'mnist', rounds: 1, minClients: 3, roundTimeoutSec: 8, secureAggregation: true, init: 'fresh', seed: 11 } as const;
@@ -27,7 +28,12 @@ describe('secure aggregation with scripted clients: exact sums, dropouts at ever
     for (const thing of opened.splice(0).reverse()) await thing.close();
   });
 
-  async function secureRun(kills: KillPoint[], hooks: (clients: ScriptedSecureClient[], hub: TestHub) => SecureHooks[] = () => [], hubOptions = {}): Promise<SecureRun> {
+  async function secureRun(
+    kills: KillPoint[],
+    hooks: (clients: ScriptedSecureClient[], hub: TestHub) => SecureHooks[] = () => [],
+    hubOptions = {},
+    settings: object = {},
+  ): Promise<SecureRun> {
     const hub = await startTestHub(hubOptions);
     opened.push(hub);
     const clients: ScriptedSecureClient[] = [];
@@ -45,7 +51,7 @@ describe('secure aggregation with scripted clients: exact sums, dropouts at ever
     }
     hookList.push(...hooks(clients, hub));
     await waitForClients(hub, 4);
-    const response = await launch(hub, SETTINGS);
+    const response = await launch(hub, { ...SETTINGS, ...settings });
     expect(response.statusCode, response.body).toBe(201);
     const id = (response.json() as { id: string }).id;
     const run = await waitForRunEnd(hub, id, 60_000);
@@ -214,5 +220,45 @@ describe('secure aggregation with scripted clients: exact sums, dropouts at ever
       (line) => /"type":"Buffer"|(\d+,){32}/.test(line) || needles.some((n) => line.includes(n.hex) || line.includes(n.base64)),
     );
     expect(leaks.map((line) => line.slice(0, 200))).toEqual([]);
+  });
+  describe('under differential privacy', () => {
+    const DP = { noiseMultiplier: 1, clipNorm: 1, delta: 1e-5 };
+    /** base + sum(delta_i) / drawn: DP's fixed denominator, whoever survived. */
+    const dpModel = (base: Float32Array, survivors: readonly ScriptedSecureClient[], drawn: number) => {
+      const out = Float64Array.from(base);
+      for (const c of survivors) for (let k = 0; k < out.length; k++) out[k]! += c.delta![k]! / drawn;
+      return out;
+    };
+
+    it('distributed noise: a client lost after its shares leaves 3 of 4 changes over the fixed denominator 4, and the record accounts z * sqrt(3/4)', async () => {
+      const secure = await secureRun([null, 'after-shares'], undefined, {}, { dp: { ...DP, noise: 'distributed' } });
+      const [a, victim, c, d] = secure.clients as [ScriptedSecureClient, ScriptedSecureClient, ScriptedSecureClient, ScriptedSecureClient];
+      expect(await victim.done).toBe('killed');
+      expect(secure.run.status, secure.run.reason ?? '').toBe('completed');
+      // Every weight is 1 and the fixed point covers the clip plus seven share deviations.
+      for (const client of secure.clients) expect(client.params!.weights).toEqual([1, 1, 1, 1]);
+      expect(a.params!.clip).toBeCloseTo(fixedPointRange({ ...DP, noise: 'distributed' }, 4), 12);
+      // The scripted clients add no noise of their own, so the committed model is exact.
+      expect(maxDifference(secure.result!, dpModel(secure.base, [a, c, d], 4))).toBeLessThan(TOLERANCE);
+      expect(maxDifference(secure.result!, dpModel(secure.base, [a, c, d], 3))).toBeGreaterThan(100 * TOLERANCE);
+      const record = secure.run.rounds[0]!;
+      expect(record.privacy).toEqual({ samplingRate: 1, noiseMultiplier: Math.sqrt(3 / 4), participants: 4, survivors: 3, clipped: null });
+      expect(record.epsilon).toBeCloseTo(epsilonFor({ samplingRate: 1, noiseMultiplier: Math.sqrt(3 / 4), rounds: 1, delta: DP.delta }).epsilon, 9);
+    });
+
+    it('central noise: the hub adds Gaussian noise of std z * C to the unmasked sum (std z * C / 4 on the mean)', async () => {
+      const secure = await secureRun([], undefined, {}, { dp: DP });
+      expect(secure.run.status, secure.run.reason ?? '').toBe('completed');
+      const exact = dpModel(secure.base, secure.clients, 4);
+      const noise = Float64Array.from(secure.result!, (v, k) => v - exact[k]!);
+      const n = noise.length;
+      const mean = noise.reduce((s, v) => s + v, 0) / n;
+      const sd = Math.sqrt(noise.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+      const want = (DP.noiseMultiplier * DP.clipNorm) / 4;
+      // Thousands of coordinates: the sample sd lies within 6 standard errors (sd / sqrt(2n)) of z * C / 4.
+      expect(Math.abs(sd - want)).toBeLessThan((6 * want) / Math.sqrt(2 * n));
+      expect(Math.abs(mean)).toBeLessThan((6 * want) / Math.sqrt(n));
+      expect(secure.run.rounds[0]!.privacy).toMatchObject({ noiseMultiplier: 1, participants: 4, survivors: 4 });
+    });
   });
 });
