@@ -2,7 +2,7 @@ import Type, { type Static } from 'typebox';
 import type { TaskId } from './tasks';
 import { checker } from './validation';
 
-export const Partition = Type.Union([Type.Literal('iid'), Type.Literal('by-label')]);
+export const Partition = Type.Union([Type.Literal('iid'), Type.Literal('by-label'), Type.Literal('dirichlet')]);
 export const Init = Type.Union([Type.Literal('continue'), Type.Literal('fresh')]);
 export const Optimizer = Type.Union([Type.Literal('adam'), Type.Literal('sgd')]);
 export const TaskSchema = Type.Union([Type.Literal('mnist'), Type.Literal('chest-xray')]);
@@ -18,6 +18,16 @@ export type Strategy = Static<typeof Strategy>;
 /** Wire format of client updates (sent as deltas when lossy); the global model goes down as float16 when lossy. */
 export const Compression = Type.Union([Type.Literal('float32'), Type.Literal('float16'), Type.Literal('int8')]);
 export type Compression = Static<typeof Compression>;
+/** How the hub turns the round's combined model into the next global model (README, "Server optimisers"). */
+export const ServerOptimizerName = Type.Union([
+  Type.Literal('fedavg'),
+  Type.Literal('fedavgm'),
+  Type.Literal('fedadam'),
+  Type.Literal('fedyogi'),
+  Type.Literal('fedadagrad'),
+]);
+export type ServerOptimizerName = Static<typeof ServerOptimizerName>;
+
 /** Differential privacy: who adds the Gaussian noise to the round's sum (README, "Differential privacy"). */
 export const DpNoise = Type.Union([Type.Literal('central'), Type.Literal('distributed')]);
 export type DpNoise = Static<typeof DpNoise>;
@@ -41,7 +51,63 @@ export const SETTING_LIMITS = {
   dpClipNorm: { exclusiveMinimum: 0, maximum: 1e6 },
   delta: { exclusiveMinimum: 0, exclusiveMaximum: 1 },
   targetEpsilon: { exclusiveMinimum: 0, maximum: 1e6 },
+  dirichletAlpha: { exclusiveMinimum: 0, maximum: 1000 },
+  proximalMu: { minimum: 0, maximum: 100 },
+  serverLearningRate: { exclusiveMinimum: 0, maximum: 100 },
+  momentum: { minimum: 0, exclusiveMaximum: 1 },
+  beta: { minimum: 0, exclusiveMaximum: 1 },
+  tau: { exclusiveMinimum: 0, maximum: 10 },
 } as const;
+
+/** A launch's server optimiser: the name, and any of its hyperparameters to override. */
+export const ServerOptimizerRequest = Type.Object(
+  {
+    name: ServerOptimizerName,
+    learningRate: Type.Optional(Type.Number(SETTING_LIMITS.serverLearningRate)),
+    momentum: Type.Optional(Type.Number(SETTING_LIMITS.momentum)),
+    beta1: Type.Optional(Type.Number(SETTING_LIMITS.beta)),
+    beta2: Type.Optional(Type.Number(SETTING_LIMITS.beta)),
+    tau: Type.Optional(Type.Number(SETTING_LIMITS.tau)),
+  },
+  { additionalProperties: false },
+);
+export type ServerOptimizerRequest = Static<typeof ServerOptimizerRequest>;
+
+export const ServerOptimizerSettings = Type.Object({
+  name: ServerOptimizerName,
+  learningRate: Type.Number(SETTING_LIMITS.serverLearningRate),
+  /** fedavgm: heavy-ball momentum of the pseudo-gradient. */
+  momentum: Type.Number(SETTING_LIMITS.momentum),
+  /** fedadam / fedyogi: first-moment decay; fedadagrad ignores it as Reddi et al. allow (beta1 = 0 there is plain Adagrad). */
+  beta1: Type.Number(SETTING_LIMITS.beta),
+  beta2: Type.Number(SETTING_LIMITS.beta),
+  /** Adaptivity: added to sqrt(v) in the denominator. */
+  tau: Type.Number(SETTING_LIMITS.tau),
+});
+export type ServerOptimizerSettings = Static<typeof ServerOptimizerSettings>;
+
+/** Each optimiser's defaults (README, "Server optimisers": measured on our tasks). */
+export const SERVER_OPTIMIZER_DEFAULTS: Record<ServerOptimizerName, ServerOptimizerSettings> = {
+  fedavg: { name: 'fedavg', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 1e-3 },
+  fedavgm: { name: 'fedavgm', learningRate: 1, momentum: 0.9, beta1: 0, beta2: 0, tau: 1e-3 },
+  fedadam: { name: 'fedadam', learningRate: 0.01, momentum: 0, beta1: 0.9, beta2: 0.99, tau: 1e-3 },
+  fedyogi: { name: 'fedyogi', learningRate: 0.01, momentum: 0, beta1: 0.9, beta2: 0.99, tau: 1e-3 },
+  fedadagrad: { name: 'fedadagrad', learningRate: 0.01, momentum: 0, beta1: 0, beta2: 0, tau: 1e-3 },
+};
+
+/** A request's server optimiser with its omitted hyperparameters at that optimiser's defaults. */
+export function resolveServerOptimizer(request: ServerOptimizerRequest | undefined, fallback: ServerOptimizerSettings): ServerOptimizerSettings {
+  if (!request) return fallback;
+  const defaults = SERVER_OPTIMIZER_DEFAULTS[request.name];
+  return {
+    name: request.name,
+    learningRate: request.learningRate ?? defaults.learningRate,
+    momentum: request.momentum ?? defaults.momentum,
+    beta1: request.beta1 ?? defaults.beta1,
+    beta2: request.beta2 ?? defaults.beta2,
+    tau: request.tau ?? defaults.tau,
+  };
+}
 
 /** User-level DP-FedAvg as a launch states it: each client's change clipped to `clipNorm`, the sum noised with std `noiseMultiplier * clipNorm`. */
 export const DpRequest = Type.Object(
@@ -100,6 +166,11 @@ export const LaunchRequest = Type.Object(
     clientsPerRound: Type.Optional(Type.Integer(SETTING_LIMITS.clientsPerRound)),
     /** User-level differential privacy with an accountant (README, "Differential privacy"). */
     dp: Type.Optional(DpRequest),
+    /** partition "dirichlet": label skew; smaller is more uneven (0.1 nearly one digit per client, 100 nearly IID). */
+    dirichletAlpha: Type.Optional(Type.Number(SETTING_LIMITS.dirichletAlpha)),
+    /** FedProx: each client's local loss gains (mu / 2) * ||w - w_global||^2. 0: plain local training. */
+    proximalMu: Type.Optional(Type.Number(SETTING_LIMITS.proximalMu)),
+    serverOptimizer: Type.Optional(ServerOptimizerRequest),
   },
   { additionalProperties: false },
 );
@@ -128,11 +199,14 @@ export const RunSettings = Type.Object({
   secAggClip: Type.Number(SETTING_LIMITS.secAggClip),
   clientsPerRound: Type.Union([Type.Integer(SETTING_LIMITS.clientsPerRound), Type.Null()]),
   dp: Type.Union([DpSettings, Type.Null()]),
+  dirichletAlpha: Type.Number(SETTING_LIMITS.dirichletAlpha),
+  proximalMu: Type.Number(SETTING_LIMITS.proximalMu),
+  serverOptimizer: ServerOptimizerSettings,
 });
 export type RunSettings = Static<typeof RunSettings>;
 
 /** Defaults measured to train well with a few clients (see README, "Run settings"). */
-const AGGREGATION_DEFAULTS = { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null, compression: 'float32', maxClientShare: 0.5, secureAggregation: false, secAggClip: 1, clientsPerRound: null, dp: null } as const;
+const AGGREGATION_DEFAULTS = { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null, compression: 'float32', maxClientShare: 0.5, secureAggregation: false, secAggClip: 1, clientsPerRound: null, dp: null, dirichletAlpha: 0.5, proximalMu: 0 } as const;
 
 export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds' | 'seed'>> = {
   mnist: {
@@ -145,6 +219,7 @@ export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds' |
     init: 'continue',
     optimizer: 'adam',
     ...AGGREGATION_DEFAULTS,
+    serverOptimizer: SERVER_OPTIMIZER_DEFAULTS.fedavg,
   },
   'chest-xray': {
     epochs: 2,
@@ -156,6 +231,7 @@ export const TASK_DEFAULTS: Record<TaskId, Omit<RunSettings, 'task' | 'rounds' |
     init: 'continue',
     optimizer: 'adam',
     ...AGGREGATION_DEFAULTS,
+    serverOptimizer: SERVER_OPTIMIZER_DEFAULTS.fedavg,
   },
 };
 
@@ -189,6 +265,9 @@ export function resolveSettings(request: LaunchRequest, randomSeed = 0): RunSett
     dp: request.dp
       ? { noiseMultiplier: request.dp.noiseMultiplier, clipNorm: request.dp.clipNorm, delta: request.dp.delta, targetEpsilon: request.dp.targetEpsilon ?? null, noise: request.dp.noise ?? 'central' }
       : defaults.dp,
+    dirichletAlpha: request.dirichletAlpha ?? defaults.dirichletAlpha,
+    proximalMu: request.proximalMu ?? defaults.proximalMu,
+    serverOptimizer: resolveServerOptimizer(request.serverOptimizer, defaults.serverOptimizer),
   };
 }
 
