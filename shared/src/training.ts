@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, shuffleInPlace } from './random';
+import { ProximalStep, type ProximalTerm } from './proximal';
 
 /** A batch of inputs and one-hot labels; whoever receives it disposes it. */
 export interface Batch {
@@ -41,6 +42,8 @@ export interface TrainOptions {
   onProgress?: (progress: TrainProgress) => void;
   /** Checked between batches; training stops early when it returns true. */
   shouldStop?: () => boolean;
+  /** FedProx: pull towards the round's global model. Absent or mu 0: plain trainOnBatch. */
+  proximal?: ProximalTerm;
 }
 
 export interface TrainResult {
@@ -57,8 +60,21 @@ function epochPositions(dataset: LocalDataset, rng: () => number): number[] {
   return shuffleInPlace(order, rng);
 }
 
-/** Local training of a compiled model; one trainOnBatch per batch, progress after each. */
+/** Local training of a compiled model; one trainOnBatch per batch (a FedProx step with mu > 0), progress after each. */
 export async function trainLocal(model: tf.LayersModel, dataset: LocalDataset, options: TrainOptions): Promise<TrainResult> {
+  const proximal = options.proximal && options.proximal.mu > 0 ? ProximalStep.create(model, options.proximal) : null;
+  try {
+    return await trainBatches(dataset, options, proximal ? (xs, ys) => proximal.run(xs, ys) : (xs, ys) => model.trainOnBatch(xs, ys));
+  } finally {
+    proximal?.dispose();
+  }
+}
+
+async function trainBatches(
+  dataset: LocalDataset,
+  options: TrainOptions,
+  step: (xs: tf.Tensor, ys: tf.Tensor) => Promise<number | number[]>,
+): Promise<TrainResult> {
   const rng = createRng(options.seed);
   const started = performance.now();
   const yieldInterval = options.yieldIntervalMs ?? 50;
@@ -76,7 +92,7 @@ export async function trainLocal(model: tf.LayersModel, dataset: LocalDataset, o
       const { xs, ys } = dataset.batch(order.slice(b * options.batchSize, (b + 1) * options.batchSize));
       let result: number | number[];
       try {
-        result = await model.trainOnBatch(xs, ys);
+        result = await step(xs, ys);
       } finally {
         xs.dispose();
         ys.dispose();
