@@ -311,6 +311,8 @@ export class FederatedClient {
         seed: start.seed,
         yieldEvery: this.options.yieldEvery,
         shouldStop: () => flow.cancelled,
+        // FedProx pulls towards the model this round received.
+        ...(start.settings.proximalMu > 0 ? { proximal: { mu: start.settings.proximalMu, anchor: received.values } } : {}),
         onProgress: (progress) => {
           this.update({ progress });
           const now = Date.now();
