@@ -3,6 +3,7 @@
  * Results are Uint16Arrays of row indices, so `count` may be at most 65536.
  */
 import { createRng, shuffleInPlace } from '../random';
+import { sampleDirichlet } from './dirichlet';
 
 const MAX_COUNT = 0x10000;
 
@@ -52,6 +53,25 @@ export function partitionIid(count: number, clients: number, seed: number): Uint
 }
 
 /**
+ * A seeded shuffle, then a stable counting sort by label: which samples of a label come first is random, the
+ * label order is not. `starts[l]..starts[l + 1]` is label l's run in `sorted`.
+ */
+function shuffledByLabel(labels: Uint8Array, rng: () => number): { sorted: Uint16Array; starts: number[] } {
+  const count = labels.length;
+  const shuffled = shuffleInPlace(identity(count), rng);
+  const starts = new Array<number>(257).fill(0);
+  for (let i = 0; i < count; i++) starts[labels[i]! + 1]!++;
+  for (let l = 1; l <= 256; l++) starts[l]! += starts[l - 1]!;
+  const next = starts.slice();
+  const sorted = new Uint16Array(count);
+  for (let k = 0; k < count; k++) {
+    const idx = shuffled[k]!;
+    sorted[next[labels[idx]!]!++] = idx;
+  }
+  return { sorted, starts };
+}
+
+/**
  * Classic non-IID "pathological" split (McMahan et al.): indices sorted by
  * label are cut into 2*clients contiguous shards (sizes differ by at most 1)
  * and each client receives 2 shards chosen by a seeded permutation, so most
@@ -65,18 +85,7 @@ export function partitionByLabel(labels: Uint8Array, clients: number, seed: numb
   const count = labels.length;
   validate(count, clients);
   const rng = createRng(seed);
-
-  // Seeded shuffle first, then a stable counting sort by label: which samples
-  // of a given label land in which shard is random, the label order is not.
-  const shuffled = shuffleInPlace(identity(count), rng);
-  const offsets = new Array<number>(257).fill(0);
-  for (let i = 0; i < count; i++) offsets[labels[i]! + 1]!++;
-  for (let l = 1; l <= 256; l++) offsets[l]! += offsets[l - 1]!;
-  const sorted = new Uint16Array(count);
-  for (let k = 0; k < count; k++) {
-    const idx = shuffled[k]!;
-    sorted[offsets[labels[idx]!]!++] = idx;
-  }
+  const { sorted } = shuffledByLabel(labels, rng);
 
   const shardsPerClient = count >= 2 * clients ? 2 : 1;
   const shards = cut(sorted, shardsPerClient * clients);
@@ -96,4 +105,42 @@ export function partitionByLabel(labels: Uint8Array, clients: number, seed: numb
     out.push(merged);
   }
   return out;
+}
+
+/**
+ * Dirichlet label skew, the usual non-IID benchmark (Hsu et al. 2019; the per-class form of Yurochkin et al. 2019):
+ * for each label present, proportions over the clients are drawn from a symmetric Dirichlet(alpha) and that label's
+ * seeded-shuffled indices are cut at the cumulative proportions (floored). Small alpha gives each client a few
+ * labels (0.1: mostly one or two), large alpha nearly IID shards (100); shard sizes vary as well.
+ * Every index lands in exactly one shard. No client is left empty: each empty client takes, in client order, the
+ * last index of the then largest client (so the draw itself is kept; this moves at most clients - 1 digits).
+ */
+export function partitionDirichlet(labels: Uint8Array, clients: number, alpha: number, seed: number): Uint16Array[] {
+  const count = labels.length;
+  validate(count, clients);
+  if (!(Number.isFinite(alpha) && alpha > 0)) throw new Error(`partition: alpha must be > 0, got ${alpha}`);
+  const rng = createRng(seed);
+  const { sorted, starts } = shuffledByLabel(labels, rng);
+  const shards: number[][] = Array.from({ length: clients }, () => []);
+  for (let label = 0; label < 256; label++) {
+    const from = starts[label]!;
+    const n = starts[label + 1]! - from;
+    if (n === 0) continue;
+    const proportions = sampleDirichlet(alpha, clients, rng);
+    let cumulative = 0;
+    let at = 0;
+    for (let c = 0; c < clients; c++) {
+      cumulative += proportions[c]!;
+      const end = c === clients - 1 ? n : Math.min(n, Math.floor(cumulative * n));
+      for (; at < end; at++) shards[c]!.push(sorted[from + at]!);
+    }
+  }
+  for (const shard of shards) {
+    if (shard.length > 0) continue;
+    // clients <= count, so while one shard is empty the largest holds at least two.
+    let largest = shards[0]!;
+    for (const other of shards) if (other.length > largest.length) largest = other;
+    shard.push(largest.pop()!);
+  }
+  return shards.map((shard) => Uint16Array.from(shard));
 }
