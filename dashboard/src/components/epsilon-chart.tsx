@@ -32,7 +32,8 @@ export function EpsilonChart({ runs }: { runs: ChartRun[] }) {
         <p className="chart-empty">ε appears when round 1 has been committed.</p>
       ) : (
         <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={rows} margin={{ top: 8, right: 44, bottom: 0, left: -8 }}>
+          {/* The right margin matches the loss axis above, so both charts put each round at the same x. */}
+          <LineChart data={rows} margin={{ top: 8, right: 44, bottom: 8, left: -8 }}>
             <CartesianGrid stroke="#e5e7eb" vertical={false} />
             <XAxis
               dataKey="round"
@@ -55,12 +56,16 @@ export function EpsilonChart({ runs }: { runs: ChartRun[] }) {
               fontSize={12}
               tickLine={false}
               width={48}
-              label={{ value: 'ε', angle: 0, position: 'insideTopLeft', offset: 10, fontSize: 13, fill: '#4338ca' }}
             />
             <Tooltip formatter={(v: unknown) => (typeof v === 'number' ? epsilonText(v) : '—')} labelFormatter={(round) => `Round ${String(round)}`} />
             {target !== null && (
-              <ReferenceLine y={target} stroke={TARGET_COLOR} strokeDasharray="6 4" ifOverflow="extendDomain"
-                label={{ value: `target ${epsilonText(target)}`, position: 'right', fontSize: 11, fill: TARGET_COLOR }} />
+              <ReferenceLine
+                y={target}
+                stroke={TARGET_COLOR}
+                strokeDasharray="6 4"
+                ifOverflow="extendDomain"
+                label={{ value: `target ε ${epsilonText(target)}`, position: 'insideTopRight', fontSize: 11, fill: TARGET_COLOR }}
+              />
             )}
             {private_.map(({ run, label, color }) => (
               <Line

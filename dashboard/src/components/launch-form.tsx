@@ -100,6 +100,7 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
         ))}
         <NumberSetting
           field="clientsPerRound"
+          wide
           value={values.clientsPerRound}
           disabled={sending}
           hint="Draws this many of the connected clients each round, seeded; the rest wait. Empty: every eligible client."

@@ -7,6 +7,8 @@ interface NumberSettingProps {
   disabled: boolean;
   /** One line under the field: what it does. */
   hint?: string;
+  /** Spans the whole row (a field with a hint). */
+  wide?: boolean;
   onChange(field: NumberField, value: string): void;
 }
 
@@ -25,10 +27,10 @@ function bounds(field: NumberField): { min?: number; max?: number; step: number 
   };
 }
 
-export function NumberSetting({ field, value, disabled, hint, onChange }: NumberSettingProps) {
+export function NumberSetting({ field, value, disabled, hint, wide = false, onChange }: NumberSettingProps) {
   const id = `setting-${field}`;
   return (
-    <div className="field">
+    <div className={wide ? 'field field-wide' : 'field'}>
       <label htmlFor={id}>{FIELD_LABELS[field]}</label>
       <input
         id={id}
