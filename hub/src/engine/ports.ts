@@ -1,5 +1,5 @@
 import type { EvalMetrics, FlatWeights, HubToClientEvents, RunDetail, RunSettings, RunStatus, TaskId } from '@fl/shared';
-import type { Checkpoint, CompletedRound, PendingEvaluation } from '../store/store';
+import type { Checkpoint, CompletedRound, PendingEvaluation, RoundCheckpoint } from '../store/store';
 
 /** Sends hub events to one training client. */
 export interface Transport {
@@ -37,7 +37,8 @@ export interface EngineStore {
   setShardOwners(runId: string, owners: string[]): void;
   shardOwners(runId: string): string[] | null;
   latestCheckpoint(task: TaskId): Checkpoint | null;
-  checkpoint(runId: string, round: number): Checkpoint | null;
+  /** With the server optimiser's state stored beside it (completeRound's `optimizerState`). */
+  checkpoint(runId: string, round: number): RoundCheckpoint | null;
   runsWithStatus(status: RunStatus): string[];
   run(id: string): RunDetail | null;
 }

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   weights BLOB NOT NULL,
   sha256 TEXT NOT NULL,
   created_at INTEGER NOT NULL,
+  optimizer_state BLOB,
   UNIQUE (run_id, round)
 );
 CREATE INDEX IF NOT EXISTS checkpoints_task ON checkpoints (task, id);
@@ -70,6 +71,11 @@ export interface Checkpoint extends FlatWeights {
   createdAt: number;
 }
 
+/** A run's checkpoint with what the server optimiser kept after that round (null: fedavg, round 0, or a hub from before). */
+export interface RoundCheckpoint extends Checkpoint {
+  optimizerState: Uint8Array | null;
+}
+
 export interface CompletedRound {
   runId: string;
   task: TaskId;
@@ -84,6 +90,8 @@ export interface CompletedRound {
   at: number;
   /** Differential privacy: what the round spent and the run's epsilon after it. */
   privacy?: (RoundPrivacy & { epsilon: number }) | null;
+  /** The server optimiser's state after this round (encoded), kept with its checkpoint for a resume. */
+  optimizerState?: Uint8Array | null;
 }
 
 export function hashWeights(values: Float32Array): string {
@@ -127,6 +135,7 @@ interface CheckpointRow {
   weights: Buffer;
   sha256: string;
   created_at: number;
+  optimizer_state?: Buffer | null;
 }
 
 function roundPrivacy(json: string | null): Pick<RoundRecord, 'epsilon' | 'privacy'> {
@@ -134,6 +143,9 @@ function roundPrivacy(json: string | null): Pick<RoundRecord, 'epsilon' | 'priva
   const { epsilon, ...privacy } = JSON.parse(json) as RoundPrivacy & { epsilon: number };
   return { epsilon, privacy };
 }
+
+/** A checkpoint's columns but its optimiser state (a model export or a new run's start never needs it). */
+const MODEL_COLUMNS = 'id, task, run_id, round, shapes, weights, sha256, created_at';
 
 function toCheckpoint(row: CheckpointRow): Checkpoint {
   const values = new Float32Array(row.weights.byteLength / 4);
@@ -189,6 +201,7 @@ export class HubStore {
     if (!columns('runs').includes('shard_owners')) this.db.exec('ALTER TABLE runs ADD COLUMN shard_owners TEXT');
     if (!columns('rounds').includes('note')) this.db.exec('ALTER TABLE rounds ADD COLUMN note TEXT');
     if (!columns('rounds').includes('privacy')) this.db.exec('ALTER TABLE rounds ADD COLUMN privacy TEXT');
+    if (!columns('checkpoints').includes('optimizer_state')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN optimizer_state BLOB');
     if (!columns('runs').includes('initial_test')) this.db.exec('ALTER TABLE runs ADD COLUMN initial_test TEXT');
     if (!columns('rounds').includes('weights_sha256')) {
       this.db.exec('ALTER TABLE rounds ADD COLUMN weights_sha256 TEXT');
@@ -216,19 +229,23 @@ export class HubStore {
     })();
   }
 
-  private insertCheckpoint(task: TaskId, runId: string, round: number, weights: FlatWeights, at: number): Checkpoint {
+  private insertCheckpoint(task: TaskId, runId: string, round: number, weights: FlatWeights, at: number, optimizerState: Uint8Array | null = null): Checkpoint {
     const sha256 = hashWeights(weights.values);
     const bytes = Buffer.from(weights.values.buffer, weights.values.byteOffset, weights.values.byteLength);
+    const state = optimizerState ? Buffer.from(optimizerState.buffer, optimizerState.byteOffset, optimizerState.byteLength) : null;
     const info = this.db
-      .prepare('INSERT INTO checkpoints (task, run_id, round, shapes, weights, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(task, runId, round, JSON.stringify(weights.shapes), bytes, sha256, at);
+      .prepare('INSERT INTO checkpoints (task, run_id, round, shapes, weights, sha256, created_at, optimizer_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(task, runId, round, JSON.stringify(weights.shapes), bytes, sha256, at, state);
     return { id: Number(info.lastInsertRowid), task, runId, round, ...weights, sha256, createdAt: at };
   }
 
-  /** Stores a finished round, its participants and the new global model atomically; older checkpoints of the run beyond K go. */
+  /**
+   * Stores a finished round, its participants, the new global model and the server optimiser's state atomically;
+   * older checkpoints of the run beyond K go, with their optimiser states.
+   */
   completeRound(r: CompletedRound): Checkpoint {
     return this.db.transaction(() => {
-      const checkpoint = this.insertCheckpoint(r.task, r.runId, r.round, r.weights, r.at);
+      const checkpoint = this.insertCheckpoint(r.task, r.runId, r.round, r.weights, r.at, r.optimizerState ?? null);
       this.db
         .prepare(
           `INSERT INTO rounds (run_id, round, status, clients, samples, accuracy, loss, duration_ms, client_test, reason, note, checkpoint_id, ended_at, eval_state, weights_sha256, privacy)
@@ -326,10 +343,10 @@ export class HubStore {
     this.db.prepare('UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE id = ?').run(status, reason, at, runId);
   }
 
-  /** The newest global model of a task that came out of a completed round, from any run. */
+  /** The newest global model of a task that came out of a completed round, from any run (without its optimiser state). */
   latestCheckpoint(task: TaskId): Checkpoint | null {
     const row = this.db
-      .prepare('SELECT * FROM checkpoints WHERE task = ? AND round > 0 ORDER BY id DESC LIMIT 1')
+      .prepare(`SELECT ${MODEL_COLUMNS} FROM checkpoints WHERE task = ? AND round > 0 ORDER BY id DESC LIMIT 1`)
       .get(task) as CheckpointRow | undefined;
     return row ? toCheckpoint(row) : null;
   }
@@ -345,11 +362,14 @@ export class HubStore {
     return rows.map((r) => ({ task: r.task, runId: r.run_id, round: r.round, createdAt: r.created_at, parameters: r.bytes / 4, sha256: r.sha256 }));
   }
 
-  checkpoint(runId: string, round: number): Checkpoint | null {
+  /** A run's checkpoint of a round, with the server optimiser's state after it. */
+  checkpoint(runId: string, round: number): RoundCheckpoint | null {
     const row = this.db.prepare('SELECT * FROM checkpoints WHERE run_id = ? AND round = ?').get(runId, round) as
       | CheckpointRow
       | undefined;
-    return row ? toCheckpoint(row) : null;
+    if (!row) return null;
+    const state = row.optimizer_state ? Uint8Array.from(row.optimizer_state) : null;
+    return { ...toCheckpoint(row), optimizerState: state };
   }
 
   runsWithStatus(status: RunStatus): string[] {

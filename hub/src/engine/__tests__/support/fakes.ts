@@ -15,7 +15,7 @@ import {
   type RunStatus,
   type TaskId,
 } from '@fl/shared';
-import type { Checkpoint, CompletedRound, PendingEvaluation } from '../../../store/store';
+import type { Checkpoint, CompletedRound, PendingEvaluation, RoundCheckpoint } from '../../../store/store';
 import { Coordinator, type CoordinatorDeps } from '../../coordinator';
 import type { Clock, EngineStore, Evaluator, Logger, Transport } from '../../ports';
 
@@ -123,7 +123,7 @@ export class MemoryStore implements EngineStore {
   /** Methods that throw on their next call (a transient SQLite error). */
   readonly failNext = new Set<keyof EngineStore>();
   private readonly runs = new Map<string, RunDetail>();
-  private readonly checkpoints: Checkpoint[] = [];
+  private readonly checkpoints: RoundCheckpoint[] = [];
   private readonly owners = new Map<string, string[]>();
   private nextCheckpoint = 1;
 
@@ -145,10 +145,11 @@ export class MemoryStore implements EngineStore {
     if (this.failNext.delete(method)) throw new Error(`${method} failed`);
   }
 
-  private addCheckpoint(runId: string, task: TaskId, round: number, weights: FlatWeights, at: number): Checkpoint {
+  private addCheckpoint(runId: string, task: TaskId, round: number, weights: FlatWeights, at: number, optimizerState: Uint8Array | null = null): Checkpoint {
     const values = Float32Array.from(weights.values);
-    const checkpoint: Checkpoint = { id: this.nextCheckpoint++, task, runId, round, shapes: weights.shapes, values, sha256: sha(values), createdAt: at };
-    this.checkpoints.push(checkpoint);
+    const state = optimizerState ? Uint8Array.from(optimizerState) : null;
+    const checkpoint = { id: this.nextCheckpoint++, task, runId, round, shapes: weights.shapes, values, sha256: sha(values), createdAt: at };
+    this.checkpoints.push({ ...checkpoint, optimizerState: state });
     return checkpoint;
   }
 
@@ -162,6 +163,13 @@ export class MemoryStore implements EngineStore {
   dropCheckpoint(runId: string, round: number): void {
     const i = this.checkpoints.findIndex((c) => c.runId === runId && c.round === round);
     if (i >= 0) this.checkpoints.splice(i, 1);
+  }
+
+  /** Replaces the server optimiser state stored with a checkpoint (null: as if none was stored). */
+  setOptimizerState(runId: string, round: number, state: Uint8Array | null): void {
+    const checkpoint = this.checkpoints.find((c) => c.runId === runId && c.round === round);
+    if (!checkpoint) throw new Error(`no checkpoint ${runId}#${round}`);
+    checkpoint.optimizerState = state;
   }
 
   createRun(id: string, settings: RunSettings, at: number, initial: FlatWeights): Checkpoint {
@@ -189,7 +197,7 @@ export class MemoryStore implements EngineStore {
       ...(round.privacy ? (({ epsilon, ...privacy }) => ({ epsilon, privacy }))(round.privacy) : { epsilon: null, privacy: null }),
     };
     run.rounds = [...run.rounds.filter((r) => r.round !== round.round), record].sort((a, b) => a.round - b.round);
-    return this.addCheckpoint(round.runId, round.task, round.round, round.weights, round.at);
+    return this.addCheckpoint(round.runId, round.task, round.round, round.weights, round.at, round.optimizerState ?? null);
   }
 
   failRound(runId: string, round: number, reason: string, durationMs: number, at: number): void {
@@ -264,10 +272,13 @@ export class MemoryStore implements EngineStore {
 
   latestCheckpoint(task: TaskId): Checkpoint | null {
     this.touch('latestCheckpoint', [task]);
-    return this.checkpoints.filter((c) => c.task === task && c.round > 0).at(-1) ?? null;
+    const latest = this.checkpoints.filter((c) => c.task === task && c.round > 0).at(-1);
+    if (!latest) return null;
+    const { optimizerState: _state, ...checkpoint } = latest;
+    return checkpoint;
   }
 
-  checkpoint(runId: string, round: number): Checkpoint | null {
+  checkpoint(runId: string, round: number): RoundCheckpoint | null {
     this.touch('checkpoint', [runId, round]);
     return this.checkpoints.find((c) => c.runId === runId && c.round === round) ?? null;
   }
