@@ -1,5 +1,8 @@
 import { sameShapes, type FlatWeights, type RunSettings } from '@fl/shared';
 import type { PrivacyStep } from '@fl/shared/privacy/index';
+import { stateMismatch, type OptimizerState } from '../aggregation/server-optimizer';
+import { decodeOptimizerState } from '../aggregation/server-optimizer-state';
+import type { RoundCheckpoint } from '../store/store';
 import type { EngineStore, Evaluator } from './ports';
 
 export interface ResumePlan {
@@ -16,7 +19,27 @@ export interface ResumePlan {
     shardOwners: string[] | null;
     /** What the committed rounds spent under differential privacy. */
     privacySpent: PrivacyStep[];
+    /** The server optimiser's state after the last completed round; null: start from its initial state. */
+    optimizerState: OptimizerState | null;
+    /** Why a stateful optimiser's stored state could not be used (it restarts from its initial state), or null. */
+    optimizerLost: string | null;
   } | null;
+}
+
+/** The server optimiser's state a resumed run continues from: none for fedavg or before round 1, else the checkpoint's. */
+function resumedOptimizer(settings: RunSettings, checkpoint: RoundCheckpoint, length: number): { optimizerState: OptimizerState | null; optimizerLost: string | null } {
+  const optimizer = settings.serverOptimizer;
+  if (optimizer.name === 'fedavg' || checkpoint.round === 0) return { optimizerState: null, optimizerLost: null };
+  const lost = (why: string) => ({ optimizerState: null, optimizerLost: `${optimizer.name} state after round ${checkpoint.round} ${why}` });
+  if (!checkpoint.optimizerState) return lost('was not stored');
+  let state: OptimizerState;
+  try {
+    state = decodeOptimizerState(checkpoint.optimizerState);
+  } catch (error) {
+    return lost(`cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const mismatch = stateMismatch(optimizer, length, state);
+  return mismatch ? lost(`cannot be used: ${mismatch}`) : { optimizerState: state, optimizerLost: null };
 }
 
 /**
@@ -57,6 +80,7 @@ export function planResume(store: EngineStore, models: Pick<Evaluator, 'shapes'>
       privacySpent: run.rounds.flatMap((r) =>
         r.status === 'completed' && r.privacy ? [{ samplingRate: r.privacy.samplingRate, noiseMultiplier: r.privacy.noiseMultiplier }] : [],
       ),
+      ...resumedOptimizer(run.settings, checkpoint, checkpoint.values.length),
     },
   };
 }

@@ -1,20 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { resolveSettings, type RunSettings } from '@fl/shared';
+import { resolveSettings, type RunSettings, type ServerOptimizerName } from '@fl/shared';
+import { createServerOptimizer, type OptimizerState } from '../../aggregation/server-optimizer';
+import { encodeOptimizerState } from '../../aggregation/server-optimizer-state';
 import { planResume } from '../resume';
 import { FakeEvaluator, MemoryStore, SHAPES } from './support/fakes';
 
 const models = new FakeEvaluator();
-const settings = (rounds = 3): RunSettings => resolveSettings({ task: 'mnist', rounds }, 1);
+const settings = (rounds = 3, optimizer: ServerOptimizerName = 'fedavg'): RunSettings =>
+  resolveSettings({ task: 'mnist', rounds, serverOptimizer: { name: optimizer } }, 1);
 const weights = (v: number) => ({ shapes: SHAPES, values: Float32Array.from([v, v, v, v, v, v]) });
 
 /** A run in the store as a hub that stopped left it: `completed` rounds committed, `failed` rounds failed. */
-function seed(store: MemoryStore, id: string, at: number, opts: { rounds?: number; completed?: number[]; failed?: number[] } = {}): void {
-  const s = settings(opts.rounds ?? 3);
+function seed(
+  store: MemoryStore,
+  id: string,
+  at: number,
+  opts: { rounds?: number; completed?: number[]; failed?: number[]; optimizer?: ServerOptimizerName; states?: Map<number, OptimizerState> } = {},
+): void {
+  const s = settings(opts.rounds ?? 3, opts.optimizer);
   store.createRun(id, s, at, weights(0));
   for (const round of opts.failed ?? []) store.failRound(id, round, 'too few updates', 10, at + round);
   for (const round of opts.completed ?? []) {
-    store.completeRound({ runId: id, task: 'mnist', round, weights: weights(round), evaluation: 'none', durationMs: 10, participants: [], at: at + round });
+    const state = opts.states?.get(round);
+    const optimizerState = state ? encodeOptimizerState(state) : null;
+    store.completeRound({ runId: id, task: 'mnist', round, weights: weights(round), evaluation: 'none', durationMs: 10, participants: [], at: at + round, optimizerState });
   }
+}
+
+/** The state a fedadam run's optimiser has after `rounds` rounds that each add 0.1 to every weight. */
+function adamState(rounds: number, length = 6): OptimizerState {
+  const optimizer = createServerOptimizer(settings(3, 'fedadam').serverOptimizer, length);
+  for (let r = 0; r < rounds; r++) {
+    const step = optimizer.step(new Float32Array(length).fill(r), new Float32Array(length).fill(r + 0.1));
+    optimizer.restore(step.state);
+  }
+  return optimizer.state()!;
 }
 
 describe('planResume', () => {
@@ -74,6 +94,46 @@ describe('planResume', () => {
     const store = new MemoryStore();
     seed(store, 'r', 1, { rounds: 2, completed: [1, 2] });
     expect(planResume(store, models)).toEqual({ end: [{ runId: 'r', status: 'completed', reason: null }], resume: null });
+  });
+
+  it("carries the server optimiser's state stored with the last completed round's checkpoint", () => {
+    const store = new MemoryStore();
+    const states = new Map([1, 2].map((r) => [r, adamState(r)]));
+    seed(store, 'r', 1, { rounds: 5, completed: [1, 2], failed: [3], optimizer: 'fedadam', states });
+    const plan = planResume(store, models);
+    expect(plan.resume).toMatchObject({ round: 3, optimizerLost: null });
+    const resumed = plan.resume!.optimizerState!;
+    expect(resumed).toMatchObject({ name: 'fedadam', step: 2 });
+    expect(Array.from(resumed.m)).toEqual(Array.from(states.get(2)!.m));
+    expect(Array.from(resumed.v!)).toEqual(Array.from(states.get(2)!.v!));
+  });
+
+  it('starts the optimiser afresh for fedavg, and for a stateful run that completed no round', () => {
+    const plain = new MemoryStore();
+    seed(plain, 'r', 1, { completed: [1] });
+    expect(plain.checkpoint('r', 1)!.optimizerState).toBeNull();
+    expect(planResume(plain, models).resume).toMatchObject({ optimizerState: null, optimizerLost: null });
+
+    const fresh = new MemoryStore();
+    seed(fresh, 'r', 1, { failed: [1], optimizer: 'fedyogi' });
+    expect(planResume(fresh, models).resume).toMatchObject({ round: 1, optimizerState: null, optimizerLost: null });
+  });
+
+  it('says why a stateful run restarts its optimiser when the stored state is missing, unreadable or of another model', () => {
+    const lostWith = (state: Uint8Array | null) => {
+      const store = new MemoryStore();
+      seed(store, 'r', 1, { completed: [1, 2], optimizer: 'fedadam', states: new Map([[2, adamState(2)]]) });
+      store.setOptimizerState('r', 2, state);
+      const plan = planResume(store, models);
+      expect(plan.end).toEqual([]);
+      expect(plan.resume?.optimizerState).toBeNull();
+      return plan.resume!.optimizerLost;
+    };
+    expect(lostWith(null)).toBe('fedadam state after round 2 was not stored');
+    expect(lostWith(Uint8Array.from([1, 2, 3]))).toMatch(/^fedadam state after round 2 cannot be read: stored server optimiser state: not a state frame/);
+    expect(lostWith(encodeOptimizerState(adamState(2, 4)))).toBe('fedadam state after round 2 cannot be used: the state has 4 values, the model 6');
+    const yogi = { ...adamState(2), name: 'fedyogi' as const };
+    expect(lostWith(encodeOptimizerState(yogi))).toBe("fedadam state after round 2 cannot be used: the state is fedyogi's, the run uses fedadam");
   });
 
   it('changes nothing in the store: the caller ends the runs', () => {
