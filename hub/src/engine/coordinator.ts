@@ -24,6 +24,8 @@ import { checkUpdate, refusalMessage, validateEvaluation, validateUpdate } from 
 import { planSecAgg } from '@fl/shared/secagg/index';
 import { effectiveNoiseMultiplier, fixedPointRange, privacySpent } from '@fl/shared/privacy/index';
 import { dpMean } from '../aggregation/dp';
+import { createServerOptimizer, serverNote, type ServerOptimizer } from '../aggregation/server-optimizer';
+import { encodeOptimizerState } from '../aggregation/server-optimizer-state';
 import { SecureRound } from './secure-round';
 import { EvaluationQueue, safely } from './evaluation-queue';
 import { planResume } from './resume';
@@ -68,6 +70,8 @@ export class Coordinator {
   private closed = false;
   private timer: unknown = null;
   private global: { runId: string; weights: FlatWeights } | null = null;
+  /** The run's server optimiser, for the life of the run; `lost` notes its first round after a resume that lost the state. */
+  private optimizer: { runId: string; optimizer: ServerOptimizer; lost: string | null } | null = null;
   private readonly shards: ShardBook;
   private work: RoundWork | null = null;
   /** The secure-aggregation side of the round in flight, when the run has it. */
@@ -96,6 +100,12 @@ export class Coordinator {
     const resume = plan.resume;
     if (!resume) return;
     this.global = { runId: resume.runId, weights: resume.weights };
+    this.optimizer = { runId: resume.runId, optimizer: createServerOptimizer(resume.settings.serverOptimizer, resume.weights.values.length), lost: null };
+    if (resume.optimizerState) this.optimizer.optimizer.restore(resume.optimizerState);
+    if (resume.optimizerLost) {
+      log.warn({ runId: resume.runId, round: resume.round, reason: resume.optimizerLost }, 'the server optimiser restarts from its initial state');
+      this.optimizer.lost = `server optimiser restarted: ${resume.optimizerLost}`;
+    }
     log.info({ runId: resume.runId, round: resume.round, sha256: resume.sha256 }, 'resuming the run that was active when the hub stopped');
     this.dispatch({
       type: 'run-resumed',
@@ -125,7 +135,7 @@ export class Coordinator {
 
   status(): HubStatus {
     const secure = this.secure && this.secure.params.round === this.state.run?.round ? this.secure : null;
-    return statusView(this.state, this.deps.clock.now(), secure);
+    return statusView(this.state, this.deps.clock.now(), secure, (id) => this.shards.labelsOf(id));
   }
 
   /** Joins a client under an id the caller has authenticated; its transport must already reach `id` (the join may start a round). */
@@ -253,6 +263,7 @@ export class Coordinator {
     const id = this.deps.newId();
     this.deps.store.createRun(id, settings, at, weights);
     this.global = { runId: id, weights };
+    this.optimizer = { runId: id, optimizer: createServerOptimizer(settings.serverOptimizer, weights.values.length), lost: null };
     this.shards.clear();
     this.deps.log.info({ runId: id, settings, from }, 'run launched');
     this.dispatch({ type: 'run-launched', at, runId: id, settings });
@@ -420,6 +431,7 @@ export class Coordinator {
         this.timer = null;
         this.work = null;
         this.global = null;
+        this.optimizer = null;
         this.scores.clear();
         this.retryNote = null;
         this.notifyRun(effect.runId);
@@ -477,6 +489,7 @@ export class Coordinator {
     if (this.closed || run?.id !== effect.runId) return; // shut down or stopped in the meantime
     let weights: FlatWeights;
     let privacy: ReturnType<Coordinator['privacyOf']>;
+    let stepped: ReturnType<Coordinator['serverStep']>;
     try {
       if (!work || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
       const combined = run.settings.secureAggregation ? await this.unmask(work) : { ...work.aggregator.finish(), survivors: work.contributions.length };
@@ -488,7 +501,8 @@ export class Coordinator {
         at: clock.now(),
         retryNote: this.retryNote?.key === `${effect.runId}#${effect.round}` ? this.retryNote.note : null,
       };
-      const record = { ...finishRoundWork(work, this.global!.weights.shapes, run.settings.task, details, combined), privacy };
+      stepped = this.serverStep(effect.runId, work.base, combined);
+      const record = { ...finishRoundWork(work, this.global!.weights.shapes, run.settings.task, details, stepped.combined), privacy, optimizerState: stepped.encoded };
       weights = record.weights;
       const checkpoint = store.completeRound(record);
       log.info({ runId: effect.runId, round: effect.round, clients: work.contributions.length, sha256: checkpoint.sha256, epsilon: privacy?.epsilon }, 'round aggregated');
@@ -503,10 +517,24 @@ export class Coordinator {
     // Committed: from here on nothing may abort the round.
     this.global = { runId: effect.runId, weights };
     this.retryNote = null;
+    // The optimiser moves on only with a committed round: a round that fails before its commit leaves the state as it was.
+    if (this.optimizer?.runId === effect.runId) {
+      this.optimizer.optimizer.restore(stepped.state);
+      this.optimizer.lost = null;
+    }
     if (models.evaluates(run.settings.task)) this.evaluations.enqueue({ runId: effect.runId, task: run.settings.task, round: effect.round, weights });
     this.notifyRun(effect.runId);
     const spent = privacy ? { samplingRate: privacy.samplingRate, noiseMultiplier: privacy.noiseMultiplier } : undefined;
     this.dispatch({ type: 'round-completed', at: clock.now(), runId: effect.runId, round: effect.round, ...(spent ? { privacy: spent } : {}) });
+  }
+
+  /** The server optimiser's step from the model the participants received to the round's combined model, and its note. */
+  private serverStep(runId: string, base: Float32Array, combined: { values: Float32Array; note: string | null }) {
+    const holder = this.optimizer;
+    if (holder?.runId !== runId) throw new Error(`run ${runId} has no server optimiser`);
+    const { values, state } = holder.optimizer.step(base, combined.values);
+    const note = [combined.note, serverNote(holder.optimizer.settings), holder.lost].filter(Boolean).join('; ') || null;
+    return { combined: { values, note }, state, encoded: state ? encodeOptimizerState(state) : null };
   }
 
   /** Differential privacy: what the round spent (the noise actually added, for the survivors) and the run's epsilon after it. */
