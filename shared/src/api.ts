@@ -30,6 +30,8 @@ export interface ClientView {
   progress: ClientProgress | null;
   lastSeen: number;
   lastMetrics: { loss: number; accuracy: number; test?: EvalMetrics } | null;
+  /** MNIST: digits of each label 0..9 in the client's shard of the current or last run (they sum to `samples`); absent otherwise. */
+  labels?: number[];
 }
 
 export interface RunSummary {

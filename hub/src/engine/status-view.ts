@@ -4,8 +4,16 @@ import { hubPhase } from './round-reducer';
 import type { EngineState } from './engine-types';
 import type { SecureStage } from './secure-round';
 
-/** What GET /api/status and the dashboards show of the engine's state, at the hub's clock `now`. */
-export function statusView(state: EngineState, now: number, secure: { stage: SecureStage; dropped: string[] } | null = null): HubStatus {
+/**
+ * What GET /api/status and the dashboards show of the engine's state, at the hub's clock `now`;
+ * `labelsOf` gives a client's MNIST label histogram (the shard book's), undefined where it has none.
+ */
+export function statusView(
+  state: EngineState,
+  now: number,
+  secure: { stage: SecureStage; dropped: string[] } | null = null,
+  labelsOf: (clientId: string) => number[] | undefined = () => undefined,
+): HubStatus {
   const { run, clients } = state;
   return {
     status: hubPhase(state),
@@ -40,6 +48,12 @@ export function statusView(state: EngineState, now: number, secure: { stage: Sec
         progress: c.progress,
         lastSeen: c.lastSeen,
         lastMetrics: c.lastMetrics,
+        ...labelsField(labelsOf(c.id)),
       })),
   };
+}
+
+/** A copy, so that no status holder can change the shard book's counts. */
+function labelsField(labels: number[] | undefined): { labels?: number[] } {
+  return labels ? { labels: [...labels] } : {};
 }
