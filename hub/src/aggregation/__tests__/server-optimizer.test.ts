@@ -14,7 +14,7 @@ const settings = (name: ServerOptimizerName, overrides: Partial<ServerOptimizerS
  */
 function rounds(s: ServerOptimizerSettings, start: number[], deltas: number[][]) {
   const optimizer = createServerOptimizer(s, start.length);
-  let global = Float32Array.from(start);
+  let global: Float32Array = Float32Array.from(start);
   const out: { values: number[]; state: OptimizerState | null }[] = [];
   for (const delta of deltas) {
     const combined = Float32Array.from(global, (x, i) => x + delta[i]!);
@@ -146,7 +146,7 @@ describe('server optimiser state', () => {
       const s = settings(name);
       const deltas = [[0.3, -0.2, 1e-7], [-0.1, 0.4, 0], [0.05, 0.05, -3]];
       const original = createServerOptimizer(s, 3);
-      let global = Float32Array.from([0.1, 0.2, 0.3]);
+      let global: Float32Array = Float32Array.from([0.1, 0.2, 0.3]);
       for (const delta of deltas) {
         const step = original.step(global, Float32Array.from(global, (x, i) => x + delta[i]!));
         original.restore(step.state);
