@@ -78,7 +78,7 @@ export const ServerOptimizerSettings = Type.Object({
   learningRate: Type.Number(SETTING_LIMITS.serverLearningRate),
   /** fedavgm: heavy-ball momentum of the pseudo-gradient. */
   momentum: Type.Number(SETTING_LIMITS.momentum),
-  /** fedadam / fedyogi: first-moment decay; fedadagrad ignores it as Reddi et al. allow (beta1 = 0 there is plain Adagrad). */
+  /** fedadam / fedyogi / fedadagrad: first-moment decay (fedadagrad's default 0 is plain Adagrad on the pseudo-gradient). */
   beta1: Type.Number(SETTING_LIMITS.beta),
   beta2: Type.Number(SETTING_LIMITS.beta),
   /** Adaptivity: added to sqrt(v) in the denominator. */
