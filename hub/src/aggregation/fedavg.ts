@@ -1,3 +1,5 @@
+import { FoldSum } from './simd-fold';
+
 /**
  * Streaming FedAvg: each update is folded into a running weighted sum as it arrives,
  * so the hub never holds N full models. The sum is Float64: with hundreds of clients and
@@ -5,12 +7,15 @@
  */
 export interface FedAvgAccumulator {
   readonly sum: Float64Array;
+  /** The fold kernel that owns `sum` (WebAssembly SIMD where the runtime has it). */
+  readonly kernel: FoldSum;
   totalWeight: number;
   count: number;
 }
 
 export function createFedAvg(size: number): FedAvgAccumulator {
-  return { sum: new Float64Array(size), totalWeight: 0, count: 0 };
+  const kernel = new FoldSum(size);
+  return { sum: kernel.sum, kernel, totalWeight: 0, count: 0 };
 }
 
 /** Adds `values` with weight `samples`; the caller has checked length and finiteness. */
@@ -19,17 +24,7 @@ export function foldUpdate(acc: FedAvgAccumulator, values: Float32Array, samples
     throw new Error(`update has ${values.length} values, the model ${acc.sum.length}`);
   }
   if (!(samples > 0)) throw new Error(`sample weight must be positive, got ${samples}`);
-  const sum = acc.sum;
-  const n = sum.length;
-  let i = 0;
-  // Unrolled by four: V8 emits no SIMD here, and this halves the loop overhead (see BENCHMARKS.md).
-  for (; i + 4 <= n; i += 4) {
-    sum[i]! += values[i]! * samples;
-    sum[i + 1]! += values[i + 1]! * samples;
-    sum[i + 2]! += values[i + 2]! * samples;
-    sum[i + 3]! += values[i + 3]! * samples;
-  }
-  for (; i < n; i++) sum[i]! += values[i]! * samples;
+  acc.kernel.fold(values, samples);
   acc.totalWeight += samples;
   acc.count += 1;
 }
