@@ -1,7 +1,17 @@
 import type { ClientView, HubStatus } from '@fl/shared/api';
-import { launchRequestChecker, resolveSettings, settingsConflict, TASK_DEFAULTS, type DpNoise, type LaunchRequest, type RunSettings } from '@fl/shared/settings';
+import {
+  launchRequestChecker,
+  resolveSettings,
+  settingsConflict,
+  TASK_DEFAULTS,
+  type DpNoise,
+  type LaunchRequest,
+  type RunSettings,
+  type ServerOptimizerName,
+} from '@fl/shared/settings';
 import type { TaskId } from '@fl/shared/tasks';
 import type { CheckResult } from '@fl/shared/validation';
+import { SERVER_FIELD_KEYS, serverFieldsOf, serverOptimizerRequest, serverValuesOf, type ServerField } from './server-optimizer-form';
 
 /** Rounds have no task default in the shared settings; a short run is the friendliest first try. */
 export const DEFAULT_ROUNDS = 5;
@@ -24,7 +34,10 @@ export type NumberField =
   | 'noiseMultiplier'
   | 'dpClipNorm'
   | 'delta'
-  | 'targetEpsilon';
+  | 'targetEpsilon'
+  | 'proximalMu'
+  | 'dirichletAlpha'
+  | ServerField;
 
 /** The number fields that go into the request's `dp` object, by the name they have there. */
 const DP_FIELDS = { noiseMultiplier: 'noiseMultiplier', dpClipNorm: 'clipNorm', delta: 'delta', targetEpsilon: 'targetEpsilon' } as const;
@@ -32,6 +45,10 @@ type DpField = keyof typeof DP_FIELDS;
 
 function isDpField(field: NumberField): field is DpField {
   return field in DP_FIELDS;
+}
+
+function isServerField(field: NumberField): field is ServerField {
+  return field in SERVER_FIELD_KEYS;
 }
 
 /** The form as typed: numbers stay strings until launch, so half-typed values are not rewritten. */
@@ -45,6 +62,7 @@ export interface LaunchFormValues extends Record<NumberField, string> {
   secureAggregation: boolean;
   dp: boolean;
   dpNoise: DpNoise;
+  serverOptimizer: ServerOptimizerName;
 }
 
 export const FIELD_LABELS: Record<NumberField, string> = {
@@ -63,6 +81,13 @@ export const FIELD_LABELS: Record<NumberField, string> = {
   dpClipNorm: 'Clip norm (L2 of each change)',
   delta: 'Delta (δ)',
   targetEpsilon: 'Target ε (empty: none)',
+  proximalMu: 'Proximal μ (FedProx)',
+  dirichletAlpha: 'Dirichlet α',
+  serverLearningRate: 'Server learning rate',
+  momentum: 'Momentum',
+  beta1: 'β1 (first moment)',
+  beta2: 'β2 (second moment)',
+  tau: 'τ (adaptivity)',
 };
 
 export const INTEGER_FIELDS: ReadonlySet<NumberField> = new Set(['rounds', 'epochs', 'batchSize', 'minClients', 'roundTimeoutSec', 'byzantine', 'clientsPerRound']);
@@ -75,7 +100,9 @@ export const OPTIONAL_FIELDS: ReadonlySet<NumberField> = new Set(['clipNorm', 'c
  * set, the DP fields only with DP. With DP the secure clip is not sent: the hub sizes the fixed point from dp.clipNorm.
  */
 export function activeNumberFields(values: LaunchFormValues): NumberField[] {
-  const fields: NumberField[] = ['rounds', 'epochs', 'batchSize', 'learningRate', 'minClients', 'roundTimeoutSec'];
+  const fields: NumberField[] = ['rounds', 'epochs', 'batchSize', 'learningRate', 'minClients', 'roundTimeoutSec', 'proximalMu'];
+  if (values.task === 'mnist' && values.partition === 'dirichlet') fields.push('dirichletAlpha');
+  fields.push(...serverFieldsOf(values.serverOptimizer));
   if (values.strategy === 'trimmed-mean') fields.push('trimFraction');
   if (values.strategy === 'krum' || values.strategy === 'multi-krum') fields.push('byzantine');
   fields.push('clipNorm', 'clientsPerRound');
@@ -100,6 +127,10 @@ export function defaultValues(task: TaskId, rounds = String(DEFAULT_ROUNDS)): La
     secAggClip: String(d.secAggClip),
     clientsPerRound: d.clientsPerRound === null ? '' : String(d.clientsPerRound),
     ...DP_DEFAULTS,
+    proximalMu: String(d.proximalMu),
+    dirichletAlpha: String(d.dirichletAlpha),
+    ...serverValuesOf(d.serverOptimizer),
+    serverOptimizer: d.serverOptimizer.name,
     partition: d.partition,
     init: d.init,
     optimizer: d.optimizer,
@@ -111,11 +142,15 @@ export function defaultValues(task: TaskId, rounds = String(DEFAULT_ROUNDS)): La
   };
 }
 
+/** Form fields by their key inside the request's nested objects. */
+const NESTED_FIELDS: Record<string, Record<string, string>> = { dp: DP_FIELDS, serverOptimizer: SERVER_FIELD_KEYS };
+
 /** Turns the checker's "/batchSize must be ..." (or "/dp/clipNorm ...") into "Batch size must be ...". */
 function readable(reason: string): string {
   return reason
-    .replace(/\/dp\/(\w+)/g, (match, key: string) => {
-      const field = (Object.keys(DP_FIELDS) as DpField[]).find((f) => DP_FIELDS[f] === key);
+    .replace(/\/(dp|serverOptimizer)\/(\w+)/g, (match, group: string, key: string) => {
+      const fields = NESTED_FIELDS[group] ?? {};
+      const field = Object.keys(fields).find((f) => fields[f] === key) as NumberField | undefined;
       return field ? FIELD_LABELS[field] : match;
     })
     .replace(/\/(\w+)/g, (match, key: string) => (key in FIELD_LABELS ? FIELD_LABELS[key as NumberField] : match));
@@ -125,16 +160,24 @@ function readable(reason: string): string {
 export function toLaunchRequest(values: LaunchFormValues): CheckResult<LaunchRequest> {
   const numbers: Partial<Record<NumberField, number>> = {};
   const dp: Partial<Record<(typeof DP_FIELDS)[DpField], number>> = {};
+  const server: Partial<Record<ServerField, number>> = {};
   for (const field of activeNumberFields(values)) {
     const text = values[field].trim();
     const n = Number(text);
     if (text === '' || !Number.isFinite(n)) return { ok: false, reason: `${FIELD_LABELS[field]} must be a number` };
     if (isDpField(field)) dp[DP_FIELDS[field]] = n;
+    else if (isServerField(field)) server[field] = n;
     else numbers[field] = n;
   }
+  // The settings added for uneven data go out only when they differ from the task's defaults.
+  const defaults = TASK_DEFAULTS[values.task];
+  if (numbers.proximalMu === defaults.proximalMu) delete numbers.proximalMu;
+  if (numbers.dirichletAlpha === defaults.dirichletAlpha) delete numbers.dirichletAlpha;
+  const serverOptimizer = serverOptimizerRequest(values.serverOptimizer, server, defaults.serverOptimizer);
   const request = {
     task: values.task,
     ...numbers,
+    ...(serverOptimizer ? { serverOptimizer } : {}),
     ...(values.dp ? { dp: { ...dp, noise: values.dpNoise } } : {}),
     ...(values.task === 'mnist' ? { partition: values.partition } : {}),
     init: values.init,
@@ -164,9 +207,21 @@ export function settingsConflictOf(values: LaunchFormValues): string | null {
   const minClients = typed(values.minClients);
   const clientsPerRound = typed(values.clientsPerRound);
   const clipNorm = typed(values.clipNorm);
+  const proximalMu = typed(values.proximalMu);
+  const dirichletAlpha = typed(values.dirichletAlpha);
+  const server: Partial<Record<ServerField, number>> = {};
+  for (const field of serverFieldsOf(values.serverOptimizer)) {
+    const n = typed(values[field]);
+    if (n !== undefined) server[field] = n;
+  }
+  const serverOptimizer = serverOptimizerRequest(values.serverOptimizer, server, TASK_DEFAULTS[values.task].serverOptimizer);
   const settings = resolveSettings({
     task: values.task,
     rounds: 1,
+    ...(values.task === 'mnist' ? { partition: values.partition } : {}),
+    ...(proximalMu !== undefined ? { proximalMu } : {}),
+    ...(dirichletAlpha !== undefined ? { dirichletAlpha } : {}),
+    ...(serverOptimizer ? { serverOptimizer } : {}),
     strategy: values.strategy,
     compression: values.compression,
     secureAggregation: values.secureAggregation,

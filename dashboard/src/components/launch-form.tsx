@@ -13,6 +13,7 @@ import {
   type NumberField,
 } from '../launch-rules';
 import { PrivacySettings } from './privacy-settings';
+import { ServerSettings } from './server-settings';
 import { ChoiceSetting, NumberSetting } from './setting-field';
 
 interface LaunchFormProps {
@@ -25,6 +26,7 @@ const TASK_OPTIONS = TASK_IDS.map((t) => ({ value: t, label: TASK_LABELS[t] }));
 const PARTITIONS = [
   { value: 'iid', label: 'IID' },
   { value: 'by-label', label: 'By label' },
+  { value: 'dirichlet', label: 'Dirichlet (label skew)' },
 ] as const;
 const INITS = [
   { value: 'continue', label: 'Last model' },
@@ -116,6 +118,16 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
             onChange={(partition) => set({ partition })}
           />
         )}
+        {values.task === 'mnist' && values.partition === 'dirichlet' && (
+          <NumberSetting
+            field="dirichletAlpha"
+            wide
+            value={values.dirichletAlpha}
+            disabled={sending}
+            hint="Smaller α is more uneven: 0.1 gives nearly one digit per client, 100 nearly IID."
+            onChange={setNumber}
+          />
+        )}
         <ChoiceSetting id="setting-init" label="Start from" value={values.init} options={INITS} disabled={sending} onChange={(init) => set({ init })} />
         <ChoiceSetting
           id="setting-optimizer"
@@ -124,6 +136,14 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
           options={OPTIMIZERS}
           disabled={sending}
           onChange={(optimizer) => set({ optimizer })}
+        />
+        <NumberSetting
+          field="proximalMu"
+          wide
+          value={values.proximalMu}
+          disabled={sending}
+          hint="Pulls each client's local training toward the global model; helps when clients' data differ a lot. 0: off."
+          onChange={setNumber}
         />
       </div>
       <fieldset className="field-group">
@@ -176,6 +196,7 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
           )}
         </div>
       </fieldset>
+      <ServerSettings values={values} disabled={sending} onChange={set} onNumber={setNumber} />
       <PrivacySettings
         values={values}
         eligible={takePart?.eligible ?? 0}

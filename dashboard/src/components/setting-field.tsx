@@ -15,9 +15,13 @@ interface NumberSettingProps {
 /** What an empty optional field means, shown inside it. */
 const PLACEHOLDERS: Partial<Record<NumberField, string>> = { clipNorm: 'off', clientsPerRound: 'all', targetEpsilon: 'none' };
 
+/** Fields whose shared limits go by another name (both betas share one bound). */
+const LIMIT_KEYS: Partial<Record<NumberField, keyof typeof SETTING_LIMITS>> = { beta1: 'beta', beta2: 'beta' };
+
 /** The HTML bounds come from the shared limits, so the browser's spinner agrees with the hub. */
 function bounds(field: NumberField): { min?: number; max?: number; step: number | 'any' } {
-  const limits: Partial<Record<'minimum' | 'maximum' | 'exclusiveMinimum' | 'exclusiveMaximum', number>> = SETTING_LIMITS[field];
+  const key = LIMIT_KEYS[field] ?? (field as Exclude<NumberField, 'beta1' | 'beta2'>);
+  const limits: Partial<Record<'minimum' | 'maximum' | 'exclusiveMinimum' | 'exclusiveMaximum', number>> = SETTING_LIMITS[key];
   const step = INTEGER_FIELDS.has(field) ? 1 : 'any';
   // Exclusive bounds (learning rate, clip norm, delta) cannot be said in HTML; the checker enforces them.
   return {
@@ -60,12 +64,16 @@ interface ChoiceSettingProps<T extends string> {
   value: T;
   options: readonly { value: T; label: string }[];
   disabled: boolean;
+  /** One line under the choice: what the chosen option is for. */
+  hint?: string;
+  /** Spans the whole row (a choice with a hint). */
+  wide?: boolean;
   onChange(value: T): void;
 }
 
-export function ChoiceSetting<T extends string>({ id, label, value, options, disabled, onChange }: ChoiceSettingProps<T>) {
+export function ChoiceSetting<T extends string>({ id, label, value, options, disabled, hint, wide = false, onChange }: ChoiceSettingProps<T>) {
   return (
-    <div className="field">
+    <div className={wide ? 'field field-wide' : 'field'}>
       <label htmlFor={id}>{label}</label>
       <select
         id={id}
@@ -73,6 +81,7 @@ export function ChoiceSetting<T extends string>({ id, label, value, options, dis
         data-testid={id}
         value={value}
         disabled={disabled}
+        aria-describedby={hint ? `${id}-hint` : undefined}
         onChange={(e) => onChange(options.find((o) => o.value === e.target.value)?.value ?? value)}
       >
         {options.map((o) => (
@@ -81,6 +90,11 @@ export function ChoiceSetting<T extends string>({ id, label, value, options, dis
           </option>
         ))}
       </select>
+      {hint && (
+        <span id={`${id}-hint`} className="field-hint muted small" data-testid={`${id}-hint`}>
+          {hint}
+        </span>
+      )}
     </div>
   );
 }
