@@ -83,8 +83,12 @@ export function settingsLine(s: RunSettings): string {
     `timeout ${s.roundTimeoutSec} s`,
     s.init === 'fresh' ? 'fresh model' : 'continues last model',
   ];
-  if (s.task === 'mnist') parts.splice(5, 0, s.partition === 'by-label' ? 'by-label shards' : 'iid shards');
+  if (s.task === 'mnist') parts.splice(5, 0, partitionWords(s));
+  // Runs stored before FedProx and server optimisers existed have neither field.
+  if (s.proximalMu) parts.push(`FedProx μ ${s.proximalMu}`);
   parts.push(strategyWords(s));
+  const server = s.serverOptimizer;
+  if (server && (server.name !== 'fedavg' || server.learningRate !== 1)) parts.push(`server ${server.name} lr ${server.learningRate}`);
   // Runs stored before clipping and compression existed have neither field.
   if (s.clipNorm !== null && s.clipNorm !== undefined) parts.push(`clip ${s.clipNorm}`);
   if (s.compression && s.compression !== 'float32') parts.push(`${s.compression} updates`);
@@ -100,6 +104,11 @@ export function settingsLine(s: RunSettings): string {
 export function dpWords(dp: DpSettings): string {
   const target = dp.targetEpsilon === null ? '' : ` · target ε ${dp.targetEpsilon}`;
   return `DP z ${dp.noiseMultiplier} · clip ${dp.clipNorm} · δ ${deltaText(dp.delta)}${target} · ${dp.noise} noise`;
+}
+
+function partitionWords(s: RunSettings): string {
+  if (s.partition === 'dirichlet') return `dirichlet α ${s.dirichletAlpha} shards`;
+  return s.partition === 'by-label' ? 'by-label shards' : 'iid shards';
 }
 
 function strategyWords(s: RunSettings): string {

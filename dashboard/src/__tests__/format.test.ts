@@ -28,4 +28,18 @@ describe('settingsLine', () => {
     const line = settingsLine(resolveSettings({ task: 'mnist', rounds: 3 }));
     expect(line).not.toMatch(/drawn|DP/);
   });
+
+  it('names the server optimiser with its learning rate, FedProx and the Dirichlet alpha when they are not the defaults', () => {
+    const line = settingsLine(resolveSettings({ task: 'mnist', rounds: 3, partition: 'dirichlet', dirichletAlpha: 0.1, proximalMu: 0.01, serverOptimizer: { name: 'fedadam' } }));
+    expect(line).toContain('dirichlet α 0.1 shards');
+    expect(line).toContain('FedProx μ 0.01 · fedavg · server fedadam lr 0.01');
+    expect(settingsLine(resolveSettings({ task: 'mnist', rounds: 3, serverOptimizer: { name: 'fedavg', learningRate: 0.5 } }))).toContain('server fedavg lr 0.5');
+  });
+
+  it('says nothing of server optimisers or FedProx for a plain FedAvg run, nor for runs stored before them', () => {
+    const plain = resolveSettings({ task: 'mnist', rounds: 3 });
+    expect(settingsLine(plain)).not.toMatch(/server|FedProx|dirichlet/);
+    const { serverOptimizer: _s, proximalMu: _p, ...old } = plain;
+    expect(settingsLine(old as typeof plain)).not.toMatch(/server|FedProx|undefined/);
+  });
 });
