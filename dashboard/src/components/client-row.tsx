@@ -1,5 +1,6 @@
 import type { ClientView } from '@fl/shared/api';
 import { ago, count, decimal, percent } from '../format';
+import { LabelSparkline } from './label-sparkline';
 import { ProgressBar } from './progress-bar';
 
 function dataWords(client: ClientView): string {
@@ -34,7 +35,10 @@ export function ClientRow({ client, now }: { client: ClientView; now: number }) 
           {backend.renderer && <span className="renderer"> · {backend.renderer}</span>}
         </div>
       </div>
-      <div className="client-data small">{dataWords(client)}</div>
+      <div className="client-data small">
+        <span>{dataWords(client)}</span>
+        <LabelSparkline labels={client.labels} />
+      </div>
       <div className="client-state">
         <div className="client-state-line">
           <span className={`badge badge-state-${client.state}`}>{client.state}</span>
