@@ -2,6 +2,8 @@ import type { RoundBreakdown } from './training-bench';
 import type { LightweightRound } from './capacity-bench';
 import type { SynchronousResult } from './store-bench';
 import type { MessageBytes, SecAggResults, SecAggRoundTime } from './secagg-bench';
+import type { PrivacyResults } from './privacy-bench';
+import { privacyMeaning, privacyPlotSvg, privacyRows, privacySection } from './privacy-report';
 
 type Format = 'float32' | 'float16' | 'int8';
 
@@ -41,6 +43,8 @@ export interface BenchResults {
   browser?: unknown;
   /** Secure aggregation vs plain: round time, bytes a client sends, client CPU (possibly from an --only secagg run). */
   secagg?: SecAggResults;
+  /** DP-FedAvg accuracy against epsilon, with a no-DP run (possibly from an --only privacy run). */
+  privacy?: PrivacyResults;
   durationSec?: number;
 }
 
@@ -76,6 +80,7 @@ export function rows(r: BenchResults): [string, string, string, string][] {
     ...Object.entries(r.browserMsPerBatch ?? {}).map(([backend, ms]): [string, string, string, string] => [`browser MNIST CNN ms/batch, ${backend}`, f(ms, 1), '', '']),
     ['clientVsBareTfjs', f(r.clientVsBareTfjs), '>= 0.9', verdict(r.clientVsBareTfjs === undefined ? undefined : r.clientVsBareTfjs >= 0.9)],
     ...secaggRows(r.secagg),
+    ...privacyRows(r.privacy),
   ];
 }
 
@@ -122,7 +127,8 @@ const ms = (x: number | null | undefined) =>
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export function renderReport(r: BenchResults, options: { analysis?: string | null } = {}): { table: string; markdown: string } {
+/** The report: the console table, BENCHMARKS.md, and the privacy plot's SVG (null when not measured) for PRIVACY_PLOT_FILE. */
+export function renderReport(r: BenchResults, options: { analysis?: string | null } = {}): { table: string; markdown: string; privacySvg: string | null } {
   const table = rows(r)
     .map(([name, value, target, met]) => `${name.padEnd(58)} ${value.padStart(24)}  ${target.padEnd(34)} ${met.replaceAll('*', '')}`)
     .join('\n');
@@ -163,6 +169,10 @@ ${misses(r)}
 
 ${secagg(r)}
 
+## Differential privacy: accuracy against epsilon
+
+${privacySection(r.privacy)}
+
 ## Durability: SQLite synchronous=FULL vs NORMAL (WAL)
 
 ${durability(r)}
@@ -187,6 +197,7 @@ ${durability(r)}
 - **fedVsCentral**: held-out accuracy of a ${d?.clients ?? 4}-client federated run after N rounds (1 epoch each) divided by the
   accuracy of one model trained on the same ${d?.digits?.toLocaleString('en-US') ?? ''} digits for N epochs with the same optimiser and batch size.
 ${secaggMeanings(r.secagg)}
+${privacyMeaning(r.privacy)}
 - **browser**: per-batch time of the MNIST CNN in headless Chromium on each backend, and the
   tab's own training loop (\`trainLocal\`) against a bare \`model.fit\` on the same data (\`clientVsBareTfjs\`,
   throughput ratio).
@@ -202,9 +213,10 @@ npm run setup
 pnpm bench          # full: ~15-25 minutes on 2 cores
 pnpm bench --quick  # reduced: fewer rounds and steps, a few minutes
 pnpm bench --report-only  # BENCHMARKS.md again from bench-results.json, keeping the analysis
+pnpm bench --only privacy # the differential privacy section alone, into the last bench-results.json
 \`\`\`
 `;
-  return { table, markdown };
+  return { table, markdown, privacySvg: privacyPlotSvg(r.privacy) };
 }
 
 /** For each missed target, the same run's measured parts of it; no reason that was not measured. */
