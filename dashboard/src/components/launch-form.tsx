@@ -28,6 +28,11 @@ const PARTITIONS = [
   { value: 'by-label', label: 'By label' },
   { value: 'dirichlet', label: 'Dirichlet (label skew)' },
 ] as const;
+const PARTITION_HINTS: Record<LaunchFormValues['partition'], string> = {
+  iid: 'Each client gets a random, equal share of the digits.',
+  'by-label': 'Each client holds mostly two digits.',
+  dirichlet: 'Each digit is split across the clients in random proportions; shard sizes vary too.',
+};
 const INITS = [
   { value: 'continue', label: 'Last model' },
   { value: 'fresh', label: 'Fresh model' },
@@ -112,7 +117,9 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
           <ChoiceSetting
             id="setting-partition"
             label="Partition"
+            wide
             value={values.partition}
+            hint={PARTITION_HINTS[values.partition]}
             options={PARTITIONS}
             disabled={sending}
             onChange={(partition) => set({ partition })}
@@ -124,7 +131,7 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
             wide
             value={values.dirichletAlpha}
             disabled={sending}
-            hint="Smaller α is more uneven: 0.1 gives nearly one digit per client, 100 nearly IID."
+            hint="Smaller is more uneven: at 0.1 most clients hold one or two digits, at 100 the shards are nearly IID."
             onChange={setNumber}
           />
         )}

@@ -11,15 +11,17 @@ interface ServerSettingsProps {
   onNumber(field: NumberField, value: string): void;
 }
 
-/** One line per hyperparameter: what moving it does. */
-const FIELD_HINTS: Partial<Record<NumberField, string>> = {
-  momentum: 'How much of earlier rounds\' steps carries over; 0 is FedAvg at this learning rate.',
-  tau: 'Smaller: more adaptive per-weight steps.',
+/** What moving a hyperparameter does, said under the fields (a hint beside one field would misalign its row). */
+const FIELD_NOTES: Partial<Record<NumberField, string>> = {
+  momentum: 'Momentum: how much of earlier rounds\' steps carries over; 0 is FedAvg at this learning rate.',
+  tau: 'τ: smaller gives more adaptive per-weight steps.',
 };
 
 /** The server optimiser fieldset: how the hub turns the round's combined model into the next global model. */
 export function ServerSettings({ values, disabled, onChange, onNumber }: ServerSettingsProps) {
   const choice = SERVER_OPTIMIZER_CHOICES.find((c) => c.value === values.serverOptimizer);
+  const fields = serverFieldsOf(values.serverOptimizer);
+  const notes = fields.flatMap((f) => FIELD_NOTES[f] ?? []);
   const select = (serverOptimizer: ServerOptimizerName) => onChange({ serverOptimizer, ...serverValuesOf(SERVER_OPTIMIZER_DEFAULTS[serverOptimizer]) });
   return (
     <fieldset className="field-group">
@@ -35,10 +37,11 @@ export function ServerSettings({ values, disabled, onChange, onNumber }: ServerS
           hint={choice?.hint}
           onChange={select}
         />
-        {serverFieldsOf(values.serverOptimizer).map((field) => (
-          <NumberSetting key={field} field={field} value={values[field]} disabled={disabled} hint={FIELD_HINTS[field]} onChange={onNumber} />
+        {fields.map((field) => (
+          <NumberSetting key={field} field={field} value={values[field]} disabled={disabled} onChange={onNumber} />
         ))}
       </div>
+      {notes.length > 0 && <p className="muted small field-note">{notes.join(' ')}</p>}
     </fieldset>
   );
 }
