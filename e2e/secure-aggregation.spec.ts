@@ -36,11 +36,15 @@ function tabEvents(log: SentMessage[], tab: string, from: number): { frames: Sen
 
 /** The round:start this tab received in a secure round: the global model it trains from and its protocol setup. */
 function secureStart(events: SocketEvent[], runId: string) {
-  const starts = eventPayloads<{ runId: string; weights: Buffer; secagg?: Buffer }>(events, 'round:start').filter((s) => s.runId === runId);
+  const starts = eventPayloads<{ runId: string; weights?: Buffer; secagg?: Buffer }>(events, 'round:start').filter((s) => s.runId === runId);
   expect(starts).toHaveLength(1);
   const start = starts[0]!;
   expect(start.secagg, 'round:start of a secure run carries the setup').toBeInstanceOf(Buffer);
-  return { received: decodeWeights(new Uint8Array(start.weights)).values, setup: decodeSetup(new Uint8Array(start.secagg!)) };
+  // The model comes once for the round's participants in the round:model broadcast just before.
+  const model = eventPayloads<{ runId: string; weights: Buffer }>(events, 'round:model').filter((m) => m.runId === runId).at(-1);
+  const weights = start.weights ?? model?.weights;
+  expect(weights, 'the round model, inline or broadcast').toBeInstanceOf(Buffer);
+  return { received: decodeWeights(new Uint8Array(weights!)).values, setup: decodeSetup(new Uint8Array(start.secagg!)) };
 }
 
 /** The one masked input this tab sent, with the checks every secure tab must pass: no FLW1 frame, no update:submit. */

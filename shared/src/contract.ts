@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
-import { Binary, checker } from './validation';
+import { Binary, checker, toBytes } from './validation';
 import { RunSettings, TaskSchema } from './settings';
-import type { Ack } from './errors';
+import { CodedError, type Ack } from './errors';
 import type { HubStatus, RunDetail } from './api';
 import { BackendInfo, ClientData, ClientKind, EvalMetrics } from './payloads';
 
@@ -87,8 +87,11 @@ export const RoundStart = Type.Object({
   ...RunRef,
   rounds: Type.Integer({ minimum: 1 }),
   settings: RunSettings,
-  /** The global model as a weight frame (weight-codec). */
-  weights: Binary,
+  /**
+   * The global model as a weight frame (weight-codec); absent when it came just before in the round's
+   * `round:model` broadcast (encoded once for every participant). A round sent again to one client carries it.
+   */
+  weights: Type.Optional(Binary),
   /** MNIST: the client's shard as little-endian uint16 indices into the training sprite. */
   shard: Type.Optional(Binary),
   /** Epoch milliseconds after which the hub closes the round. */
@@ -99,6 +102,20 @@ export const RoundStart = Type.Object({
   secagg: Type.Optional(Binary),
 });
 export type RoundStart = Static<typeof RoundStart>;
+
+/** The round's global model, broadcast once to all of its participants ahead of their own `round:start`. */
+export const RoundModel = Type.Object({ ...RunRef, weights: Binary });
+export type RoundModel = Static<typeof RoundModel>;
+
+/**
+ * The model frame of a round: inline in its `round:start`, or the `round:model` broadcast for the same run and
+ * round that arrived before it (a connection delivers in order). Throws when neither has it.
+ */
+export function roundWeights(start: RoundStart, model: RoundModel | null): Uint8Array {
+  if (start.weights !== undefined) return toBytes(start.weights);
+  if (model && model.runId === start.runId && model.round === start.round) return toBytes(model.weights);
+  throw new CodedError('HUB_ERR_BAD_FRAME', `round ${start.round} of run ${start.runId} came without its model`);
+}
 
 export const RoundCancel = Type.Object({ ...RunRef, reason: Type.String() });
 export type RoundCancel = Static<typeof RoundCancel>;
@@ -143,6 +160,7 @@ export interface ClientToHubEvents {
 
 /** Events the hub sends to training clients. */
 export interface HubToClientEvents {
+  'round:model': (model: RoundModel) => void;
   'round:start': (start: RoundStart) => void;
   'round:cancel': (cancel: RoundCancel) => void;
   'model:evaluate': (request: ModelEvaluate) => void;
@@ -172,6 +190,7 @@ export const dataChangeChecker = checker(DataChange);
 export const roundProgressChecker = checker(RoundProgress);
 export const updateSubmitChecker = checker(UpdateSubmit);
 export const roundStartChecker = checker(RoundStart);
+export const roundModelChecker = checker(RoundModel);
 export const roundCancelChecker = checker(RoundCancel);
 export const modelEvaluateChecker = checker(ModelEvaluate);
 export const evalSubmitChecker = checker(EvalSubmit);

@@ -10,7 +10,7 @@ import type {
   JoinReply,
   RoundStart,
 } from './contract';
-import { modelEvaluateChecker, roundCancelChecker, roundStartChecker, secAggMessageChecker, type ModelEvaluate } from './contract';
+import { modelEvaluateChecker, roundCancelChecker, roundModelChecker, roundStartChecker, roundWeights, secAggMessageChecker, type ModelEvaluate, type RoundModel } from './contract';
 import { SecureRoundClient, StageMailbox } from './secure-round-client';
 import { CodedError, isErrorResponse, type AckResponse, type ErrorBody } from './errors';
 import { compileForTraining, createModel, readWeights, writeWeights } from './models';
@@ -60,6 +60,8 @@ export interface FederatedClientOptions {
   joinToken?: string;
   /** Lets the page paint and the socket breathe between batches. */
   yieldEvery: () => Promise<void>;
+  /** Passed on to trainLocal: yield only once this many ms passed (default 50); 0 yields after every batch. */
+  yieldIntervalMs?: number;
   onChange?: (snapshot: ClientSnapshot) => void;
   ackTimeoutMs?: number;
   progressIntervalMs?: number;
@@ -108,6 +110,8 @@ export class FederatedClient {
   private maxUpdateBytes = Infinity;
   /** Secure-aggregation stage messages from the hub, until the round's flow takes them. */
   private readonly mailbox = new StageMailbox();
+  /** The last round:model broadcast: the model of the round:start that follows it. */
+  private roundModel: RoundModel | null = null;
   private closed = false;
   private readonly ackTimeoutMs: number;
   private readonly progressIntervalMs: number;
@@ -121,6 +125,10 @@ export class FederatedClient {
       this.update({ connection: 'disconnected' });
       // Socket.IO does not reconnect after a server-side disconnect; the hub may be restarting, so try again.
       if (reason === 'io server disconnect' && !this.closed) setTimeout(() => !this.closed && socket.connect(), 2000);
+    });
+    socket.on('round:model', (model) => {
+      const checked = roundModelChecker.check(model);
+      if (checked.ok) this.roundModel = checked.value;
     });
     socket.on('round:start', (start) => void this.onRoundStart(start));
     socket.on('model:evaluate', (request) => void this.onModelEvaluate(request));
@@ -238,7 +246,14 @@ export class FederatedClient {
       this.update({ lastError: { code: 'HUB_ERR_INVALID_PAYLOAD', message: `round:start: ${checked.reason}` } });
       return;
     }
-    const start = checked.value;
+    let start: RoundStart;
+    try {
+      // The model now, inline or from the broadcast just before: a later round's broadcast may replace it.
+      start = { ...checked.value, weights: roundWeights(checked.value, this.roundModel) };
+    } catch (error) {
+      this.update({ lastError: { code: 'HUB_ERR_BAD_FRAME', message: String(error) } });
+      return;
+    }
     const previous = this.activeRound;
     // The hub re-sends round:start to a participant that reconnects within its round.
     if (previous?.runId === start.runId && previous.round === start.round && !previous.cancelled) {
@@ -280,7 +295,7 @@ export class FederatedClient {
       return flow.cancelled;
     };
     const model = this.modelFor(start);
-    const received = decodeWeights(toBytes(start.weights));
+    const received = decodeWeights(roundWeights(start, null));
     writeWeights(model, received);
     const train = await this.options.data.trainingSet(start);
     if (stopHere()) return;
@@ -310,6 +325,7 @@ export class FederatedClient {
         batchSize: start.settings.batchSize,
         seed: start.seed,
         yieldEvery: this.options.yieldEvery,
+        yieldIntervalMs: this.options.yieldIntervalMs,
         shouldStop: () => flow.cancelled,
         // FedProx pulls towards the model this round received.
         ...(start.settings.proximalMu > 0 ? { proximal: { mu: start.settings.proximalMu, anchor: received.values } } : {}),

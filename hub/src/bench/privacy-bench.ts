@@ -102,8 +102,9 @@ function distance(a: Float32Array, b: Float32Array): number {
 function watchChangeNorms(socket: Socket, norms: Map<string, number[]>): void {
   const received = new Map<string, Float32Array>();
   const keyOf = (p: { runId: string; round: number }) => `${p.runId}#${p.round}`;
-  socket.onAny((event: string, payload: { runId: string; round: number; weights: Uint8Array | ArrayBuffer }) => {
-    if (event === 'round:start') received.set(keyOf(payload), decodeWeights(toBytes(payload.weights)).values);
+  socket.onAny((event: string, payload: { runId: string; round: number; weights?: Uint8Array | ArrayBuffer }) => {
+    // The model comes in the round's round:model broadcast, or inline in a round:start sent again.
+    if ((event === 'round:model' || event === 'round:start') && payload.weights) received.set(keyOf(payload), decodeWeights(toBytes(payload.weights)).values);
   });
   socket.onAnyOutgoing((event: string, payload: { runId: string; round: number; weights: Uint8Array | ArrayBuffer }) => {
     if (event !== 'update:submit') return;

@@ -459,16 +459,19 @@ export class Coordinator {
     this.secure = run.settings.secureAggregation ? this.startSecureRound(run, this.work) : null;
     // The participants score the model they receive: the one after the previous round.
     this.scores.keepOnly(effect.runId, effect.round - 1);
-    for (const id of effect.participants) this.sendRoundStart(id, effect.deadline);
+    // The model once for everyone (Socket.IO encodes the broadcast once), then each participant's own part.
+    this.deps.transport.broadcast(effect.participants, 'round:model', { runId: effect.runId, round: effect.round, weights: this.work.frame });
+    for (const id of effect.participants) this.sendRoundStart(id, effect.deadline, false);
     this.deps.log.info({ runId: effect.runId, round: effect.round, participants: effect.participants.length }, 'round started');
   }
 
-  private sendRoundStart(clientId: string, deadline: number): void {
+  /** `withModel`: the model inline (a round sent again to one client); false right after the round's broadcast. */
+  private sendRoundStart(clientId: string, deadline: number, withModel = true): void {
     const run = this.state.run;
     const work = this.work;
     if (!run || !work || work.runId !== run.id || work.round !== run.round) return;
     const setup = this.secure?.params.round === run.round ? this.secure.setupFor(clientId) : undefined;
-    this.deps.transport.send(clientId, 'round:start', roundStartFor(run, work, clientId, this.shards.shard(clientId), deadline, setup));
+    this.deps.transport.send(clientId, 'round:start', roundStartFor(run, work, clientId, this.shards.shard(clientId), deadline, setup, withModel));
   }
 
   private requestEvaluation(effect: Extract<Effect, { type: 'request-evaluation' }>): void {

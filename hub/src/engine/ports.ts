@@ -4,6 +4,8 @@ import type { Checkpoint, CompletedRound, PendingEvaluation, RoundCheckpoint } f
 /** Sends hub events to one training client. */
 export interface Transport {
   send<E extends keyof HubToClientEvents>(clientId: string, event: E, ...args: Parameters<HubToClientEvents[E]>): void;
+  /** One message to many clients, encoded once (the round's model). */
+  broadcast<E extends keyof HubToClientEvents>(clientIds: readonly string[], event: E, ...args: Parameters<HubToClientEvents[E]>): void;
 }
 
 export interface Clock {

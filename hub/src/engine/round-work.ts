@@ -91,13 +91,15 @@ export function roundStartFor(
   shard: Uint16Array | undefined,
   deadline: number,
   secagg: Uint8Array | undefined,
+  /** False when the model went out in the round's round:model broadcast. */
+  withModel: boolean,
 ): RoundStart {
   return {
     runId: run.id,
     round: run.round,
     rounds: run.settings.rounds,
     settings: run.settings,
-    weights: work.frame,
+    ...(withModel ? { weights: work.frame } : {}),
     ...(shard ? { shard: encodeShard(shard) } : {}),
     ...(secagg ? { secagg } : {}),
     deadline,

@@ -34,6 +34,13 @@ export class SocketTransport implements Transport {
   send<E extends keyof HubToClientEvents>(clientId: string, event: E, ...args: Parameters<HubToClientEvents[E]>): void {
     this.sockets.get(clientId)?.emit(event, ...args);
   }
+
+  /** Socket.IO encodes a broadcast's packet once and writes the same bytes to every socket in the rooms. */
+  broadcast<E extends keyof HubToClientEvents>(clientIds: readonly string[], event: E, ...args: Parameters<HubToClientEvents[E]>): void {
+    const sockets = clientIds.flatMap((id) => this.sockets.get(id) ?? []);
+    if (!sockets.length) return;
+    sockets[0]!.nsp.to(sockets.map((socket) => socket.id)).emit(event, ...args);
+  }
 }
 
 export interface ClientHandlerOptions {

@@ -3,10 +3,12 @@ import {
   CLIENT_NAMESPACE,
   decodeWeights,
   encodeWeights,
+  roundWeights,
   toBytes,
   type AckResponse,
   type FlatWeights,
   type JoinReply,
+  type RoundModel,
   type RoundStart,
 } from '@fl/shared';
 import { decodeShard } from '@fl/shared/data/mnist-dataset';
@@ -48,7 +50,8 @@ export function outcome(response: AckResponse<unknown>): string {
 
 /** What a raw client kept of a round:start. */
 export interface ReceivedRound {
-  start: RoundStart;
+  /** As received, with the model of the round's round:model broadcast put inline. */
+  start: RoundStart & { weights: Uint8Array };
   weights: FlatWeights;
   /** MNIST: indices of the client's digits for this round. */
   shard: Uint16Array;
@@ -72,9 +75,12 @@ export interface RawClient {
 export async function joinRaw(url: string, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
   const socket = await connectRaw(url);
   const rounds: ReceivedRound[] = [];
-  socket.on('round:start', (start: RoundStart) => {
+  let model: RoundModel | null = null;
+  socket.on('round:model', (m: RoundModel) => (model = m));
+  socket.on('round:start', (raw: RoundStart) => {
+    const start = { ...raw, weights: roundWeights(raw, model) };
     const shard = start.shard ? decodeShard(toBytes(start.shard)) : new Uint16Array();
-    rounds.push({ start, weights: decodeWeights(toBytes(start.weights)), shard, shardSize: shard.length });
+    rounds.push({ start, weights: decodeWeights(start.weights), shard, shardSize: shard.length });
   });
   const reply = await emitAck<JoinReply>(socket, 'client:join', mnistJoinRequest(name, extra));
   if ('error' in reply) throw new Error(`join refused: ${reply.error.code} ${reply.error.message}`);

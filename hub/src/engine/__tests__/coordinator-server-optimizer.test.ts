@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWeights, toBytes, type LaunchRequest, type ServerOptimizerRequest } from '@fl/shared';
+import { decodeWeights, type LaunchRequest, type ServerOptimizerRequest } from '@fl/shared';
 import type { CompletedRound } from '../../store/store';
 import { decodeOptimizerState } from '../../aggregation/server-optimizer-state';
 import { FRESH, MNIST_DATA, MemoryStore, fakeHub, frame, joinAll, type FakeHub } from './support/fakes';
@@ -26,7 +26,7 @@ const committed = (hub: FakeHub, runId: string, round: number): CompletedRound =
 /** The global model the round's participants received. */
 function sent(hub: FakeHub, round: number): Float32Array {
   const start = hub.transport.of('round:start').filter((s) => s.payload.round === round).at(-1)!;
-  return decodeWeights(toBytes(start.payload.weights)).values;
+  return decodeWeights(hub.transport.modelFor(start.clientId, round)).values;
 }
 
 /** Client 'a' sends the model it received plus `delta` for the round in progress. */

@@ -51,7 +51,7 @@ const committed = (hub: FakeHub, round: number): CompletedRound =>
   hub.store.callsTo('completeRound').map((args) => args[0] as CompletedRound).find((r) => r.round === round)!;
 
 const roundStarts = (hub: FakeHub, round: number) => hub.transport.of('round:start').filter((s) => s.payload.round === round);
-const globalSent = (hub: FakeHub, round: number) => decodeWeights(toBytes(roundStarts(hub, round)[0]!.payload.weights)).values;
+const globalSent = (hub: FakeHub, round: number) => decodeWeights(hub.transport.modelFor(roundStarts(hub, round)[0]!.clientId, round)).values;
 
 const score = (hub: FakeHub, clientId: string, round: number, metrics: EvalMetrics) =>
   hub.coordinator.submitEvaluation(clientId, { runId: hub.coordinator.engineState.run!.id, round, metrics });

@@ -1,3 +1,4 @@
+import { toBytes } from '@fl/shared';
 import { createHash } from 'node:crypto';
 import {
   CodedError,
@@ -97,6 +98,22 @@ export class RecordingTransport implements Transport {
     this.attempts += 1;
     if (this.throwOn.has(event)) throw new Error(`transport refuses ${event}`);
     this.sent.push({ clientId, event, payload: args[0] } as Sent);
+  }
+
+  /** Recorded once per recipient, as if sent to each. */
+  broadcast<E extends keyof HubToClientEvents>(clientIds: readonly string[], event: E, ...args: Parameters<HubToClientEvents[E]>): void {
+    this.attempts += 1;
+    if (this.throwOn.has(event)) throw new Error(`transport refuses ${event}`);
+    for (const clientId of clientIds) this.sent.push({ clientId, event, payload: args[0] } as Sent);
+  }
+
+  /** The model frame `clientId` got for `round`: inline in its round:start or from the round:model broadcast. */
+  modelFor(clientId: string, round: number): Uint8Array {
+    const start = this.of('round:start').filter((s) => s.clientId === clientId && s.payload.round === round).at(-1);
+    if (start?.payload.weights) return toBytes(start.payload.weights);
+    const model = this.of('round:model').filter((s) => s.clientId === clientId && s.payload.round === round).at(-1);
+    if (!model) throw new Error(`no model for ${clientId} in round ${round}`);
+    return toBytes(model.payload.weights);
   }
 
   of<E extends keyof HubToClientEvents>(event: E): Sent<E>[] {
