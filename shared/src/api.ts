@@ -94,7 +94,7 @@ export interface RoundPrivacy {
   /** Clients drawn for the round, and how many of their changes the sum holds. */
   participants: number;
   survivors: number;
-  /** Changes the clip shrank (central noise only: with distributed noise the hub cannot see them). */
+  /** Changes that reached clipNorm (clipped by the client or the hub); null under secure aggregation, where the hub cannot see them. */
   clipped: number | null;
 }
 

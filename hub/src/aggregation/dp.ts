@@ -15,6 +15,9 @@ export function dpMean(base: Float32Array, sum: Float64Array, dp: DpSettings, pa
   return next;
 }
 
+/** A change within this factor of clipNorm arrived clipped (float32 rounding moves a clipped norm by ~1e-7). */
+const AT_BOUND = 1 - 1e-5;
+
 /** Folds each update's change from the global model, clipped to dp.clipNorm, into a float64 sum; uniform weights. */
 export function createDpAggregator(dp: DpSettings, global: Float32Array, participants: number): Aggregator & { readonly clipped: number } {
   const sum = new Float64Array(global.length);
@@ -26,7 +29,8 @@ export function createDpAggregator(dp: DpSettings, global: Float32Array, partici
       if (values.length !== global.length) throw new Error(`update has ${values.length} values, the model ${global.length}`);
       for (let i = 0; i < delta.length; i++) delta[i] = values[i]! - global[i]!;
       const result = clipL2(delta, dp.clipNorm);
-      if (result.clipped) clipped++;
+      // Clients clip before sending, so "clipped" counts every change that reached the bound, whoever clipped it.
+      if (result.clipped || result.norm >= dp.clipNorm * AT_BOUND) clipped++;
       const change = result.values;
       for (let i = 0; i < sum.length; i++) sum[i]! += change[i]!;
       count++;
@@ -38,7 +42,7 @@ export function createDpAggregator(dp: DpSettings, global: Float32Array, partici
       return clipped;
     },
     finish() {
-      const note = `differential privacy: ${count} of ${participants} drawn clients' changes, ${clipped} clipped to norm ${dp.clipNorm}, ${dp.noise} noise`;
+      const note = `differential privacy: ${count} of ${participants} drawn clients' changes, ${clipped} at the clip norm ${dp.clipNorm}, ${dp.noise} noise`;
       return { values: dpMean(global, sum, dp, participants), note };
     },
   };
