@@ -7,11 +7,13 @@ import {
   decodeWeights,
   encodeWeights,
   isErrorResponse,
+  roundWeights,
   seedFromString,
   toBytes,
   type AckResponse,
   type ClientToHubEvents,
   type HubToClientEvents,
+  type RoundModel,
   type RoundStart,
 } from '@fl/shared';
 
@@ -80,7 +82,7 @@ function countSent(socket: ClientSocket, into: SentBytes): void {
 
 /**
  * Clients that do no training: after `delayMs` (simulated local training) they send a valid random
- * update, the global model plus small noise. One update per round is shared by all, so that the
+ * update, the global model (from round:start, or the round:model broadcast just before it) plus small noise. One update per round is shared by all, so that the
  * bench process measures the hub, not its own random number generation. When the round is secure
  * (round:start carries a setup) they speak the protocol with SecAggClient: keys and shares before the
  * delay, the masked change (the same noise) after it, then their reveal.
@@ -89,7 +91,7 @@ export async function startLightweightClients(
   hubUrl: string,
   count: number,
   delayMs: number,
-  options: { countBytes?: boolean } = {},
+  options: { countBytes?: boolean; firstIndex?: number } = {},
 ): Promise<LightweightPool> {
   const sockets: ClientSocket[] = [];
   let refused = 0;
@@ -111,11 +113,11 @@ export async function startLightweightClients(
     return result;
   };
   const frames = new Map<string, Uint8Array>();
-  const updateFor = (start: RoundStart): Uint8Array => {
+  const updateFor = (start: RoundStart, model: Uint8Array): Uint8Array => {
     const key = `${start.runId}#${start.round}`;
     let frame = frames.get(key);
     if (!frame) {
-      const global = decodeWeights(toBytes(start.weights));
+      const global = decodeWeights(model);
       const rng = createRng(start.seed);
       const values = global.values.map((v) => v + (rng() - 0.5) * 0.01);
       frame = encodeWeights({ shapes: global.shapes, values }, { round: start.round, runTag: seedFromString(start.runId) });
@@ -173,7 +175,20 @@ export async function startLightweightClients(
     mark(round, 'lastRevealed');
   }
 
+  /** A plain round: the model (in round:start or the round:model broadcast before it), the simulated training, the update. */
+  async function plainRound(socket: ClientSocket, start: RoundStart, broadcast: RoundModel | null): Promise<void> {
+    const model = roundWeights(start, broadcast);
+    await new Promise((r) => setTimeout(r, delayMs));
+    mark(start.round, 'lastEmitted');
+    const samples = start.shard ? toBytes(start.shard).byteLength / 2 : 100;
+    const update = { runId: start.runId, round: start.round, samples, weights: updateFor(start, model), metrics: { loss: 1, accuracy: 0.5, trainMs: delayMs } };
+    const response = await send(socket, 'update:submit', update);
+    mark(start.round, 'lastAcked');
+    if (isErrorResponse(response)) refused++;
+  }
+
   const batch = 50;
+  const firstIndex = options.firstIndex ?? 0;
   for (let i = 0; i < count; i += batch) {
     const joined = Array.from({ length: Math.min(batch, count - i) }, (_, j) => {
       const socket: ClientSocket = io(new URL(CLIENT_NAMESPACE, hubUrl).href, { transports: ['websocket'], forceNew: true, reconnection: false });
@@ -181,6 +196,9 @@ export async function startLightweightClients(
       if (options.countBytes) countSent(socket, sent);
       const mailbox = new StageMailbox();
       for (const event of ['secagg:keyset', 'secagg:shares-in', 'secagg:unmask'] as const) socket.on(event, (message) => mailbox.deliver(event, message));
+      // The round's model comes once to every participant, just before its own round:start on the same connection.
+      let broadcast: RoundModel | null = null;
+      socket.on('round:model', (model) => (broadcast = model));
       socket.on('round:start', (start) => {
         mark(start.round, 'lastReceived');
         if (start.secagg) {
@@ -188,27 +206,12 @@ export async function startLightweightClients(
           void secureRound(socket, mailbox, start).catch(() => refused++);
           return;
         }
-        setTimeout(async () => {
-          mark(start.round, 'lastEmitted');
-          const samples = start.shard ? toBytes(start.shard).byteLength / 2 : 100;
-          const response = (await socket
-            .timeout(120_000)
-            .emitWithAck('update:submit', {
-              runId: start.runId,
-              round: start.round,
-              samples,
-              weights: updateFor(start),
-              metrics: { loss: 1, accuracy: 0.5, trainMs: delayMs },
-            })
-            .catch(() => ({ error: { code: 'HUB_ERR_INTERNAL', message: 'no answer' } }))) as AckResponse<unknown>;
-          mark(start.round, 'lastAcked');
-          if (isErrorResponse(response)) refused++;
-        }, delayMs);
+        void plainRound(socket, start, broadcast).catch(() => refused++);
       });
       return new Promise<void>((resolve, reject) => {
         socket.once('connect', async () => {
           const reply = (await socket.emitWithAck('client:join', {
-            name: `light-${i + j + 1}`,
+            name: `light-${firstIndex + i + j + 1}`,
             kind: 'headless',
             data: { task: 'mnist' },
             backend: { name: 'cpu', reason: 'lightweight bench client: no training' },
