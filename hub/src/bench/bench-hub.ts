@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { FlatWeights, LaunchRequest, RunDetail, TaskId } from '@fl/shared';
+import type { FromHubProbe, HubFigures, ToHubProbe } from './load-protocol';
 import { buildApp } from '../app';
 import { defaultMnistDir } from '../data/mnist-files';
 
@@ -45,10 +46,53 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A hub in its own process, so that its memory (peak RSS) is measured apart from the clients'. */
-export async function childHub(): Promise<{ url: string; process: ChildProcess; peakRssBytes: () => number; close: () => Promise<void> }> {
+/** Asks the probe inside a child hub (hub-probe.ts) for its figures, or to start counting afresh. */
+export interface HubProbeClient {
+  read(options?: { gc?: boolean }): Promise<HubFigures>;
+  reset(): Promise<void>;
+}
+
+function probeClient(child: ChildProcess): HubProbeClient {
+  let nextId = 0;
+  const ask = (message: ToHubProbe): Promise<FromHubProbe> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.off('message', onMessage);
+        reject(new Error(`the hub's probe did not answer ${message.type}`));
+      }, 60_000);
+      const onMessage = (reply: FromHubProbe) => {
+        if (reply.id !== message.id) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(reply);
+      };
+      child.on('message', onMessage);
+      child.send(message);
+    });
+  return {
+    read: async (options = {}) => {
+      const reply = await ask({ type: 'probe:read', id: ++nextId, ...(options.gc ? { gc: true } : {}) });
+      if (reply.type !== 'probe:figures') throw new Error(`the hub's probe answered ${reply.type} to a read`);
+      return reply.figures;
+    },
+    reset: async () => void (await ask({ type: 'probe:reset', id: ++nextId })),
+  };
+}
+
+/**
+ * A hub in its own process, so that its memory (peak RSS) is measured apart from the clients'. With `probe`,
+ * hub-probe.ts is loaded ahead of the server (FL_HUB_PROBE=1, --expose-gc) and answers over an IPC channel.
+ */
+export async function childHub(options: { probe?: boolean } = {}): Promise<{
+  url: string;
+  process: ChildProcess;
+  peakRssBytes: () => number;
+  probe: HubProbeClient | null;
+  close: () => Promise<void>;
+}> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const probeArgs = options.probe ? ['--expose-gc', '--import', fileURLToPath(new URL('./hub-probe.ts', import.meta.url))] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...probeArgs, 'src/server.ts'], {
     cwd: hubDir,
     env: {
       ...process.env,
@@ -59,8 +103,9 @@ export async function childHub(): Promise<{ url: string; process: ChildProcess; 
       LOG_LEVEL: 'error',
       JOINS_PER_MINUTE: '100000',
       RATE_LIMIT_PER_MINUTE: '100000',
+      ...(options.probe ? { FL_HUB_PROBE: '1' } : {}),
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: options.probe ? ['ignore', 'ignore', 'inherit', 'ipc'] : ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
@@ -76,12 +121,14 @@ export async function childHub(): Promise<{ url: string; process: ChildProcess; 
   return {
     url,
     process: child,
+    probe: options.probe ? probeClient(child) : null,
     peakRssBytes: () => {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = /VmHWM:\s+(\d+) kB/.exec(status);
       return kb ? Number(kb[1]) * 1024 : NaN;
     },
     close: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     },
