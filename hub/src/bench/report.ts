@@ -1,5 +1,6 @@
 import type { RoundBreakdown } from './training-bench';
-import type { LightweightRound } from './capacity-bench';
+import type { CapacityStep, LightweightRound } from './capacity-bench';
+import { capacityMeaning, capacityParts, capacityRows, capacityTable, isLightweightRounds, lightweightRoundLine } from './capacity-report';
 import type { SynchronousResult } from './store-bench';
 import type { MessageBytes, SecAggResults, SecAggRoundTime } from './secagg-bench';
 import type { PrivacyResults } from './privacy-bench';
@@ -28,12 +29,13 @@ export interface BenchResults {
   wireOverhead?: Partial<Record<Format, WireOverhead>>;
   wireRounds?: number;
   roundOverhead8?: number;
-  roundOverhead8Rounds?: RoundBreakdown[];
+  /** Lightweight rounds in load workers; real headless training in the hub's process in results from before them. */
+  roundOverhead8Rounds?: LightweightRound[] | RoundBreakdown[];
   roundOverhead100?: number;
   roundOverhead100Rounds?: LightweightRound[];
   /** SQLite commit of one round under synchronous=FULL and NORMAL (WAL), per model. */
   durability?: SynchronousResult[];
-  capacity?: { clients: number; ok: boolean; p95Ms: number | null; peakRssMiB: number | null; reason: string | null }[];
+  capacity?: CapacityStep[];
   maxClients?: number;
   fedVsCentral?: number;
   fedVsCentralByLabel?: number;
@@ -51,18 +53,10 @@ export interface BenchResults {
 const f = (x: number | undefined, digits = 3) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**missed**');
 
-/** Unknown when every step passed but none reached the target (a --quick run tries fewer steps). */
-function capacityMet(r: BenchResults): boolean | undefined {
-  if (r.maxClients === undefined || !r.capacity) return undefined;
-  if (r.maxClients >= 1000) return true;
-  return r.capacity.every((s) => s.ok) ? undefined : false;
-}
-
 /** The figures as rows: name, value, target, whether the target is met. */
 export function rows(r: BenchResults): [string, string, string, string][] {
   const acc32 = r.wireAccuracy?.float32;
   const within = (x: number | undefined) => (x === undefined || acc32 === undefined ? undefined : acc32 - x <= 0.003);
-  const cap = r.capacity?.find((s) => s.clients === r.maxClients);
   return [
     ['aggregationVsMemcpy', f(r.aggregationVsMemcpy), '>= 0.5', verdict(r.aggregationVsMemcpy === undefined ? undefined : r.aggregationVsMemcpy >= 0.5)],
     ['wireRatio.float32', f(r.wireRatio?.float32), '<= 1.02', verdict(r.wireRatio?.float32 === undefined ? undefined : r.wireRatio.float32 <= 1.02)],
@@ -73,8 +67,7 @@ export function rows(r: BenchResults): [string, string, string, string][] {
     [`accuracy after ${r.wireRounds ?? '?'} round(s) float32 / float16 / int8`, `${f(acc32, 4)} / ${f(r.wireAccuracy?.float16, 4)} / ${f(r.wireAccuracy?.int8, 4)}`, 'within 0.3 points of float32', verdict(within(r.wireAccuracy?.float16) === undefined ? undefined : within(r.wireAccuracy?.float16)! && within(r.wireAccuracy?.int8)!)],
     ['roundOverhead8', f(r.roundOverhead8), '<= 0.03', verdict(r.roundOverhead8 === undefined ? undefined : r.roundOverhead8 <= 0.03)],
     ['roundOverhead100', f(r.roundOverhead100), '<= 0.10', verdict(r.roundOverhead100 === undefined ? undefined : r.roundOverhead100 <= 0.1)],
-    ['maxClients', r.maxClients === undefined ? 'n/a' : String(r.maxClients), '>= 1,000 (p95 < 5 s, RSS < 2 GB)', verdict(capacityMet(r))],
-    ['  at maxClients: p95 round / peak hub RSS', cap ? `${cap.p95Ms} ms / ${f(cap.peakRssMiB ?? undefined, 0)} MiB` : 'n/a', '', ''],
+    ...capacityRows(r.capacity, r.maxClients),
     ['fedVsCentral (IID)', f(r.fedVsCentral, 4), '>= 0.995', verdict(r.fedVsCentral === undefined ? undefined : r.fedVsCentral >= 0.995)],
     ['fedVsCentral (by-label)', f(r.fedVsCentralByLabel, 4), '(no target)', ''],
     ...Object.entries(r.browserMsPerBatch ?? {}).map(([backend, ms]): [string, string, string, string] => [`browser MNIST CNN ms/batch, ${backend}`, f(ms, 1), '', '']),
@@ -133,14 +126,10 @@ export function renderReport(r: BenchResults, options: { analysis?: string | nul
     .map(([name, value, target, met]) => `${name.padEnd(58)} ${value.padStart(24)}  ${target.padEnd(34)} ${met.replaceAll('*', '')}`)
     .join('\n');
   const markdownRows = rows(r).map((cells) => `| ${cells.join(' | ')} |`).join('\n');
-  const capacity = (r.capacity ?? [])
-    .map((s) => `| ${s.clients} | ${s.ok ? 'yes' : 'no'} | ${s.p95Ms ?? 'n/a'} | ${f(s.peakRssMiB ?? undefined, 0)} | ${s.reason ?? ''} |`)
-    .join('\n');
   const analysis =
     options.analysis ??
     `${ANALYSIS_START}\n_No hand-written analysis yet: write it here, dated; \`pnpm bench\` keeps this block as it is._\n${ANALYSIS_END}`;
   const a = r.aggregation;
-  const steps = (r.capacity ?? []).map((s) => s.clients.toLocaleString('en-US')).join(', ');
   const light = r.roundOverhead100Rounds?.[0];
   const d = r.fedVsCentralDetail;
   const markdown = `# Benchmarks
@@ -157,9 +146,14 @@ ${markdownRows}
 
 ## Capacity steps
 
-| clients | passed | p95 round (ms) | peak hub RSS (MiB) | note |
-|---|---|---|---|---|
-${capacity || '| (not measured) | | | | |'}
+| clients | passed | rounds | p95 coordination (ms) | p95 round (ms) | peak hub RSS (MiB) | hub RSS per idle client (KiB) | longest stall, ms (outside evaluations) | load workers | note |
+|---|---|---|---|---|---|---|---|---|---|
+${capacityTable(r.capacity)}
+
+Where each step's round time went (ms; start to first model + spread + late update + last ack + ack to commit = coordination,
+the round less its simulated training):
+
+${capacityParts(r.capacity)}
 
 ## Where each missed target's time or bytes went (measured in this run)
 
@@ -187,13 +181,13 @@ ${durability(r)}
   ${r.mnistParams} parameters. The row below counts everything the client sends (progress reports too). float16 and int8
   send the change from the received global model; the accuracy row is the held-out accuracy of the same
   4-client run after ${r.wireRounds ?? '?'} round(s) with each format.
-- **roundOverhead8**: (round wall time - the slowest client's local training time) / round wall time, with 8
-  headless MNIST clients in the hub's process. Wall time runs from the hub starting the round to the new
-  global model being committed; the held-out evaluation runs after it, while the next round trains.
-- **roundOverhead100**: the same with 100 lightweight clients (a hub in its own process; each client waits ${light ? ms(light.simulatedTrainMs) : '?'} ms
-  as its "training", then sends a valid random update).
-- **maxClients**: the largest number of lightweight clients (no training) the hub took through every round of
-  a run, trying ${steps || 'growing steps'}, with the p95 of the round times and the hub process's peak RSS.
+- **roundOverhead8**: (round wall time - the clients' training time) / round wall time, with 8 lightweight clients in
+  load-worker processes and the hub in its own process; each client waits ${light ? ms(light.simulatedTrainMs) : '?'} ms as its "training", then sends a
+  valid random update, so everything above the wait is the hub's coordination and the messages' trips. Wall time runs from
+  the hub starting the round to the new global model being committed; the held-out evaluation runs after it, while the next
+  round trains. (Before the load workers this figure came from 8 headless MNIST clients training in the hub's own thread.)
+- **roundOverhead100**: the same with 100 lightweight clients.
+${capacityMeaning(r.capacity)}
 - **fedVsCentral**: held-out accuracy of a ${d?.clients ?? 4}-client federated run after N rounds (1 epoch each) divided by the
   accuracy of one model trained on the same ${d?.digits?.toLocaleString('en-US') ?? ''} digits for N epochs with the same optimiser and batch size.
 ${secaggMeanings(r.secagg)}
@@ -253,22 +247,20 @@ function misses(r: BenchResults): string {
     );
   }
   const eight = r.roundOverhead8Rounds ?? [];
-  if ((r.roundOverhead8 ?? 0) > 0.03 && eight.length) {
+  if ((r.roundOverhead8 ?? 0) > 0.03 && isLightweightRounds(eight)) {
+    items.push(`- **roundOverhead8 ${f(r.roundOverhead8)}**, seen from the clients (ms):\n${eight.map(lightweightRoundLine).join('\n')}`);
+  } else if ((r.roundOverhead8 ?? 0) > 0.03 && eight.length) {
     const line = (x: RoundBreakdown) =>
       `  - round ${x.round}: ${ms(x.durationMs)} ms, slowest training ${ms(x.slowestTrainMs)} ms. Along the update that arrived last: ` +
       `hub encode ${ms(x.hubEncodeMs)}, send ${ms(x.sendMs)}, client decode and load ${ms(x.clientDecodeMs)}, ` +
       `client compile and train ${ms(x.clientTrainMs)}, client encode ${ms(x.clientEncodeMs)}, upload ${ms(x.uploadMs)}, ` +
       `hub decode and fold ${ms(x.hubFoldMs)} ms. Mean over the clients: decode and load ${ms(x.meanClientDecodeMs)}, encode ${ms(x.meanClientEncodeMs)} ms. ` +
       `After the round: SQLite commit ${ms(x.commitMs)} ms, held-out evaluation ${ms(x.evaluateMs)} ms (overlapping the next round).`;
-    items.push(`- **roundOverhead8 ${f(r.roundOverhead8)}**, per round (ms):\n${eight.map(line).join('\n')}`);
+    items.push(`- **roundOverhead8 ${f(r.roundOverhead8)}**, per round (ms):\n${(eight as RoundBreakdown[]).map(line).join('\n')}`);
   }
   const hundred = r.roundOverhead100Rounds ?? [];
   if ((r.roundOverhead100 ?? 0) > 0.1 && hundred.length) {
-    const line = (x: LightweightRound, i: number) =>
-      `  - round ${i + 1}: ${ms(x.durationMs)} ms for ${ms(x.simulatedTrainMs)} ms of simulated training: round:start reached the clients over ` +
-      `${ms(x.receiveSpreadMs)} ms (first to last); the last update went out ${ms(x.lastWaitMs - x.simulatedTrainMs)} ms later than its timer's ${ms(x.simulatedTrainMs)} ms; ` +
-      `its ack came ${ms(x.lastAckMs)} ms after it; the remaining ${ms(x.restMs)} ms (hub encode, first delivery, FedAvg finish) are not split further.`;
-    items.push(`- **roundOverhead100 ${f(r.roundOverhead100)}**, seen from the clients (ms):\n${hundred.map(line).join('\n')}`);
+    items.push(`- **roundOverhead100 ${f(r.roundOverhead100)}**, seen from the clients (ms):\n${hundred.map(lightweightRoundLine).join('\n')}`);
   }
   if ((r.fedVsCentral ?? 1) < 0.995 && r.fedVsCentralDetail) {
     const d = r.fedVsCentralDetail;

@@ -10,12 +10,19 @@ import { defaultMnistDir } from '../data/mnist-files';
 import { benchAggregation, FEDAVG_CNN_PARAMS, FEDAVG_CNN_SHAPES } from './aggregation-bench';
 import { centralTraining, federatedRun } from './training-bench';
 import { benchCapacity, benchLightweightOverhead } from './capacity-bench';
+import { capacityCli, DEFAULT_TRAIN_MS } from './capacity-cli';
 import { benchBrowser } from './browser-bench';
 import { benchSynchronous } from './store-bench';
 import { benchSecAggCpu, benchSecureRoundTime, secAggBytes, type SecAggResults } from './secagg-bench';
 import { extractAnalysis, renderReport, type BenchResults } from './report';
 import { benchPrivacy, type PrivacyResults } from './privacy-bench';
 import { PRIVACY_PLOT_FILE } from './privacy-report';
+
+// `pnpm bench capacity --clients N [--rounds R] [--train-ms D] [--per-round K]`: that run alone, one JSON line.
+if (process.argv[2] === 'capacity') {
+  await capacityCli(process.argv.slice(3));
+  process.exit(0);
+}
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, skip: { type: 'string', default: '' }, 'report-only': { type: 'boolean', default: false }, only: { type: 'string', default: '' } },
@@ -158,21 +165,22 @@ for (const compression of ['float32', 'float16', 'int8'] as const) {
 }
 results.wireRounds = wireRounds;
 
-log('3. round overhead, 8 headless clients');
-const eight = await federatedRun({ clients: 8, rounds: quick ? 1 : 3, initialWeights: fixedInit });
-const overheads = eight.rounds.map((r) => (r.durationMs - r.slowestTrainMs) / r.durationMs);
-results.roundOverhead8 = overheads.reduce((a, b) => a + b, 0) / overheads.length;
+// Both overheads: lightweight clients in load-worker processes, each "training" 2 s, the hub in its own process.
+const overheadTrainMs = 2000;
+log('3. round overhead, 8 lightweight clients in load workers');
+const eight = await benchLightweightOverhead(8, overheadTrainMs, quick ? 2 : 3);
+results.roundOverhead8 = eight.overhead;
 results.roundOverhead8Rounds = eight.rounds;
 
 if (!skip.has('capacity')) {
-  log('3b. round overhead, 100 lightweight clients');
-  const light = await benchLightweightOverhead(100, 2000, quick ? 2 : 3);
+  log('3b. round overhead, 100 lightweight clients in load workers');
+  const light = await benchLightweightOverhead(100, overheadTrainMs, quick ? 2 : 3);
   results.roundOverhead100 = light.overhead;
   results.roundOverhead100Rounds = light.rounds;
 
-  log('4. capacity');
-  const steps = quick ? [100, 300] : [100, 300, 1000, 2000];
-  results.capacity = await benchCapacity(steps, quick ? 2 : 3, log);
+  log('4. capacity (clients in load workers; every step is run and reported)');
+  const steps = quick ? [100, 300] : [1000, 3000, 10_000, 20_000];
+  results.capacity = await benchCapacity(steps, quick ? 2 : 3, DEFAULT_TRAIN_MS, log);
   results.maxClients = Math.max(0, ...results.capacity.filter((s) => s.ok).map((s) => s.clients));
 }
 

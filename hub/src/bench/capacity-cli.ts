@@ -1,0 +1,62 @@
+/**
+ * `pnpm bench capacity --clients N [--rounds R] [--train-ms D] [--per-round K]`: one capacity run (the hub in
+ * its own process, the clients in load workers), progress on stderr and one JSON line on stdout.
+ */
+import { parseArgs } from 'node:util';
+import { buildMnistSprites } from '../../scripts/build-mnist';
+import { defaultMnistDir } from '../data/mnist-files';
+import { describeStep, measureCapacity } from './capacity-bench';
+import { capacityLine } from './capacity-figures';
+
+/** Default simulated training per round: long enough that every client's update is not an instant echo. */
+export const DEFAULT_TRAIN_MS = 1000;
+
+const positive = (name: string, value: string | undefined, fallback?: number): number => {
+  if (value === undefined && fallback !== undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (name === 'train-ms' ? 0 : 1)) throw new RangeError(`--${name} wants a whole number${name === 'train-ms' ? '' : ' above 0'}, got ${value ?? 'nothing'}`);
+  return n;
+};
+
+/** Parses the mode's arguments (those after `capacity`), runs it and prints the line. */
+export async function capacityCli(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { clients: { type: 'string' }, rounds: { type: 'string' }, 'train-ms': { type: 'string' }, 'per-round': { type: 'string' } },
+  });
+  const clients = positive('clients', values.clients);
+  const rounds = positive('rounds', values.rounds, 3);
+  const trainMs = positive('train-ms', values['train-ms'], DEFAULT_TRAIN_MS);
+  const clientsPerRound = values['per-round'] === undefined ? undefined : positive('per-round', values['per-round']);
+  const log = (message: string) => console.error(`[capacity] ${message}`);
+  await buildMnistSprites(defaultMnistDir(), { log: () => {} });
+  const step = await measureCapacity({ clients, rounds, trainMs, ...(clientsPerRound ? { clientsPerRound } : {}), log });
+  log(describeStep(step));
+  if (step.workerCpuMs) {
+    const ms = (xs: number[] | undefined) => (xs ?? []).map((x) => x.toFixed(0)).join(' / ');
+    log(`   hub CPU ${step.hubCpuMs?.toFixed(0)} ms in ${step.wallMs} ms; load workers' CPU ${ms(step.workerCpuMs)} ms, their longest stalls ${ms(step.workerStallMs)} ms; hub GC ${step.gc?.count} pauses, ${step.gc?.totalMs.toFixed(0)} ms, longest ${step.gc?.longestMs.toFixed(0)} ms`);
+  }
+  for (const p of step.parts ?? []) {
+    log(
+      `   round ${p.round}: ${p.durationMs} ms = start to first model ${p.startToFirstMs?.toFixed(0)}, spread ${p.receiveSpreadMs.toFixed(0)}, ` +
+        `training ${p.simulatedTrainMs} + late ${p.lateUpdateMs.toFixed(0)}, last ack ${p.lastAckMs.toFixed(0)}, ack to commit ${p.ackToCommitMs?.toFixed(0)}; ` +
+        `longest stall ${p.longestStallMs?.toFixed(0)} ms (${p.longestStallOutsideEvalMs?.toFixed(0)} outside evaluations), hub CPU ${p.hubCpuMs?.toFixed(0)} ms`,
+    );
+  }
+  console.log(
+    capacityLine({
+      clients,
+      rounds,
+      p95CoordinationMs: step.p95CoordinationMs ?? null,
+      peakRssMiB: step.peakRssMiB,
+      completedRounds: step.completedRounds ?? 0,
+      ok: step.ok,
+      reason: step.reason,
+      trainMs,
+      workers: step.workers ?? 0,
+      longestStallMs: step.longestStallMs ?? null,
+      rssPerClientKiB: step.rssPerClientKiB ?? null,
+      coordinationMs: (step.parts ?? []).map((p) => p.coordinationMs),
+    }),
+  );
+}
