@@ -73,7 +73,7 @@ export function App() {
                 <EpsilonChart runs={chart} />
               </Card>
             )}
-            <ClientList clients={status?.clients ?? []} />
+            <ClientList clients={status?.clients ?? []} total={status?.clientCount} states={status?.clientStates} />
           </div>
           <div className="col-side">
             <Card area="launch" title="Launch a run">

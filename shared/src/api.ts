@@ -2,6 +2,9 @@ import type { TaskId } from './tasks';
 import type { RunSettings } from './settings';
 import type { BackendInfo, ClientData, ClientKind, EvalMetrics } from './payloads';
 
+/** Client rows in the dashboard's live status: counts cover the rest, so a hub of 10,000 tabs pushes kilobytes, not megabytes. */
+export const STATUS_ROWS = 200;
+
 /** The hub's phase, in the words the dashboard shows. */
 export type HubPhase = 'idle' | 'waiting' | 'training' | 'aggregating' | 'evaluating';
 
@@ -56,7 +59,11 @@ export interface RunSummary {
 export interface HubStatus {
   status: HubPhase;
   run: RunSummary | null;
+  /** In join order; the dashboard's live status holds the first STATUS_ROWS of them, counted in full below. */
   clients: ClientView[];
+  /** Every client the hub knows, and how many are in each state (the rows above may be fewer). */
+  clientCount: number;
+  clientStates: Record<ClientState, number>;
   /** The hub's clock (epoch ms), so pages can show countdowns and ages without trusting their own. */
   now: number;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientView, HubStatus } from '@fl/shared/api';
 import { resolveSettings, settingsConflict, type RunSettings } from '@fl/shared/settings';
+import { clientCounts } from './support/client-view';
 import { runSummary } from './support/run-fixtures';
 import { defaultValues, launchBlocker, settingsConflictOf, toLaunchRequest, type LaunchFormValues } from '../launch-rules';
 
@@ -21,7 +22,7 @@ function client(patch: Partial<ClientView> = {}): ClientView {
   };
 }
 
-const idle = (clients: ClientView[]): HubStatus => ({ status: 'idle', run: null, clients, now: 0 });
+const idle = (clients: ClientView[]): HubStatus => ({ status: 'idle', run: null, clients, ...clientCounts(clients), now: 0 });
 
 describe('toLaunchRequest', () => {
   it('sends the task defaults as numbers, without the other strategies\' parameters', () => {

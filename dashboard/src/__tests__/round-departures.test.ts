@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientView, HubStatus } from '@fl/shared/api';
-import { clientView } from './support/client-view';
+import { clientCounts, clientView } from './support/client-view';
 import { runSummary } from './support/run-fixtures';
 import { takePartLine } from '../launch-rules';
 import { departureLine, roundDepartures } from '../round-departures';
@@ -8,7 +8,7 @@ import { departureLine, roundDepartures } from '../round-departures';
 const client = clientView;
 
 function hub(clients: ClientView[], participants: string[] | null, status: HubStatus['status'] = 'training'): HubStatus {
-  return { status, run: participants && runSummary({ participants }), clients, now: 0 };
+  return { status, run: participants && runSummary({ participants }), clients, ...clientCounts(clients), now: 0 };
 }
 
 describe('roundDepartures', () => {

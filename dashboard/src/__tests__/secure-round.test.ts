@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientView, HubStatus, RunSummary } from '@fl/shared/api';
 import { resolveSettings } from '@fl/shared/settings';
-import { clientView } from './support/client-view';
+import { clientCounts, clientView } from './support/client-view';
 import { runSummary } from './support/run-fixtures';
 import { roundParticipants, secureStageLine, secureStepWords } from '../secure-round';
 import { settingsLine } from '../format';
@@ -14,6 +14,7 @@ function hub(clients: ClientView[], secure: RunSummary['secure'] | undefined, pa
     status: 'training',
     run: runSummary({ round: 1, rounds: 1, settings, participants, ...(secure ? { secure } : {}) }),
     clients,
+    ...clientCounts(clients),
     now: 0,
   };
 }

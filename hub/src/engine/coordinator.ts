@@ -1,5 +1,6 @@
 import {
   CodedError,
+  STATUS_ROWS,
   encodeWeights,
   resolveSettings,
   settingsConflict,
@@ -86,6 +87,7 @@ export class Coordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.shards = new ShardBook(deps.mnistTrainLabels);
+    // Pushed to dashboards at most every 200 ms, with the first STATUS_ROWS clients and every client counted.
     this.statusPush = new StatusThrottle(deps.clock, 200, () => this.status(), (err) => deps.log.error({ err }, 'a status listener failed'));
     this.evaluations = new EvaluationQueue({ store: deps.store, evaluator: deps.models, log: deps.log, onStored: (id) => this.notifyRun(id) });
     this.resume();
@@ -133,9 +135,10 @@ export class Coordinator {
     return () => this.runListeners.delete(listener);
   }
 
-  status(): HubStatus {
+  /** `maxRows`: client rows to include (dashboards get the first STATUS_ROWS); counts cover every client. */
+  status(maxRows = STATUS_ROWS): HubStatus {
     const secure = this.secure && this.secure.params.round === this.state.run?.round ? this.secure : null;
-    return statusView(this.state, this.deps.clock.now(), secure, (id) => this.shards.labelsOf(id));
+    return statusView(this.state, this.deps.clock.now(), secure, (id) => this.shards.labelsOf(id), maxRows);
   }
 
   /** Joins a client under an id the caller has authenticated; its transport must already reach `id` (the join may start a round). */

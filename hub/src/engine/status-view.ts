@@ -13,8 +13,13 @@ export function statusView(
   now: number,
   secure: { stage: SecureStage; dropped: string[] } | null = null,
   labelsOf: (clientId: string) => number[] | undefined = () => undefined,
+  /** Client rows to include (in join order); the counts always cover every client. */
+  maxRows = Infinity,
 ): HubStatus {
   const { run, clients } = state;
+  const all = Object.values(clients);
+  const clientStates: HubStatus['clientStates'] = { idle: 0, training: 0, done: 0, evaluating: 0, lost: 0 };
+  for (const c of all) clientStates[c.state] += 1;
   return {
     status: hubPhase(state),
     run: run
@@ -34,8 +39,11 @@ export function statusView(
         }
       : null,
     now,
-    clients: Object.values(clients)
+    clientCount: all.length,
+    clientStates,
+    clients: all
       .sort((a, b) => a.joinedAt - b.joinedAt)
+      .slice(0, maxRows)
       .map((c) => ({
         id: c.id,
         name: c.name,

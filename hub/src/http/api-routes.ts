@@ -22,7 +22,12 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const admin = requireAdmin(adminToken);
 
-  app.get('/api/status', async () => coordinator.status());
+  /** Every client row by default (scripts count them); `?clients=N` takes the first N, as dashboards get. */
+  app.get(
+    '/api/status',
+    { schema: { querystring: Type.Object({ clients: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }) } },
+    async (request) => coordinator.status(request.query.clients ?? Infinity),
+  );
 
   /** Lets a page check its token before the first action: 204, or 401 with the reason. */
   app.get('/api/auth', { preHandler: admin }, async (_request, reply) => reply.status(204).send());

@@ -1,4 +1,4 @@
-import type { ClientView } from '@fl/shared/api';
+import type { ClientView, HubStatus } from '@fl/shared/api';
 
 /** A connected MNIST browser tab as the hub's status lists it, training unless patched. */
 export function clientView(id: string, patch: Partial<ClientView> = {}): ClientView {
@@ -16,4 +16,11 @@ export function clientView(id: string, patch: Partial<ClientView> = {}): ClientV
     lastMetrics: null,
     ...patch,
   };
+}
+
+/** The counts a hub status carries for these rows (every client is a row in these tests). */
+export function clientCounts(clients: readonly ClientView[]): Pick<HubStatus, 'clientCount' | 'clientStates'> {
+  const clientStates: HubStatus['clientStates'] = { idle: 0, training: 0, done: 0, evaluating: 0, lost: 0 };
+  for (const c of clients) clientStates[c.state] += 1;
+  return { clientCount: clients.length, clientStates };
 }

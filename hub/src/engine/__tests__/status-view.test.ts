@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { STATUS_ROWS } from '@fl/shared';
+import type { EngineEvent, EngineState } from '../engine-types';
+import { initialEngineState, reduce } from '../round-reducer';
+import { statusView } from '../status-view';
+
+function joined(count: number): EngineState {
+  let state = initialEngineState;
+  for (let i = 0; i < count; i++) {
+    const event: EngineEvent = { type: 'client-joined', at: 1000 + i, client: { id: `c${i}`, name: `c${i}`, kind: 'headless', data: { task: 'mnist' }, backend: { name: 'cpu' } } };
+    state = reduce(state, event).state;
+  }
+  return state;
+}
+
+describe('statusView at scale', () => {
+  it('holds the first rows in join order and counts every client by state', () => {
+    let state = joined(STATUS_ROWS + 50);
+    state = reduce(state, { type: 'client-left', at: 9000, clientId: 'c3' }).state;
+    const status = statusView(state, 10_000, null, () => undefined, STATUS_ROWS);
+    expect(status.clients).toHaveLength(STATUS_ROWS);
+    expect(status.clients[0]!.id).toBe('c0');
+    expect(status.clients.map((c) => c.id)).not.toContain('c3');
+    expect(status.clientCount).toBe(STATUS_ROWS + 49);
+    expect(status.clientStates).toEqual({ idle: STATUS_ROWS + 49, training: 0, done: 0, evaluating: 0, lost: 0 });
+  });
+
+  it('holds every row when asked for all of them', () => {
+    const status = statusView(joined(STATUS_ROWS + 5), 0);
+    expect(status.clients).toHaveLength(STATUS_ROWS + 5);
+    expect(status.clientCount).toBe(STATUS_ROWS + 5);
+  });
+});
