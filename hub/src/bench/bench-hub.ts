@@ -81,9 +81,10 @@ function probeClient(child: ChildProcess): HubProbeClient {
 
 /**
  * A hub in its own process, so that its memory (peak RSS) is measured apart from the clients'. With `probe`,
- * hub-probe.ts is loaded ahead of the server (FL_HUB_PROBE=1, --expose-gc) and answers over an IPC channel.
+ * hub-probe.ts is loaded ahead of the server (FL_HUB_PROBE=1, --expose-gc) and answers over an IPC channel;
+ * with `cpuProfileDir`, the hub writes a .cpuprofile there as it exits.
  */
-export async function childHub(options: { probe?: boolean } = {}): Promise<{
+export async function childHub(options: { probe?: boolean; cpuProfileDir?: string } = {}): Promise<{
   url: string;
   process: ChildProcess;
   peakRssBytes: () => number;
@@ -92,7 +93,9 @@ export async function childHub(options: { probe?: boolean } = {}): Promise<{
 }> {
   const port = await freePort();
   const probeArgs = options.probe ? ['--expose-gc', '--import', fileURLToPath(new URL('./hub-probe.ts', import.meta.url))] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...probeArgs, 'src/server.ts'], {
+  // A V8 CPU profile of the hub's whole life, written into the folder when it exits.
+  const profileArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...probeArgs, ...profileArgs, 'src/server.ts'], {
     cwd: hubDir,
     env: {
       ...process.env,

@@ -1,9 +1,12 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { SETTING_LIMITS, type RunDetail } from '@fl/shared';
 import { childHub, launchRun, waitForRun } from './bench-hub';
 import { startLoadFleet, type FleetReport, type LoadFleet } from './load-fleet';
 import { evaluationWindows, longestStallIn, percentile, roundParts, rssPerClientKiB, type RoundParts } from './capacity-figures';
 import type { HubFigures } from './load-protocol';
+import { summariseProfile, type CpuProfile, type ProfileEntry } from './cpu-profile-summary';
 
 /** What a capacity run asks of the hub: its clients (in load workers), their simulated training, the run. */
 export interface CapacityOptions {
@@ -14,6 +17,8 @@ export interface CapacityOptions {
   /** Sampling: the clients drawn per round; all of them when absent. */
   clientsPerRound?: number;
   roundTimeoutSec?: number;
+  /** A folder for a V8 CPU profile of the hub; its heaviest functions during the run go into the step. */
+  cpuProfileDir?: string;
   log?: (message: string) => void;
 }
 
@@ -43,7 +48,7 @@ class CapacityRunError extends Error {
  * minClients is capped by the hub's own limit; the launch comes after every client joined, so every one takes part.
  */
 async function lightweightRun(o: CapacityOptions): Promise<LightweightRunResult> {
-  const hub = await childHub({ probe: true });
+  const hub = await childHub({ probe: true, ...(o.cpuProfileDir ? { cpuProfileDir: o.cpuProfileDir } : {}) });
   const probe = hub.probe!;
   let fleet: LoadFleet | null = null;
   // Two collections half a second apart: V8 hands freed pages back lazily, and the first follows the hub's startup.
@@ -83,18 +88,23 @@ async function lightweightRun(o: CapacityOptions): Promise<LightweightRunResult>
 }
 
 /** Each completed round cut into parts, from the merged client timings and the hub's commits and stalls. */
-function partsOf(r: LightweightRunResult, trainMs: number): (RoundParts & { round: number; hubCpuMs: number | null })[] {
+/** A round's parts with the hub's CPU and run-queue wait between the previous commit (or the launch) and its own. */
+export type CapacityRound = RoundParts & { round: number; hubCpuMs: number | null; hubWaitMs: number | null };
+
+function partsOf(r: LightweightRunResult, trainMs: number): CapacityRound[] {
   const commits = new Map<number, HubFigures['commits'][number]>(r.hub.commits.map((c) => [c.round, c]));
   const evaluations = evaluationWindows(r.hub.commits, r.hub.evaluations);
   let cpuBefore = 0;
+  let waitBefore = 0;
   return r.run.rounds
     .filter((x) => x.status === 'completed')
     .map((x) => {
       const commit = commits.get(x.round);
       const t = r.fleet.rounds.get(x.round) ?? { firstReceived: NaN, lastReceived: NaN, lastEmitted: NaN, lastAcked: NaN };
       const hubCpuMs = commit ? commit.cpuMs - cpuBefore : null;
-      if (commit) cpuBefore = commit.cpuMs;
-      return { round: x.round, ...roundParts(x.durationMs, trainMs, t, commit && { commit, stalls: r.hub.stalls, evaluations }), hubCpuMs };
+      const hubWaitMs = commit && Number.isFinite(commit.waitMs) ? commit.waitMs - waitBefore : null;
+      if (commit) [cpuBefore, waitBefore] = [commit.cpuMs, commit.waitMs];
+      return { round: x.round, ...roundParts(x.durationMs, trainMs, t, commit && { commit, stalls: r.hub.stalls, evaluations }), hubCpuMs, hubWaitMs };
     });
 }
 
@@ -166,16 +176,20 @@ export interface CapacityStep {
   /** Hub RSS with every client connected and idle, less RSS with none, per client. */
   rssPerClientKiB?: number | null;
   idleRssMiB?: { none: number; clients: number } | null;
-  /** Hub CPU (user + system) over the run's wall time. */
+  /** Hub CPU (user + system) over the run's wall time, and its main thread's wait for a core (the machine's other load). */
   hubCpuMs?: number | null;
+  hubRunQueueWaitMs?: number | null;
   wallMs?: number | null;
   gc?: HubFigures['gc'] | null;
   /** Each load worker's CPU and longest event-loop lateness while the run went on. */
   workerCpuMs?: number[];
   workerStallMs?: number[];
+  workerRunQueueWaitMs?: number[];
+  /** With a CPU profile: per hub thread (0 is the event loop), the heaviest functions by self time from the launch to the run's end. */
+  hubProfile?: { thread: number; sampledMs: number; top: ProfileEntry[] }[];
   /** The machine's 1-minute load average as the step began (the bench shares its cores). */
   loadAverage?: number;
-  parts?: (RoundParts & { round: number; hubCpuMs: number | null })[];
+  parts?: CapacityRound[];
 }
 
 const MiB = 2 ** 20;
@@ -194,6 +208,7 @@ export async function measureCapacity(o: CapacityOptions): Promise<CapacityStep>
     const peak = error instanceof CapacityRunError ? error.peakRssBytes / MiB : NaN;
     return { ...base, ok: false, p95Ms: null, p95CoordinationMs: null, completedRounds: 0, peakRssMiB: Number.isFinite(peak) ? peak : null, reason: error instanceof Error ? error.message : String(error) };
   }
+  const hubProfile = o.cpuProfileDir ? threadProfiles(o.cpuProfileDir, r.hub.span) : null;
   const completed = r.run.rounds.filter((x) => x.status === 'completed');
   const durations = completed.map((x) => x.durationMs);
   const p95Ms = percentile(durations, 95);
@@ -223,12 +238,35 @@ export async function measureCapacity(o: CapacityOptions): Promise<CapacityStep>
     rssPerClientKiB: rssPerClientKiB(r.idleRssBytes.none, r.idleRssBytes.clients, o.clients),
     idleRssMiB: { none: r.idleRssBytes.none / MiB, clients: r.idleRssBytes.clients / MiB },
     hubCpuMs: r.hub.cpuMs,
+    hubRunQueueWaitMs: Number.isFinite(r.hub.runQueueWaitMs) ? r.hub.runQueueWaitMs : null,
     wallMs: r.wallMs,
     gc: r.hub.gc,
     workerCpuMs: r.fleet.workers.map((w) => w.cpuMs),
     workerStallMs: r.fleet.workers.map((w) => w.longestStallMs),
+    workerRunQueueWaitMs: r.fleet.workers.map((w) => w.runQueueWaitMs),
     parts: partsOf(r, o.trainMs),
+    ...(hubProfile ? { hubProfile } : {}),
   };
+}
+
+/**
+ * The hub's last .cpuprofile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; tsx's loader and any
+ * worker thread write their own), summarised over the run's span; null when it wrote none.
+ */
+function threadProfiles(dir: string, span: HubFigures['span']): CapacityStep['hubProfile'] | null {
+  const latest = new Map<number, { file: string; mtime: number }>();
+  for (const name of readdirSync(dir)) {
+    const m = /\.(\d+)\.\d+\.cpuprofile$/.exec(name);
+    if (!m) continue;
+    const file = join(dir, name);
+    const mtime = statSync(file).mtimeMs;
+    const thread = Number(m[1]);
+    if ((latest.get(thread)?.mtime ?? -1) < mtime) latest.set(thread, { file, mtime });
+  }
+  if (!latest.size) return null;
+  return [...latest.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([thread, { file }]) => ({ thread, ...summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, { ...span, limit: 25 }) }));
 }
 
 /** The ladder: every step measured and reported, whatever the one before it showed. */

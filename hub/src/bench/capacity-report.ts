@@ -74,17 +74,17 @@ export function capacityParts(steps: CapacityStep[] | undefined): string {
   const rows = measured.flatMap((s) =>
     s.parts!.map(
       (p) =>
-        `| ${count(s.clients)} | ${p.round} | ${n(p.durationMs)} | ${n(p.coordinationMs)} | ${n(p.startToFirstMs)} | ${n(p.receiveSpreadMs)} | ${n(p.lateUpdateMs)} | ${n(p.lastAckMs)} | ${n(p.ackToCommitMs)} | ${n(p.longestStallMs)} (${n(p.longestStallOutsideEvalMs)}) | ${n(p.hubCpuMs)} |`,
+        `| ${count(s.clients)} | ${p.round} | ${n(p.durationMs)} | ${n(p.coordinationMs)} | ${n(p.startToFirstMs)} | ${n(p.receiveSpreadMs)} | ${n(p.lateUpdateMs)} | ${n(p.lastAckMs)} | ${n(p.ackToCommitMs)} | ${n(p.longestStallMs)} (${n(p.longestStallOutsideEvalMs)}) | ${n(p.hubCpuMs)} / ${n(p.hubWaitMs)} |`,
     ),
   );
   const processes = measured.map(
     (s) =>
-      `- ${count(s.clients)} clients: the hub used ${n(s.hubCpuMs)} ms of CPU in the run's ${n(s.wallMs)} ms, ${s.gc ? `${s.gc.count} GC pauses (${n(s.gc.totalMs)} ms, the longest ${n(s.gc.longestMs)} ms)` : 'GC not measured'}; ` +
+      `- ${count(s.clients)} clients: the hub used ${n(s.hubCpuMs)} ms of CPU in the run's ${n(s.wallMs)} ms and waited ${n(s.hubRunQueueWaitMs)} ms for a core, ${s.gc ? `${s.gc.count} GC pauses (${n(s.gc.totalMs)} ms, the longest ${n(s.gc.longestMs)} ms)` : 'GC not measured'}; ` +
       `idle RSS ${n(s.idleRssMiB?.none)} MiB with no client, ${n(s.idleRssMiB?.clients)} MiB with all connected; ` +
-      `the ${s.workers} load workers' CPU ${(s.workerCpuMs ?? []).map((x) => n(x)).join(' / ')} ms and longest stalls ${(s.workerStallMs ?? []).map((x) => n(x)).join(' / ')} ms` +
+      `the ${s.workers} load workers' CPU ${(s.workerCpuMs ?? []).map((x) => n(x)).join(' / ')} ms and longest stalls ${(s.workerStallMs ?? []).map((x) => n(x)).join(' / ')} ms, waits for a core ${(s.workerRunQueueWaitMs ?? []).map((x) => n(x)).join(' / ')} ms` +
       `${s.loadAverage === undefined ? '' : `; 1-minute load average ${n(s.loadAverage, 1)} when the step began`}.`,
   );
-  return `| clients | round | round (ms) | coordination | start to first model | spread to last | late update | last ack | ack to commit | longest stall (outside evaluations) | hub CPU |
+  return `| clients | round | round (ms) | coordination | start to first model | spread to last | late update | last ack | ack to commit | longest stall (outside evaluations) | hub CPU / waiting for a core |
 |---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
@@ -106,6 +106,9 @@ export function capacityMeaning(steps: CapacityStep[] | undefined): string {
   round:start), spread to last (sending it to every client), late update (the last update going out after its timer; a worker
   starved of CPU shows here), last ack (upload, the hub's checks and fold), ack to commit (the FedAvg finish; slightly negative
   when the hub commits before its ack has reached the client).
+- **waiting for a core**: the time the hub's (or a worker's) main thread sat runnable in the run queue while other processes
+  had the cores (\`/proc/self/schedstat\`). The bench shares this 2-core machine with other work: a round whose wait is a large
+  part of it was slowed by the machine, not by the hub's code.
 - **longest stall**: the hub's event loop, from an interval-drift probe (a 10 ms timer; lateness over 20 ms is a stall) that the
   bench loads into the hub process (\`hub/src/bench/hub-probe.ts\`, only with FL_HUB_PROBE=1); in brackets the longest that did not
   overlap the hub's held-out evaluation of a round's model, which runs on the same loop beside the next round.

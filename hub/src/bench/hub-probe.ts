@@ -5,7 +5,7 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { HubStore } from '../store/store';
-import { watchStalls } from './loop-stalls';
+import { runQueueWaitMs, watchStalls } from './loop-stalls';
 import type { FromHubProbe, HubFigures, ToHubProbe } from './load-protocol';
 
 if (process.env.FL_HUB_PROBE === '1' && process.send) startProbe();
@@ -17,6 +17,10 @@ function startProbe(): void {
     return (c.user + c.system) / 1000;
   };
   let cpuAtReset = cpuMs();
+  const waitMs = () => runQueueWaitMs() ?? NaN;
+  let waitAtReset = waitMs();
+  const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+  let resetUs = monotonicUs();
   let commits: HubFigures['commits'] = [];
   let evaluations: HubFigures['evaluations'] = [];
   let gc = { count: 0, totalMs: 0, longestMs: 0 };
@@ -32,7 +36,7 @@ function startProbe(): void {
   HubStore.prototype.completeRound = function (this: HubStore, r) {
     const commitStart = performance.timeOrigin + performance.now();
     const checkpoint = completeRound.call(this, r);
-    commits.push({ round: r.round, durationMs: r.durationMs, commitStart, commitEnd: performance.timeOrigin + performance.now(), cpuMs: cpuMs() - cpuAtReset });
+    commits.push({ round: r.round, durationMs: r.durationMs, commitStart, commitEnd: performance.timeOrigin + performance.now(), cpuMs: cpuMs() - cpuAtReset, waitMs: waitMs() - waitAtReset });
     return checkpoint;
   };
   // The hub's held-out evaluation of a round's model runs after its commit, beside the next round: its end is marked.
@@ -49,6 +53,8 @@ function startProbe(): void {
     if (message.type === 'probe:reset') {
       watch.reset();
       cpuAtReset = cpuMs();
+      waitAtReset = waitMs();
+      resetUs = monotonicUs();
       commits = [];
       evaluations = [];
       gc = { count: 0, totalMs: 0, longestMs: 0 };
@@ -65,6 +71,8 @@ function startProbe(): void {
         heapUsedBytes: memory.heapUsed,
         externalBytes: memory.external,
         cpuMs: cpuMs() - cpuAtReset,
+        runQueueWaitMs: waitMs() - waitAtReset,
+        span: { fromUs: resetUs, toUs: monotonicUs() },
         stalls: watch.stalls(),
         longestStallMs: watch.longestMs(),
         commits,

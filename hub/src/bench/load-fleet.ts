@@ -16,7 +16,7 @@ export interface FleetReport {
   /** Per round, over every client of every worker. */
   rounds: Map<number, EpochRoundTimings>;
   refused: number;
-  workers: Pick<LoadWorkerReport, 'cpuMs' | 'rssBytes' | 'longestStallMs'>[];
+  workers: Pick<LoadWorkerReport, 'cpuMs' | 'rssBytes' | 'longestStallMs' | 'runQueueWaitMs'>[];
 }
 
 export interface LoadFleet {
@@ -90,7 +90,7 @@ export async function startLoadFleet(hubUrl: string, clients: number, delayMs: n
       return {
         rounds: mergeTimings(reports.map((r) => r.rounds)),
         refused: reports.reduce((n, r) => n + r.refused, 0),
-        workers: reports.map(({ cpuMs, rssBytes, longestStallMs }) => ({ cpuMs, rssBytes, longestStallMs })),
+        workers: reports.map(({ cpuMs, rssBytes, longestStallMs, runQueueWaitMs }) => ({ cpuMs, rssBytes, longestStallMs, runQueueWaitMs })),
       };
     },
     close: () => stop(children),

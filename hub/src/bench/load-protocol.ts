@@ -18,6 +18,8 @@ export interface LoadWorkerReport {
   /** process.cpuUsage of the worker, user + system, since its clients joined (ms). */
   cpuMs: number;
   rssBytes: number;
+  /** The worker's main thread waiting for a core since its clients joined (ms; NaN off Linux). */
+  runQueueWaitMs: number;
   /** The worker's own event loop since its clients joined: its longest lateness, so a slow generator shows as itself. */
   longestStallMs: number;
 }
@@ -38,9 +40,14 @@ export interface HubFigures {
   externalBytes: number;
   /** process.cpuUsage of the hub, user + system, since the reset (ms). */
   cpuMs: number;
+  /** The hub's main thread waiting for a core since the reset (ms; NaN off Linux): the machine's other load. */
+  runQueueWaitMs: number;
+  /** The reset and this read on the monotonic clock of process.hrtime and of a --cpu-prof profile (µs). */
+  span: { fromUs: number; toUs: number };
   stalls: Stall[];
   longestStallMs: number;
-  commits: (HubCommit & { cpuMs: number })[];
+  /** Each round's commit, with the hub's CPU and run-queue wait since the reset at that moment (ms). */
+  commits: (HubCommit & { cpuMs: number; waitMs: number })[];
   /** When each round's held-out evaluation ended (it starts after the round's commit). */
   evaluations: { round: number; at: number }[];
   /** Garbage collections since the reset: count, total and longest pause (ms). */

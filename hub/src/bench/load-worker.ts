@@ -7,7 +7,7 @@
 import { setPriority } from 'node:os';
 import { startLightweightClients, type LightweightPool, type RoundTimings } from './lightweight-clients';
 import type { EpochRoundTimings } from './capacity-figures';
-import { watchStalls } from './loop-stalls';
+import { runQueueWaitMs, watchStalls } from './loop-stalls';
 import type { FromLoadWorker, ToLoadWorker } from './load-protocol';
 
 const WORKER_NICE = 10;
@@ -26,6 +26,7 @@ const cpuMs = () => {
   return (cpu.user + cpu.system) / 1000;
 };
 let cpuAtJoin = 0;
+let waitAtJoin = 0;
 
 process.on('message', (message: ToLoadWorker) => {
   switch (message.type) {
@@ -36,6 +37,7 @@ process.on('message', (message: ToLoadWorker) => {
           // The worker's own stalls from here on: while the hub runs rounds, not while the clients join.
           watch.reset();
           cpuAtJoin = cpuMs();
+          waitAtJoin = runQueueWaitMs() ?? NaN;
           send({ type: 'joined', count: started.sockets.length });
         },
         (error: unknown) => send({ type: 'failed', error: String(error) }),
@@ -54,6 +56,7 @@ process.on('message', (message: ToLoadWorker) => {
         refused: pool?.refused() ?? 0,
         cpuMs: cpuMs() - cpuAtJoin,
         rssBytes: process.memoryUsage().rss,
+        runQueueWaitMs: (runQueueWaitMs() ?? NaN) - waitAtJoin,
         longestStallMs: watch.longestMs(),
       });
       return;

@@ -2,7 +2,22 @@
  * An interval-drift probe of this process's event loop: a 10 ms timer that fires late by more than the
  * threshold records a stall (when it ended, how long the loop was held). Unref'd: it never keeps a process up.
  */
+import { readFileSync } from 'node:fs';
 import type { Stall } from './capacity-figures';
+
+/**
+ * Time this process's main thread has waited in the run queue for a core (Linux /proc/self/schedstat), in ms;
+ * null where that is not available. Where it grows, a stall is the machine's other load, not this process's work.
+ */
+export function runQueueWaitMs(): number | null {
+  try {
+    const fields = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/);
+    const ns = Number(fields[1]);
+    return Number.isFinite(ns) ? ns / 1e6 : null;
+  } catch {
+    return null;
+  }
+}
 
 export interface StallWatch {
   /** Stalls since the last reset, oldest first (the first `max` of them). */

@@ -18,7 +18,7 @@ import { extractAnalysis, renderReport, type BenchResults } from './report';
 import { benchPrivacy, type PrivacyResults } from './privacy-bench';
 import { PRIVACY_PLOT_FILE } from './privacy-report';
 
-// `pnpm bench capacity --clients N [--rounds R] [--train-ms D] [--per-round K]`: that run alone, one JSON line.
+// `pnpm bench capacity --clients N [--rounds R] [--train-ms D] [--per-round K] [--profile DIR]`: that run alone, one JSON line.
 if (process.argv[2] === 'capacity') {
   await capacityCli(process.argv.slice(3));
   process.exit(0);

@@ -16,6 +16,7 @@ const part = (round: number, stall: number, outside: number) => ({
   longestStallMs: stall,
   longestStallOutsideEvalMs: outside,
   hubCpuMs: 1500,
+  hubWaitMs: 200,
 });
 
 const step = (clients: number, ok: boolean, extra: Partial<CapacityStep> = {}): CapacityStep => ({
