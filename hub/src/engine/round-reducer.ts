@@ -21,6 +21,19 @@ function withClient(state: EngineState, id: string, patch: Partial<ClientEntry>)
   return { ...state, clients: { ...state.clients, [id]: { ...current, ...patch } } };
 }
 
+/** The same patch for many clients in one copy of the client table (a round of 10,000 clients starts in O(n), not O(n^2)). */
+function withClients(state: EngineState, ids: Iterable<string>, patch: (client: ClientEntry) => Partial<ClientEntry> | null): EngineState {
+  let clients: Record<string, ClientEntry> | null = null;
+  for (const id of ids) {
+    const current = state.clients[id];
+    const change = current && patch(current);
+    if (!change) continue;
+    clients ??= { ...state.clients };
+    clients[id] = { ...current, ...change };
+  }
+  return clients ? { ...state, clients } : state;
+}
+
 function withoutClient(state: EngineState, id: string): EngineState {
   const { [id]: _removed, ...rest } = state.clients;
   return { ...state, clients: rest };
@@ -112,7 +125,7 @@ function tryStartRound(state: EngineState, run: RunState, at: number): Transitio
     shardOwners: assignShards ?? run.shardOwners,
   };
   let next: EngineState = { ...state, run: started };
-  for (const id of participants) next = withClient(next, id, { state: 'training', progress: null });
+  next = withClients(next, participants, () => ({ state: 'training', progress: null }));
   return {
     state: next,
     // The deadline is armed before anything that can fail, so a round that could not be sent still closes.
@@ -134,10 +147,7 @@ function forgetLostClients(state: EngineState): EngineState {
 }
 
 function endRun(state: EngineState, run: RunState, status: 'completed' | 'failed' | 'stopped', reason: string | null): Transition {
-  let next: EngineState = { ...state, run: null };
-  for (const id of Object.keys(next.clients)) {
-    if (next.clients[id]!.connected) next = withClient(next, id, { state: 'idle', progress: null });
-  }
+  const next = withClients({ ...state, run: null }, Object.keys(state.clients), (c) => (c.connected ? { state: 'idle', progress: null } : null));
   return {
     state: forgetLostClients(next),
     effects: [{ type: 'run-finished', runId: run.id, status, reason }, { type: 'status-changed' }],
@@ -150,10 +160,7 @@ function failRound(state: EngineState, run: RunState, reason: string, at: number
     ? [{ type: 'cancel-round', runId: run.id, round: run.round, clients: pending(run), reason }]
     : [];
   if (retry && run.attempt < MAX_ROUND_ATTEMPTS) {
-    let next = state;
-    for (const id of run.participants) {
-      if (next.clients[id]?.connected) next = withClient(next, id, { state: 'idle', progress: null });
-    }
+    const next = withClients(state, run.participants, (c) => (c.connected ? { state: 'idle', progress: null } : null));
     const retried = tryStartRound(forgetLostClients(next), { ...run, attempt: run.attempt + 1, phase: 'waiting', deadline: 0, previousFailure: reason }, at);
     return {
       state: retried.state,
@@ -188,7 +195,7 @@ function closeRound(state: EngineState, run: RunState, why: string, at: number):
   if (late.length) effects.push({ type: 'cancel-round', runId: run.id, round: run.round, clients: late, reason: why });
   // Late participants count as dropped, so nothing cancels them twice.
   let next: EngineState = { ...state, run: { ...run, phase: 'aggregating', dropped: [...run.dropped, ...late] } };
-  for (const id of late) next = withClient(next, id, { state: 'idle', progress: null });
+  next = withClients(next, late, () => ({ state: 'idle', progress: null }));
   effects.push(
     { type: 'aggregate', runId: run.id, round: run.round, contributors, roundStartedAt: run.roundStartedAt },
     { type: 'status-changed' },
@@ -216,7 +223,7 @@ function finalEvaluation(state: EngineState, run: RunState, at: number): Transit
   if (!scoredByClients(run.settings.task) || clients.length === 0) return endRun(state, run, 'completed', null);
   const deadline = at + Math.min(run.settings.roundTimeoutSec, FINAL_EVALUATION_MAX_SEC) * 1000;
   let next: EngineState = { ...state, run: { ...run, phase: 'evaluating', deadline, participants: clients, submitted: {}, dropped: [] } };
-  for (const id of clients) next = withClient(next, id, { state: 'evaluating', progress: null });
+  next = withClients(next, clients, () => ({ state: 'evaluating', progress: null }));
   return {
     state: next,
     effects: [
@@ -335,8 +342,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
     }
     case 'shards-assigned': {
       if (state.run?.id !== event.runId) return none(state);
-      let next = state;
-      for (const [id, samples] of Object.entries(event.sizes)) next = withClient(next, id, { samples });
+      const next = withClients(state, Object.keys(event.sizes), (c) => ({ samples: event.sizes[c.id]! }));
       return { state: next, effects: [{ type: 'status-changed' }] };
     }
     case 'update-accepted': {
@@ -373,7 +379,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       const spent = event.privacy ? { ...run, privacySpent: [...run.privacySpent, event.privacy] } : run;
       if (spent.round >= spent.settings.rounds) return finalEvaluation(state, spent, event.at);
       let next = forgetLostClients(state);
-      for (const id of run.participants) next = withClient(next, id, { state: 'idle', progress: null });
+      next = withClients(next, run.participants, () => ({ state: 'idle', progress: null }));
       const { previousFailure: _previous, ...fresh } = spent;
       return tryStartRound(next, { ...fresh, round: run.round + 1, attempt: 1, participants: [], submitted: {}, dropped: [] }, event.at);
     }
