@@ -1,4 +1,5 @@
 import { defineConfig } from 'vite';
+import { threadedWasmPlugin } from './build/threaded-wasm-plugin';
 
 // In dev, vite serves the page and forwards the hub's routes, so the tab talks to "its" origin as in production.
 const hub = process.env.FL_HUB_URL ?? 'http://localhost:5000';
@@ -13,6 +14,9 @@ export default defineConfig({
       '/data': { target: hub, changeOrigin: true },
     },
   },
+  // The training worker is a module worker; 'es' lets it share chunks and keep TF.js's dynamic imports.
+  worker: { format: 'es', plugins: () => [threadedWasmPlugin()] },
+  plugins: [threadedWasmPlugin()],
   build: {
     outDir: 'dist',
     // bench.html is the browser half of `pnpm bench`.

@@ -17,6 +17,18 @@ export interface ClientTab {
 export interface OpenTabOptions {
   backend?: 'webgl' | 'wasm' | 'cpu';
   traffic?: TrafficLog;
+  /** Records the page's long tasks and timer delays from its first script on (see mainThreadReport). */
+  mainThreadProbe?: boolean;
+}
+
+/** What the page's main thread went through since the probe was last reset, by the page's own clock. */
+export interface MainThreadReport {
+  /** Long tasks (PerformanceObserver 'longtask': 50 ms or more): how many, the longest, their sum, in ms. */
+  count: number;
+  longest: number;
+  total: number;
+  /** The most a 50 ms interval timer fired late. */
+  timerDelay: number;
 }
 
 /** One state of the tab's training view, as its train-progress data attributes show it. */
@@ -31,7 +43,35 @@ export interface ViewState {
 declare global {
   interface Window {
     __viewStates?: ViewState[];
+    __mainThread?: { reset(): void; report(): MainThreadReport };
   }
+}
+
+/** Installed before the page's scripts: long tasks from the observer's buffer on, and a 50 ms heartbeat's lateness. */
+function probeMainThread(): void {
+  let tasks: number[] = [];
+  let timerDelay = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) tasks.push(entry.duration);
+  }).observe({ type: 'longtask', buffered: true });
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    timerDelay = Math.max(timerDelay, now - last - 50);
+    last = now;
+  }, 50);
+  window.__mainThread = {
+    reset() {
+      tasks = [];
+      timerDelay = 0;
+    },
+    report: () => ({
+      count: tasks.length,
+      longest: Math.round(Math.max(0, ...tasks)),
+      total: Math.round(tasks.reduce((a, b) => a + b, 0)),
+      timerDelay: Math.round(timerDelay),
+    }),
+  };
 }
 
 /**
@@ -61,6 +101,7 @@ export async function openClientTab(browser: Browser, name: string, options: Ope
   page.on('pageerror', (error) => errors.push(error.message));
   options.traffic?.attach(page, name);
   await page.addInitScript(recordViewStates);
+  if (options.mainThreadProbe) await page.addInitScript(probeMainThread);
   const query = new URLSearchParams({ name, ...(options.backend ? { backend: options.backend } : {}) });
   await page.goto(`/client/?${query}`);
   await expect(page.getByTestId('client-status')).toHaveAttribute('data-state', 'connected', { timeout: 60_000 });
@@ -88,6 +129,14 @@ export function viewStates(page: Page): Promise<ViewState[]> {
 /** States where the batch counter moved on while the view said the tab was idle. */
 export function idleWhileTraining(states: ViewState[]): ViewState[] {
   return states.filter((state, i) => i > 0 && state.phase === 'idle' && state.batch !== '' && state.batch !== states[i - 1]!.batch);
+}
+
+export function resetMainThreadProbe(page: Page): Promise<void> {
+  return withTimeout(page.evaluate(() => window.__mainThread!.reset()), HOOK_TIMEOUT, 'resetting the main-thread probe');
+}
+
+export function mainThreadReport(page: Page): Promise<MainThreadReport> {
+  return withTimeout(page.evaluate(() => window.__mainThread!.report()), HOOK_TIMEOUT, 'the main-thread report');
 }
 
 export function backendInfo(page: Page): Promise<ReturnType<FlClientHook['backend']>> {

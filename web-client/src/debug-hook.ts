@@ -1,14 +1,13 @@
-import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, ClientData } from '@fl/shared';
 import type { ClientSnapshot } from '@fl/shared/federated-client';
 import { expandMask } from '@fl/shared/secagg/prg';
 
-/** What end-to-end tests read from the page (window.__flClient). */
+/** What end-to-end tests read from the page (window.__flClient); training state is the worker's, mirrored here. */
 export interface FlClientHook {
   snapshot(): ClientSnapshot | null;
-  /** tf.memory().numTensors now: must stay flat across rounds. */
-  numTensors(): number;
-  /** tf.memory().numTensors taken as each round ended, oldest first. */
+  /** tf.memory().numTensors in the training worker now: must stay flat across rounds. */
+  numTensors(): Promise<number>;
+  /** tf.memory().numTensors taken in the worker as each round ended, oldest first. */
   roundTensors(): number[];
   backend(): BackendInfo | null;
   data(): ClientData | null;
@@ -22,10 +21,9 @@ declare global {
   }
 }
 
-export function exposeDebugHook(source: Omit<FlClientHook, 'numTensors' | 'expandMask'>): void {
+export function exposeDebugHook(source: Omit<FlClientHook, 'expandMask'>): void {
   window.__flClient = {
     ...source,
-    numTensors: () => tf.memory().numTensors,
     expandMask: async (seed, length) => Array.from(await expandMask(Uint8Array.from(seed), length)),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSoftwareRenderer, planBackend } from '../backend-plan';
+import { isSoftwareRenderer, planBackend, planWasmThreads } from '../backend-plan';
 
 const SWIFTSHADER = 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)';
 const GPU = 'ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 (0x00002503) Direct3D11 vs_5_0 ps_5_0, D3D11)';
@@ -39,5 +39,24 @@ describe('planBackend', () => {
     expect(planBackend('webgl', software)).toEqual({ order: ['webgl', 'wasm', 'cpu'], reason: 'forced by ?backend=webgl' });
     expect(planBackend('wasm', software).order).toEqual(['wasm', 'cpu']);
     expect(planBackend('cpu', software).order).toEqual(['cpu']);
+  });
+});
+
+describe('planWasmThreads', () => {
+  const isolated = { logicalCores: 8, crossOriginIsolated: true };
+
+  it('stays single-threaded unless threads are asked for', () => {
+    expect(planWasmThreads('auto', isolated).threads).toBe(1);
+    expect(planWasmThreads(1, isolated).threads).toBe(1);
+  });
+
+  it('gives the threads asked for on an isolated page, within what TF.js will run (half the logical cores)', () => {
+    expect(planWasmThreads(4, isolated)).toEqual({ threads: 4, reason: '?threads=4' });
+    expect(planWasmThreads(8, isolated).threads).toBe(4);
+    expect(planWasmThreads(2, { logicalCores: 2, crossOriginIsolated: true }).threads).toBe(1);
+  });
+
+  it('says why it stays single-threaded on a page without cross-origin isolation', () => {
+    expect(planWasmThreads(4, { logicalCores: 8, crossOriginIsolated: false })).toMatchObject({ threads: 1, reason: expect.stringContaining('cross-origin isolated') });
   });
 });

@@ -14,6 +14,7 @@ describe('readPageParams', () => {
       joinToken: undefined,
       backend: 'auto',
       name: undefined,
+      threads: 'auto',
       warnings: [],
     });
   });
@@ -28,6 +29,16 @@ describe('readPageParams', () => {
     expect(params.backend).toBe('auto');
     expect(params.hubUrl).toBe('http://localhost:5000');
     expect(params.warnings).toHaveLength(2);
+  });
+
+  it('reads ?threads=1..8 and refuses anything else with a warning', () => {
+    expect(readPageParams(at('http://localhost:5000/client/?threads=4')).threads).toBe(4);
+    expect(readPageParams(at('http://localhost:5000/client/?threads=auto')).warnings).toEqual([]);
+    for (const bad of ['0', '9', '2.5', 'many']) {
+      const params = readPageParams(at(`http://localhost:5000/client/?threads=${bad}`));
+      expect(params.threads).toBe('auto');
+      expect(params.warnings).toEqual([`?threads=${bad} is not a number from 1 to 8; choosing automatically`]);
+    }
   });
 });
 

@@ -10,6 +10,17 @@ export interface FileSource {
   open(): Promise<File>;
 }
 
+/**
+ * What a choice or drop gave the page. Chromium leaves symbolic links (and files under linked folders) out
+ * of the input and of drops without a word (checked in Chromium 156; folder upload drops them since the
+ * CVE-2022-3656 fix), so a folder of symlinks lists as empty and only the folder count says it was there.
+ */
+export interface FolderListing {
+  sources: FileSource[];
+  /** Folders walked (picker and drop); null where the browser lists files only (the input). */
+  folders: number | null;
+}
+
 interface DirectoryPicker {
   showDirectoryPicker(options?: { id?: string; mode?: 'read' }): Promise<FileSystemDirectoryHandle>;
 }
@@ -20,7 +31,7 @@ export function canPickDirectory(): boolean {
 }
 
 /** Opens the directory picker; null when the person cancels. */
-export async function pickDirectory(): Promise<FileSource[] | null> {
+export async function pickDirectory(): Promise<FolderListing | null> {
   let root: FileSystemDirectoryHandle;
   try {
     root = await (window as unknown as DirectoryPicker).showDirectoryPicker({ id: 'chest-xray', mode: 'read' });
@@ -28,16 +39,22 @@ export async function pickDirectory(): Promise<FileSource[] | null> {
     if (error instanceof DOMException && error.name === 'AbortError') return null;
     throw error;
   }
-  const out: FileSource[] = [];
-  await walkHandle(root, root.name, out);
-  return out;
+  const listing: Walk = { sources: [], folders: 0 };
+  await walkHandle(root, root.name, listing);
+  return listing;
 }
 
-async function walkHandle(dir: FileSystemDirectoryHandle, prefix: string, out: FileSource[]): Promise<void> {
+/** A listing being walked: it knows its folders. */
+interface Walk extends FolderListing {
+  folders: number;
+}
+
+async function walkHandle(dir: FileSystemDirectoryHandle, prefix: string, listing: Walk): Promise<void> {
+  listing.folders++;
   for await (const handle of dir.values()) {
     const path = `${prefix}/${handle.name}`;
-    if (handle.kind === 'directory') await walkHandle(handle as FileSystemDirectoryHandle, path, out);
-    else out.push({ path, open: () => (handle as FileSystemFileHandle).getFile() });
+    if (handle.kind === 'directory') await walkHandle(handle as FileSystemDirectoryHandle, path, listing);
+    else listing.sources.push({ path, open: () => (handle as FileSystemFileHandle).getFile() });
   }
 }
 
@@ -50,7 +67,7 @@ export function sourcesFromFiles(files: Iterable<File>): FileSource[] {
  * Files of a drop. Entries must be taken while the event is being dispatched (the
  * DataTransfer is emptied afterwards), hence the synchronous part before any await.
  */
-export function sourcesFromDrop(dataTransfer: DataTransfer): Promise<FileSource[]> {
+export function sourcesFromDrop(dataTransfer: DataTransfer): Promise<FolderListing> {
   const entries = Array.from(dataTransfer.items)
     .filter((item) => item.kind === 'file')
     .map((item) => item.webkitGetAsEntry())
@@ -59,39 +76,41 @@ export function sourcesFromDrop(dataTransfer: DataTransfer): Promise<FileSource[
   return entries.length > 0 ? walkEntries(entries) : withoutFolders(files);
 }
 
-async function walkEntries(entries: FileSystemEntry[]): Promise<FileSource[]> {
-  const out: FileSource[] = [];
-  for (const entry of entries) await walkEntry(entry, out);
-  return out;
+async function walkEntries(entries: FileSystemEntry[]): Promise<FolderListing> {
+  const listing: Walk = { sources: [], folders: 0 };
+  for (const entry of entries) await walkEntry(entry, listing);
+  return listing;
 }
 
-async function walkEntry(entry: FileSystemEntry, out: FileSource[]): Promise<void> {
+async function walkEntry(entry: FileSystemEntry, listing: Walk): Promise<void> {
   if (entry.isFile) {
     const fileEntry = entry as FileSystemFileEntry;
-    out.push({
+    listing.sources.push({
       path: entry.fullPath.replace(/^\/+/, ''),
       open: () => new Promise<File>((resolve, reject) => fileEntry.file(resolve, reject)),
     });
     return;
   }
   if (!entry.isDirectory) return;
+  listing.folders++;
   const reader = (entry as FileSystemDirectoryEntry).createReader();
   // readEntries answers in batches (Chromium: 100); only an empty batch means the end.
   for (;;) {
     const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
     if (batch.length === 0) return;
-    for (const child of batch) await walkEntry(child, out);
+    for (const child of batch) await walkEntry(child, listing);
   }
 }
 
 /** A dropped folder also shows up as a "file" whose reading throws NotFoundError: leave those out. */
-async function withoutFolders(files: File[]): Promise<FileSource[]> {
+async function withoutFolders(files: File[]): Promise<FolderListing> {
   const kept: File[] = [];
+  let folders = 0;
   for (const file of files) {
-    if (file.type === '' && (await isFolder(file))) continue;
-    kept.push(file);
+    if (file.type === '' && (await isFolder(file))) folders++;
+    else kept.push(file);
   }
-  return sourcesFromFiles(kept);
+  return { sources: sourcesFromFiles(kept), folders };
 }
 
 async function isFolder(file: File): Promise<boolean> {

@@ -1,19 +1,24 @@
 import { describeFolderCounts, totalSkipped } from '@fl/shared/data/chest-xray-folder';
 import { BALANCING_METHOD } from '@fl/shared/data/chest-xray-dataset';
-import type { ChestFolderData, LoadProgress } from '../chest/chest-loader';
-import { canPickDirectory, pickDirectory, sourcesFromDrop, sourcesFromFiles, type FileSource } from '../chest/folder-sources';
-import type { TabData, TaskChoice } from '../tab-data';
+import { canPickDirectory, pickDirectory, sourcesFromDrop, sourcesFromFiles, type FolderListing } from '../chest/folder-sources';
+import type { ChestSummary, DataState, TaskChoice } from '../worker-protocol';
 import { byId, h } from './dom';
 import { count } from './format';
+import { unreadableNote } from './folder-feedback';
+
+export interface LoadProgress {
+  done: number;
+  total: number;
+}
 
 export interface DataViewOptions {
   onChoice: (choice: TaskChoice) => void;
-  /** A folder was chosen or dropped; its listing may still be in progress. */
-  onFolder: (sources: Promise<FileSource[]>) => void;
+  /** A folder was chosen or dropped; its listing may still be in progress; null: the picker was cancelled. */
+  onFolder: (listing: Promise<FolderListing | null>) => void;
 }
 
 export interface DataView {
-  render(data: TabData): void;
+  render(data: DataState): void;
   showLoadProgress(progress: LoadProgress | null, label?: string): void;
   /** `inUse` says which data the tab keeps training on, since the folder did not replace it. */
   showLoadError(message: string | null, inUse?: string): void;
@@ -26,19 +31,18 @@ export function mountDataView(options: DataViewOptions): DataView {
 
   const input = byId<HTMLInputElement>('folder-input');
   input.addEventListener('change', () => {
-    if (!input.files || input.files.length === 0) return;
-    const sources = sourcesFromFiles(input.files);
-    // Let go of the FileList: only the decoded bytes are kept, and the same folder can be chosen again.
+    // An empty list is an answer too: an empty folder, or one whose files are all symbolic links.
+    const sources = sourcesFromFiles(input.files ?? []);
+    // Let go of the FileList, so the same folder can be chosen again.
     input.value = '';
-    options.onFolder(Promise.resolve(sources));
+    options.onFolder(Promise.resolve({ sources, folders: null }));
   });
   byId('choose-folder').addEventListener('click', () => {
     if (!canPickDirectory()) {
       input.click();
       return;
     }
-    const picked = pickDirectory();
-    options.onFolder(picked.then((sources) => sources ?? []));
+    options.onFolder(pickDirectory());
   });
 
   const zone = byId('drop-zone');
@@ -80,7 +84,7 @@ export function mountDataView(options: DataViewOptions): DataView {
     render(data) {
       for (const radio of radios) radio.checked = radio.value === data.choice;
       document.body.dataset.task = data.choice;
-      const mnist = data.mnistState;
+      const mnist = data.mnist;
       mnistStatus.dataset.state = mnist.status;
       mnistStatus.textContent =
         mnist.status === 'ready'
@@ -110,16 +114,19 @@ export function mountDataView(options: DataViewOptions): DataView {
     },
   };
 
-  function renderChest(folder: ChestFolderData | null, choice: TaskChoice): void {
+  function renderChest(folder: ChestSummary | null, choice: TaskChoice): void {
     summary.hidden = folder === null;
     balance.hidden = folder === null;
     chestHint.hidden = folder !== null || choice !== 'chest-xray';
     dropTitle.textContent = folder ? 'Folder loaded. Drop or choose another chest_xray folder to replace it.' : emptyTitle;
     if (!folder) return;
-    const { counts } = folder;
+    const { counts, unreadable } = folder;
     // Kept for a switch back, but not what the tab trains on: say so, or the summary reads as the data in use.
-    summary.textContent = choice === 'mnist' ? `Kept, not in use (training on MNIST): ${describeFolderCounts(counts)}` : describeFolderCounts(counts);
+    const which = choice === 'mnist' ? 'Kept, not in use (training on MNIST)' : 'In use for training';
+    const note = unreadableNote(unreadable);
+    summary.textContent = `${which}: ${describeFolderCounts(counts)}.${note ? ` ${note}` : ''}`;
     summary.dataset.inUse = String(choice === 'chest-xray');
+    summary.dataset.unreadable = String(unreadable.length);
     Object.assign(summary.dataset, {
       trainNormal: String(counts.train.normal),
       trainPneumonia: String(counts.train.pneumonia),

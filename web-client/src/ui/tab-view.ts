@@ -1,6 +1,6 @@
 import type { BackendInfo, ErrorBody } from '@fl/shared';
 import type { ClientSnapshot } from '@fl/shared/federated-client';
-import type { LinkState } from '../hub-session';
+import type { LinkState } from '../worker-protocol';
 import { normalizeTabName } from '../tab-name';
 import { byId, h } from './dom';
 

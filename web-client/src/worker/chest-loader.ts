@@ -3,16 +3,25 @@ import {
   planFolder,
   type ChestLabel,
   type FolderCounts,
+  type FolderPlan,
 } from '@fl/shared/data/chest-xray-folder';
 import type { ChestImages } from '@fl/shared/data/chest-xray-dataset';
 import { GrayscaleResizer } from './grayscale-resizer';
-import type { FileSource } from './folder-sources';
+
+/** One file of a folder: its relative path and a way to get its bytes. */
+export interface FileSource {
+  /** Relative path, e.g. "chest_xray/train/NORMAL/a.jpeg". */
+  path: string;
+  open(): Promise<Blob>;
+}
 
 /** A loaded folder: only bytes and labels, never the files. */
 export interface ChestFolderData {
   train: ChestImages;
   test: ChestImages;
   counts: FolderCounts;
+  /** Paths of images the browser would not hand over (counted as not decodable in `counts`). */
+  unreadable: string[];
 }
 
 export interface LoadProgress {
@@ -53,11 +62,21 @@ function compact(buffer: SplitBuffer, imageSize: number): ChestImages {
   return { pixels, labels, imageSize };
 }
 
+/** Which of the files are images to decode, and the counts their paths promise. */
+export function planChestFolder<T extends FileSource>(sources: readonly T[]): FolderPlan<T> {
+  return planFolder(sources, (s) => s.path);
+}
+
 /** Classifies the files by path, then decodes the chosen images a few at a time. */
 export async function loadChestFolder(sources: readonly FileSource[], options: LoadOptions): Promise<ChestFolderData> {
+  return decodeChestFolder(planChestFolder(sources), options);
+}
+
+/** Decodes a planned folder's images a few at a time, in plan order. */
+export async function decodeChestFolder(plan: FolderPlan<FileSource>, options: LoadOptions): Promise<ChestFolderData> {
   const { imageSize, concurrency = 4, onProgress, signal } = options;
   const area = imageSize * imageSize;
-  const { images, counts } = planFolder(sources, (s) => s.path);
+  const { images, counts } = plan;
   const buffers = {
     train: splitBuffer(counts.train.normal + counts.train.pneumonia, area),
     test: splitBuffer(counts.test.normal + counts.test.pneumonia, area),
@@ -66,6 +85,7 @@ export async function loadChestFolder(sources: readonly FileSource[], options: L
   const jobs = images.map(({ item, split, label }) => ({ source: item, split, label, slot: slots[split]++ }));
   const resizer = new GrayscaleResizer(imageSize);
   const failed: Array<{ split: 'train' | 'test'; label: ChestLabel }> = [];
+  const unreadable: string[] = [];
   let next = 0;
   let done = 0;
   onProgress?.({ done, total: jobs.length });
@@ -76,11 +96,21 @@ export async function loadChestFolder(sources: readonly FileSource[], options: L
       const job = jobs[next++]!;
       const buffer = buffers[job.split];
       buffer.labels[job.slot] = job.label;
-      let ok: boolean;
+      let ok = false;
+      let file: Blob | null = null;
       try {
-        ok = await resizer.decodeInto(await job.source.open(), buffer.pixels, job.slot * area);
+        file = await job.source.open();
       } catch {
-        ok = false; // a file that vanished or cannot be read counts like one that cannot be decoded
+        // A file the browser would not open counts like one that cannot be decoded, and is named.
+        if (!signal?.aborted) unreadable.push(job.source.path);
+      }
+      signal?.throwIfAborted();
+      if (file) {
+        try {
+          ok = await resizer.decodeInto(file, buffer.pixels, job.slot * area);
+        } catch {
+          ok = false;
+        }
       }
       if (ok) buffer.decoded[job.slot] = 1;
       else failed.push({ split: job.split, label: job.label });
@@ -90,5 +120,5 @@ export async function loadChestFolder(sources: readonly FileSource[], options: L
 
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
   for (const f of failed) countUndecodable(counts, f.split, f.label);
-  return { train: compact(buffers.train, imageSize), test: compact(buffers.test, imageSize), counts };
+  return { train: compact(buffers.train, imageSize), test: compact(buffers.test, imageSize), counts, unreadable };
 }

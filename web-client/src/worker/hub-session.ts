@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { io, type Socket } from 'socket.io-client';
 import {
   CLIENT_NAMESPACE,
@@ -10,14 +9,7 @@ import {
   type JoinRequest,
 } from '@fl/shared';
 import { FederatedClient, type ClientSnapshot, type CredentialStore, type DataProvider } from '@fl/shared/federated-client';
-import { tabCredentialStore } from './client-credentials';
-
-/** How the socket itself is doing, beside the client's own snapshot. */
-export interface LinkState {
-  /** The last connection error, cleared once connected. */
-  error: string | null;
-  reconnectAttempts: number;
-}
+import type { LinkState } from '../worker-protocol';
 
 export interface HubSessionOptions {
   hubUrl: string;
@@ -25,16 +17,17 @@ export interface HubSessionOptions {
   joinToken: string | undefined;
   backend: BackendInfo;
   data: DataProvider;
+  /** The id and secret the hub issued: the page keeps them in sessionStorage, which workers lack. */
+  credentials: CredentialStore;
   onSnapshot: (snapshot: ClientSnapshot) => void;
   onLink: (link: LinkState) => void;
 }
 
 /**
- * A rAF-paced yield keeps the page responsive; a hidden tab gets no animation frames,
- * so it yields through a message instead and keeps training in the background.
+ * A yield to the worker's event loop: the socket's messages (a round:cancel among them) are handled
+ * here. A MessageChannel task costs microseconds, where a timer is clamped and rAF is the page's.
  */
-function yieldToPage(): Promise<void> {
-  if (!document.hidden) return tf.nextFrame();
+function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {
@@ -45,18 +38,18 @@ function yieldToPage(): Promise<void> {
   });
 }
 
-/** The tab's FederatedClient over one socket.io connection, which reconnects by itself. */
+/** The tab's FederatedClient over one socket.io connection, which reconnects by itself; runs in the training worker. */
 export class HubSession {
   private readonly socket: Socket<HubToClientEvents, ClientToHubEvents>;
   private readonly client: FederatedClient;
   /** Held in an object the client's options read from, so a later join sees a new name. */
   private readonly identity: { name: string };
   private link: LinkState = { error: null, reconnectAttempts: 0 };
-  /** The id and secret the hub issued, kept across reloads of this tab. */
-  private readonly credentials: CredentialStore = tabCredentialStore();
+  private readonly credentials: CredentialStore;
 
   constructor(private readonly options: HubSessionOptions) {
     const identity = (this.identity = { name: options.name });
+    this.credentials = options.credentials;
     // WebSocket only: the hub sends no CORS headers, which long-polling from a ?hub= page would need.
     this.socket = io(new URL(CLIENT_NAMESPACE, options.hubUrl).href, { transports: ['websocket'], reconnectionDelayMax: 5000 });
     this.client = new FederatedClient({
@@ -70,7 +63,9 @@ export class HubSession {
       data: options.data,
       ...(options.joinToken ? { joinToken: options.joinToken } : {}),
       credentials: this.credentials,
-      yieldEvery: yieldToPage,
+      yieldEvery: yieldToEventLoop,
+      // In the worker a yield is nearly free: after every batch, so a round:cancel stops the round within one.
+      yieldIntervalMs: 0,
       onChange: options.onSnapshot,
     });
     this.socket.on('connect', () => this.setLink({ error: null, reconnectAttempts: 0 }));

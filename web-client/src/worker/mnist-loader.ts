@@ -20,26 +20,23 @@ async function fetchOk(url: string): Promise<Response> {
   return response;
 }
 
-function loadImage(blob: Blob, url: string): Promise<HTMLImageElement> {
-  const objectUrl = URL.createObjectURL(blob);
-  return new Promise<HTMLImageElement>((resolve, reject) => {
-    const img = new Image();
-    img.onload = () => resolve(img);
-    img.onerror = () => reject(new Error(`the MNIST sprite ${url} is not a decodable image`));
-    img.src = objectUrl;
-  }).finally(() => URL.revokeObjectURL(objectUrl));
+/** Decodes the sprite off the DOM (createImageBitmap works in workers), rejecting a file that is no image. */
+async function decodeSprite(blob: Blob, url: string): Promise<ImageBitmap> {
+  try {
+    return await createImageBitmap(blob);
+  } catch (error) {
+    throw new Error(`the MNIST sprite ${url} is not a decodable image`, { cause: error });
+  }
 }
 
 /** Draws the sprite strip by strip and keeps the red channel: one byte per pixel. */
-function spriteToBytes(img: HTMLImageElement, rows: number): Uint8Array {
-  if (img.naturalWidth !== MNIST_PIXELS) {
-    throw new Error(`the MNIST sprite is ${img.naturalWidth} px wide, expected ${MNIST_PIXELS}`);
+function spriteToBytes(img: ImageBitmap, rows: number): Uint8Array {
+  if (img.width !== MNIST_PIXELS) {
+    throw new Error(`the MNIST sprite is ${img.width} px wide, expected ${MNIST_PIXELS}`);
   }
-  if (img.naturalHeight < rows) throw new Error(`the MNIST sprite has ${img.naturalHeight} rows, the labels ${rows}`);
+  if (img.height < rows) throw new Error(`the MNIST sprite has ${img.height} rows, the labels ${rows}`);
   const out = new Uint8Array(rows * MNIST_PIXELS);
-  const canvas = document.createElement('canvas');
-  canvas.width = MNIST_PIXELS;
-  canvas.height = Math.min(rows, MAX_STRIP_ROWS);
+  const canvas = new OffscreenCanvas(MNIST_PIXELS, Math.min(rows, MAX_STRIP_ROWS));
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   if (!ctx) throw new Error('this browser gives no 2D canvas to decode the MNIST sprite');
   for (let top = 0; top < rows; top += MAX_STRIP_ROWS) {
@@ -54,7 +51,7 @@ function spriteToBytes(img: HTMLImageElement, rows: number): Uint8Array {
   return out;
 }
 
-/** Fetches the hub's MNIST training sprite and labels and decodes them through a canvas. */
+/** Fetches the hub's MNIST training sprite and labels and decodes them through an OffscreenCanvas. */
 export async function loadMnistFromHub(hubUrl: string): Promise<MnistImages> {
   const files = mnistFiles('train');
   const base = new URL(MNIST_BASE_URL, hubUrl);
@@ -62,6 +59,10 @@ export async function loadMnistFromHub(hubUrl: string): Promise<MnistImages> {
   const labelsUrl = new URL(files.labels, base).href;
   const [imageResponse, labelResponse] = await Promise.all([fetchOk(imagesUrl), fetchOk(labelsUrl)]);
   const labels = new Uint8Array(await labelResponse.arrayBuffer());
-  const img = await loadImage(await imageResponse.blob(), imagesUrl);
-  return { images: spriteToBytes(img, labels.length), labels };
+  const img = await decodeSprite(await imageResponse.blob(), imagesUrl);
+  try {
+    return { images: spriteToBytes(img, labels.length), labels };
+  } finally {
+    img.close();
+  }
 }

@@ -4,16 +4,9 @@ import type { DataProvider } from '@fl/shared/federated-client';
 import type { LocalDataset } from '@fl/shared/training';
 import { createMnistDataset, decodeShard } from '@fl/shared/data/mnist-dataset';
 import { createChestXrayDataset } from '@fl/shared/data/chest-xray-dataset';
+import type { DataState, MnistState, TaskChoice } from '../worker-protocol';
 import { loadMnistFromHub, type MnistImages } from './mnist-loader';
-import type { ChestFolderData } from './chest/chest-loader';
-
-export type TaskChoice = 'mnist' | 'chest-xray';
-
-export type MnistState =
-  | { status: 'idle' }
-  | { status: 'loading' }
-  | { status: 'ready'; count: number }
-  | { status: 'error'; message: string };
+import type { ChestFolderData } from './chest-loader';
 
 interface ChestState {
   folder: ChestFolderData;
@@ -23,7 +16,7 @@ interface ChestState {
 
 /**
  * What this tab trains on: MNIST from the hub, or a chest X-ray folder loaded in the tab.
- * Holds bytes only; tensors are built per batch by the datasets.
+ * Lives in the training worker and holds bytes only; tensors are built per batch by the datasets.
  */
 export class TabData implements DataProvider {
   private choiceValue: TaskChoice = 'mnist';
@@ -67,6 +60,17 @@ export class TabData implements DataProvider {
     };
     this.choiceValue = 'chest-xray';
     this.emit();
+  }
+
+  /** What the page shows: counts and names, no pixels. */
+  state(): DataState {
+    const folder = this.chestState?.folder;
+    return {
+      choice: this.choiceValue,
+      mnist: this.mnistStateValue,
+      chest: folder ? { counts: folder.counts, unreadable: folder.unreadable } : null,
+      describe: this.describe(),
+    };
   }
 
   describe(): ClientData | null {
