@@ -13,6 +13,7 @@ import { registerClientHandlers, SocketTransport } from './socket/client-handler
 import { apiRoutes } from './http/api-routes';
 import { installErrorHandler } from './http/errors';
 import { securityPlugin } from './http/security';
+import { setClientPageHeaders } from './http/client-page-headers';
 import { WindowCounter } from './socket/window-counter';
 import type { EventBudgetConfig } from './socket/event-budget';
 import { ClientIdentities } from './store/client-identities';
@@ -137,7 +138,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
 
   await app.register(fastifyStatic, { root: options.mnistDir, prefix: '/data/mnist/', decorateReply: false });
   if (options.clientDir && existsSync(options.clientDir)) {
-    await app.register(fastifyStatic, { root: options.clientDir, prefix: '/client/', decorateReply: false });
+    await app.register(fastifyStatic, { root: options.clientDir, prefix: '/client/', decorateReply: false, setHeaders: setClientPageHeaders });
   }
   if (options.dashboardDir && existsSync(options.dashboardDir)) {
     await app.register(fastifyStatic, { root: options.dashboardDir, prefix: '/', decorateReply: false });
