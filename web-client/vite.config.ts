@@ -1,5 +1,5 @@
 import { defineConfig } from 'vite';
-import { threadedWasmPlugin } from './build/threaded-wasm-plugin';
+import { threadedWasmPlugin } from './build/threaded-wasm-plugin.ts';
 
 // In dev, vite serves the page and forwards the hub's routes, so the tab talks to "its" origin as in production.
 const hub = process.env.FL_HUB_URL ?? 'http://localhost:5000';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium } from '@playwright/test';
+import { chromium, type Browser } from '@playwright/test';
 import { inProcessHub } from './bench-hub';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../e2e/support/chromium';
 
@@ -29,6 +29,7 @@ export async function benchBrowser(options: { quick: boolean; log: (m: string) =
   const hub = await inProcessHub();
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const results: BrowserBackendResult[] = [];
+  let worker: WorkerBenchResults | undefined;
   try {
     for (const backend of ['wasm', 'webgl', 'cpu']) {
       const page = await browser.newPage();
@@ -47,6 +48,8 @@ export async function benchBrowser(options: { quick: boolean; log: (m: string) =
       options.log(`   ${backend} (ran on ${result.actual}): ${result.msPerBatch.toFixed(1)} ms/batch, loop ${result.loopSamplesPerSec.toFixed(0)} vs fit ${result.fitSamplesPerSec.toFixed(0)} samples/s`);
       await page.close();
     }
+    options.log('   main thread vs worker, single- vs multi-threaded wasm');
+    worker = await benchWorkerThreads(browser, hub.url, options);
   } finally {
     await browser.close();
     await hub.close();
@@ -54,5 +57,96 @@ export async function benchBrowser(options: { quick: boolean; log: (m: string) =
   const msPerBatch = Object.fromEntries(results.map((r) => [r.backend, r.msPerBatch]));
   // Compared on the backend the tab picks here (wasm on a software GPU).
   const wasm = results.find((r) => r.backend === 'wasm')!;
-  return { msPerBatch, clientVsBareTfjs: wasm.loopSamplesPerSec / wasm.fitSamplesPerSec, results };
+  return { msPerBatch, clientVsBareTfjs: wasm.loopSamplesPerSec / wasm.fitSamplesPerSec, results, worker };
+}
+
+type BenchModel = 'mnist' | 'chest-xray';
+
+/** One per-batch measurement of the bench page's perBatch(): where it ran and on how many wasm threads. */
+export interface WorkerBenchRow {
+  backend: 'wasm' | 'webgl';
+  model: BenchModel;
+  where: 'main' | 'worker';
+  threadsAsked: number;
+  /** Threads TF.js ran (1 when the page was not cross-origin isolated or threads were refused). */
+  threads: number;
+  msPerBatch: number;
+  crossOriginIsolated: boolean;
+}
+
+/** The tab's training in a worker against the main thread, and threaded wasm against single-threaded (issue 15). */
+export interface WorkerBenchResults {
+  cores: number;
+  rows: WorkerBenchRow[];
+  /** Main-thread ms / worker ms per batch, single-threaded wasm: 1 = as fast, the goal is >= 0.95. */
+  workerVsMain: Partial<Record<BenchModel, number>>;
+  /** Single-threaded ms / threaded ms per batch, both in a worker: > 1 = threads are faster. */
+  threadedVsSingle: Partial<Record<BenchModel, number>>;
+  /** The same main / worker ratio on WebGL (SwiftShader here, through an OffscreenCanvas in the worker), MNIST. */
+  webglWorkerVsMain?: number;
+}
+
+/**
+ * Per-batch time on wasm for each model: on the main thread, in a worker, and in a worker with one wasm thread
+ * per core. Each in a fresh page of the built client (served cross-origin isolated), twice in mirrored order
+ * (A B C C B A) so a drift of the machine's load favours none; the two medians are averaged.
+ */
+export async function benchWorkerThreads(browser: Browser, hubUrl: string, options: { quick: boolean; log: (m: string) => void }): Promise<WorkerBenchResults> {
+  const batches = options.quick ? 8 : 20;
+  const measure = async (model: BenchModel, where: 'main' | 'worker', threads: number, backend: 'wasm' | 'webgl' = 'wasm', count = batches): Promise<WorkerBenchRow & { cores: number }> => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${hubUrl}/client/bench.html`);
+      await page.waitForFunction(() => '__flBench' in globalThis, undefined, { timeout: 60_000 });
+      page.setDefaultTimeout(600_000);
+      const answer = (await page.evaluate(
+        async (request) => {
+          const bench = (globalThis as unknown as { __flBench: { perBatch(o: object): Promise<{ msPerBatch: number; threads: number; crossOriginIsolated: boolean; error?: string }> } }).__flBench;
+          const cores = (globalThis as unknown as { navigator: { hardwareConcurrency: number } }).navigator.hardwareConcurrency;
+          return { ...(await bench.perBatch(request)), cores };
+        },
+        { where, model, batches: count, threads, backend },
+      )) as { msPerBatch: number; threads: number; crossOriginIsolated: boolean; error?: string; cores: number; backend: string };
+      if (answer.error) throw new Error(`bench page, ${model} ${where} ${backend} ${threads} threads: ${answer.error}`);
+      if (answer.backend !== backend) throw new Error(`bench page, ${model} ${where}: asked for ${backend}, ran on ${answer.backend}`);
+      return { backend, model, where, threadsAsked: threads, threads: answer.threads, msPerBatch: answer.msPerBatch, crossOriginIsolated: answer.crossOriginIsolated, cores: answer.cores };
+    } finally {
+      await page.close();
+    }
+  };
+  const cores = (await measure('mnist', 'main', 1)).cores;
+  const rows: WorkerBenchRow[] = [];
+  const workerVsMain: WorkerBenchResults['workerVsMain'] = {};
+  const threadedVsSingle: WorkerBenchResults['threadedVsSingle'] = {};
+  for (const model of ['mnist', 'chest-xray'] as const) {
+    const configs = [['main', 1], ['worker', 1], ['worker', cores]] as const;
+    const runs = [...configs, ...[...configs].reverse()];
+    const measured: Array<WorkerBenchRow & { cores: number }> = [];
+    for (const [where, threads] of runs) measured.push(await measure(model, where, threads));
+    const averaged = configs.map(([where, threads]) => {
+      const same = measured.filter((m) => m.where === where && m.threadsAsked === threads);
+      const { cores: _cores, ...row } = same[0]!;
+      return { ...row, msPerBatch: same.reduce((n, m) => n + m.msPerBatch, 0) / same.length };
+    });
+    rows.push(...averaged);
+    const [main, single, threaded] = averaged as [WorkerBenchRow, WorkerBenchRow, WorkerBenchRow];
+    workerVsMain[model] = main.msPerBatch / single.msPerBatch;
+    threadedVsSingle[model] = single.msPerBatch / threaded.msPerBatch;
+    options.log(
+      `   ${model} on wasm: main thread ${main.msPerBatch.toFixed(1)} ms/batch, worker ${single.msPerBatch.toFixed(1)}, worker with ${threaded.threads} threads ${threaded.msPerBatch.toFixed(1)}` +
+        `${threaded.crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`,
+    );
+  }
+  // WebGL on SwiftShader is ~15x slower a batch here: a few batches, main then worker then main.
+  const webglBatches = options.quick ? 3 : 6;
+  const webgl: WorkerBenchRow[] = [];
+  for (const where of ['main', 'worker', 'worker', 'main'] as const) {
+    const { cores: _cores, ...measured } = await measure('mnist', where, 1, 'webgl', webglBatches);
+    webgl.push(measured);
+  }
+  const mean = (where: string) => webgl.filter((r) => r.where === where).reduce((n, r) => n + r.msPerBatch, 0) / 2;
+  rows.push({ ...webgl[0]!, msPerBatch: mean('main') }, { ...webgl[1]!, msPerBatch: mean('worker') });
+  const webglWorkerVsMain = mean('main') / mean('worker');
+  options.log(`   mnist on webgl: main thread ${mean('main').toFixed(1)} ms/batch, worker ${mean('worker').toFixed(1)} (${webglBatches} batches)`);
+  return { cores, rows, workerVsMain, threadedVsSingle, webglWorkerVsMain };
 }

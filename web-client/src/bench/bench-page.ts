@@ -5,6 +5,8 @@ import { trainLocal } from '@fl/shared/training';
 import { createRng } from '@fl/shared';
 import { startBackend } from '../backend';
 import type { BackendRequest } from '../page-params';
+import { timeBatches, type BenchModel } from './batch-timing';
+import type { WorkerBenchAnswer, WorkerBenchRequest } from './bench-worker';
 
 const BATCH = 64;
 
@@ -63,4 +65,25 @@ async function run({ backend, batches }: { backend: BackendRequest; batches: num
   };
 }
 
-(window as unknown as { __flBench: unknown }).__flBench = { run };
+/**
+ * Per-batch time of one model on wasm (or WebGL), on this page's main thread (where the tab trained before) or in a
+ * module worker (where it trains now), with `threads` wasm threads in the worker. One call per fresh page.
+ */
+async function perBatch({ where, model, batches, threads = 1, backend = 'wasm' }: { where: 'main' | 'worker'; model: BenchModel; batches: number; threads?: number; backend?: 'wasm' | 'webgl' }): Promise<WorkerBenchAnswer> {
+  if (where === 'main') {
+    const info = await startBackend(backend);
+    return { msPerBatch: await timeBatches(model, batches), backend: info.name, threads: 1, crossOriginIsolated };
+  }
+  const worker = new Worker(new URL('./bench-worker.ts', import.meta.url), { type: 'module' });
+  try {
+    return await new Promise<WorkerBenchAnswer>((resolve, reject) => {
+      worker.onmessage = (event: MessageEvent<WorkerBenchAnswer>) => resolve(event.data);
+      worker.onerror = (event) => reject(new Error(`the bench worker failed: ${event.message}`));
+      worker.postMessage({ model, batches, threads, backend } satisfies WorkerBenchRequest);
+    });
+  } finally {
+    worker.terminate();
+  }
+}
+
+(window as unknown as { __flBench: unknown }).__flBench = { run, perBatch };
