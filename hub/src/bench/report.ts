@@ -6,8 +6,6 @@ import type { MessageBytes, SecAggResults, SecAggRoundTime } from './secagg-benc
 import { browserWorkerMeaning, browserWorkerRows } from './browser-report';
 import type { PrivacyResults } from './privacy-bench';
 import { privacyMeaning, privacyPlotSvg, privacyRows, privacySection } from './privacy-report';
-import type { OptimizersResults } from './optimizers-bench';
-import { optimizersMeaning, optimizersPlotSvg, optimizersRows, optimizersSection } from './optimizers-report';
 
 type Format = 'float32' | 'float16' | 'int8';
 
@@ -24,7 +22,7 @@ export interface BenchResults {
   machine: { cpus: number; cpu: string; memoryGiB: number; node: string };
   mnistParams: number;
   aggregationVsMemcpy?: number;
-  aggregation?: { params: number; updates: number; aggregateMs: number; memcpyMs: number; simd?: boolean; foldWithCopyMs?: number; scalarMs?: number };
+  aggregation?: { params: number; updates: number; aggregateMs: number; memcpyMs: number };
   wireRatio?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
   wireTotalRatio?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
   wireRatioFedAvgCnn?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
@@ -50,8 +48,6 @@ export interface BenchResults {
   secagg?: SecAggResults;
   /** DP-FedAvg accuracy against epsilon, with a no-DP run (possibly from an --only privacy run). */
   privacy?: PrivacyResults;
-  /** Each server optimiser at its defaults, IID and by-label, against the centralised model (possibly from an --only optimizers run). */
-  optimizers?: OptimizersResults;
   durationSec?: number;
 }
 
@@ -80,7 +76,6 @@ export function rows(r: BenchResults): [string, string, string, string][] {
     ...browserWorkerRows(r.browser),
     ...secaggRows(r.secagg),
     ...privacyRows(r.privacy),
-    ...optimizersRows(r.optimizers),
   ];
 }
 
@@ -127,11 +122,8 @@ const ms = (x: number | null | undefined) =>
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** The report: the console table, BENCHMARKS.md, and the privacy and server optimiser plots' SVGs (null when not measured). */
-export function renderReport(
-  r: BenchResults,
-  options: { analysis?: string | null } = {},
-): { table: string; markdown: string; privacySvg: string | null; optimizersSvg: string | null } {
+/** The report: the console table, BENCHMARKS.md, and the privacy plot's SVG (null when not measured) for PRIVACY_PLOT_FILE. */
+export function renderReport(r: BenchResults, options: { analysis?: string | null } = {}): { table: string; markdown: string; privacySvg: string | null } {
   const table = rows(r)
     .map(([name, value, target, met]) => `${name.padEnd(58)} ${value.padStart(24)}  ${target.padEnd(34)} ${met.replaceAll('*', '')}`)
     .join('\n');
@@ -177,10 +169,6 @@ ${secagg(r)}
 
 ${privacySection(r.privacy)}
 
-## Server optimisers: fedVsCentral per optimiser, IID and by-label
-
-${optimizersSection(r.optimizers)}
-
 ## Durability: SQLite synchronous=FULL vs NORMAL (WAL)
 
 ${durability(r)}
@@ -190,7 +178,6 @@ ${durability(r)}
 - **aggregationVsMemcpy**: throughput of folding ${a ? a.updates : 'N'} updates of ${a ? a.params.toLocaleString('en-US') : 'N'} parameters (the FedAvg paper's MNIST
   CNN) into the hub's streaming FedAvg sum, divided by the throughput of copying the same Float32Arrays with
   \`Float32Array.prototype.set\` in the same process. 1.0 would mean aggregation runs at memory-copy speed.
-  The fold is ${a?.simd === false ? 'the scalar loop (no WebAssembly SIMD here)' : 'the WebAssembly SIMD kernel (hub/src/aggregation/simd-fold.ts), each update already in its staging slot'}${foldParts(a)}
 - **wireRatio.\\***: bytes a client's Socket.IO transport sends for its \`update:submit\` each round (the JSON
   envelope with run, round, samples and metrics, plus the binary weight frame), divided by 4 x the model's
   ${r.mnistParams} parameters. The row below counts everything the client sends (progress reports too). float16 and int8
@@ -207,7 +194,6 @@ ${capacityMeaning(r.capacity)}
   accuracy of one model trained on the same ${d?.digits?.toLocaleString('en-US') ?? ''} digits for N epochs with the same optimiser and batch size.
 ${secaggMeanings(r.secagg)}
 ${privacyMeaning(r.privacy)}
-${optimizersMeaning(r.optimizers)}
 - **browser**: per-batch time of the MNIST CNN in headless Chromium on each backend, and the
   tab's own training loop (\`trainLocal\`) against a bare \`model.fit\` on the same data (\`clientVsBareTfjs\`,
   throughput ratio).
@@ -225,20 +211,9 @@ pnpm bench          # full: ~15-25 minutes on 2 cores
 pnpm bench --quick  # reduced: fewer rounds and steps, a few minutes
 pnpm bench --report-only  # BENCHMARKS.md again from bench-results.json, keeping the analysis
 pnpm bench --only privacy # the differential privacy section alone, into the last bench-results.json
-pnpm bench --only optimizers # the server optimiser section alone (--skip optimizers leaves it out)
 \`\`\`
 `;
-  return { table, markdown, privacySvg: privacyPlotSvg(r.privacy), optimizersSvg: optimizersPlotSvg(r.optimizers) };
-}
-
-/** The fold's other measured variants, side by side with the kernel in the same run. */
-function foldParts(a: BenchResults['aggregation']): string {
-  if (!a || a.foldWithCopyMs === undefined || a.scalarMs === undefined) return '.';
-  const ratio = (ms: number) => f(a.memcpyMs / ms);
-  return (
-    `: ${f(a.aggregateMs, 0)} ms for the ${a.updates} updates; from a Float32Array, copied into the slot first, ${f(a.foldWithCopyMs, 0)} ms ` +
-    `(${ratio(a.foldWithCopyMs)} of memcpy); the scalar JavaScript loop it replaced ${f(a.scalarMs, 0)} ms (${ratio(a.scalarMs)}).`
-  );
+  return { table, markdown, privacySvg: privacyPlotSvg(r.privacy) };
 }
 
 /** For each missed target, the same run's measured parts of it; no reason that was not measured. */
