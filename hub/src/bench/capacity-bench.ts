@@ -31,6 +31,7 @@ interface LightweightRunResult {
   /** Hub RSS after a garbage collection, before any client connected and with every client connected and idle. */
   idleRssBytes: { none: number; clients: number };
   wallMs: number;
+  joinMs: number;
 }
 
 /** Failures carry the hub's peak RSS up to them, and how far the run got. */
@@ -59,8 +60,10 @@ async function lightweightRun(o: CapacityOptions): Promise<LightweightRunResult>
   };
   try {
     const none = await settled();
+    const joining = Date.now();
     fleet = await startLoadFleet(hub.url, o.clients, o.trainMs);
-    o.log?.(`   ${o.clients} clients joined from ${fleet.workers} load-worker processes`);
+    const joinMs = Date.now() - joining;
+    o.log?.(`   ${o.clients} clients joined from ${fleet.workers} load-worker processes in ${(joinMs / 1000).toFixed(1)} s`);
     const idle = await settled();
     await probe.reset();
     const started = Date.now();
@@ -78,7 +81,7 @@ async function lightweightRun(o: CapacityOptions): Promise<LightweightRunResult>
     const wallMs = Date.now() - started;
     const figures = await probe.read();
     const report = await fleet.report();
-    return { run, fleet: report, workers: fleet.workers, hub: figures, peakRssBytes: hub.peakRssBytes(), idleRssBytes: { none: none.rssBytes, clients: idle.rssBytes }, wallMs };
+    return { run, fleet: report, workers: fleet.workers, hub: figures, peakRssBytes: hub.peakRssBytes(), idleRssBytes: { none: none.rssBytes, clients: idle.rssBytes }, wallMs, joinMs };
   } catch (error) {
     throw new CapacityRunError(error instanceof Error ? error.message : String(error), hub.process.exitCode === null ? hub.peakRssBytes() : NaN);
   } finally {
@@ -185,6 +188,10 @@ export interface CapacityStep {
   workerCpuMs?: number[];
   workerStallMs?: number[];
   workerRunQueueWaitMs?: number[];
+  /** Clients that lost their connection after joining, by Socket.IO's reason. */
+  disconnects?: Record<string, number>;
+  /** From the first connection to the last join's ack. */
+  joinMs?: number;
   /** With a CPU profile: per hub thread (0 is the event loop), the heaviest functions by self time from the launch to the run's end. */
   hubProfile?: { thread: number; sampledMs: number; top: ProfileEntry[] }[];
   /** The machine's 1-minute load average as the step began (the bench shares its cores). */
@@ -244,6 +251,8 @@ export async function measureCapacity(o: CapacityOptions): Promise<CapacityStep>
     workerCpuMs: r.fleet.workers.map((w) => w.cpuMs),
     workerStallMs: r.fleet.workers.map((w) => w.longestStallMs),
     workerRunQueueWaitMs: r.fleet.workers.map((w) => w.runQueueWaitMs),
+    disconnects: r.fleet.disconnects,
+    joinMs: r.joinMs,
     parts: partsOf(r, o.trainMs),
     ...(hubProfile ? { hubProfile } : {}),
   };

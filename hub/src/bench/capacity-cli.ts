@@ -41,7 +41,7 @@ export async function capacityCli(argv: string[]): Promise<void> {
     const ms = (xs: number[] | undefined) => (xs ?? []).map((x) => x.toFixed(0)).join(' / ');
     log(
       `   hub CPU ${step.hubCpuMs?.toFixed(0)} ms in ${step.wallMs} ms, waiting for a core ${step.hubRunQueueWaitMs?.toFixed(0)} ms; load workers' CPU ${ms(step.workerCpuMs)} ms, ` +
-        `waiting ${ms(step.workerRunQueueWaitMs)} ms, their longest stalls ${ms(step.workerStallMs)} ms; load average ${step.loadAverage?.toFixed(1)} at the start; hub GC ${step.gc?.count} pauses, ${step.gc?.totalMs.toFixed(0)} ms, longest ${step.gc?.longestMs.toFixed(0)} ms`,
+        `waiting ${ms(step.workerRunQueueWaitMs)} ms, their longest stalls ${ms(step.workerStallMs)} ms; load average ${step.loadAverage?.toFixed(1)} at the start; hub GC ${step.gc?.count} pauses, ${step.gc?.totalMs.toFixed(0)} ms, longest ${step.gc?.longestMs.toFixed(0)} ms; clients disconnected: ${JSON.stringify(step.disconnects ?? {})}`,
     );
   }
   for (const p of step.parts ?? []) {

@@ -82,7 +82,9 @@ export function capacityParts(steps: CapacityStep[] | undefined): string {
       `- ${count(s.clients)} clients: the hub used ${n(s.hubCpuMs)} ms of CPU in the run's ${n(s.wallMs)} ms and waited ${n(s.hubRunQueueWaitMs)} ms for a core, ${s.gc ? `${s.gc.count} GC pauses (${n(s.gc.totalMs)} ms, the longest ${n(s.gc.longestMs)} ms)` : 'GC not measured'}; ` +
       `idle RSS ${n(s.idleRssMiB?.none)} MiB with no client, ${n(s.idleRssMiB?.clients)} MiB with all connected; ` +
       `the ${s.workers} load workers' CPU ${(s.workerCpuMs ?? []).map((x) => n(x)).join(' / ')} ms and longest stalls ${(s.workerStallMs ?? []).map((x) => n(x)).join(' / ')} ms, waits for a core ${(s.workerRunQueueWaitMs ?? []).map((x) => n(x)).join(' / ')} ms` +
-      `${s.loadAverage === undefined ? '' : `; 1-minute load average ${n(s.loadAverage, 1)} when the step began`}.`,
+      `${s.loadAverage === undefined ? '' : `; 1-minute load average ${n(s.loadAverage, 1)} when the step began`}` +
+      `${s.joinMs === undefined ? '' : `; the clients joined in ${n(s.joinMs / 1000, 1)} s`}` +
+      `${s.disconnects && Object.keys(s.disconnects).length ? `; clients disconnected during the run: ${Object.entries(s.disconnects).map(([why, k]) => `${k} (${why})`).join(', ')}` : ''}.`,
   );
   return `| clients | round | round (ms) | coordination | start to first model | spread to last | late update | last ack | ack to commit | longest stall (outside evaluations) | hub CPU / waiting for a core |
 |---|---|---|---|---|---|---|---|---|---|---|

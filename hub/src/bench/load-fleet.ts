@@ -16,6 +16,8 @@ export interface FleetReport {
   /** Per round, over every client of every worker. */
   rounds: Map<number, EpochRoundTimings>;
   refused: number;
+  /** Clients that lost their connection after joining, by reason, over all workers. */
+  disconnects: Record<string, number>;
   workers: Pick<LoadWorkerReport, 'cpuMs' | 'rssBytes' | 'longestStallMs' | 'runQueueWaitMs'>[];
 }
 
@@ -90,6 +92,10 @@ export async function startLoadFleet(hubUrl: string, clients: number, delayMs: n
       return {
         rounds: mergeTimings(reports.map((r) => r.rounds)),
         refused: reports.reduce((n, r) => n + r.refused, 0),
+        disconnects: reports.reduce<Record<string, number>>((all, r) => {
+          for (const [reason, k] of Object.entries(r.disconnects)) all[reason] = (all[reason] ?? 0) + k;
+          return all;
+        }, {}),
         workers: reports.map(({ cpuMs, rssBytes, longestStallMs, runQueueWaitMs }) => ({ cpuMs, rssBytes, longestStallMs, runQueueWaitMs })),
       };
     },

@@ -18,6 +18,8 @@ export interface LoadWorkerReport {
   /** process.cpuUsage of the worker, user + system, since its clients joined (ms). */
   cpuMs: number;
   rssBytes: number;
+  /** Clients that lost their connection after joining, by Socket.IO's reason ('ping timeout', 'transport close', ...). */
+  disconnects: Record<string, number>;
   /** The worker's main thread waiting for a core since its clients joined (ms; NaN off Linux). */
   runQueueWaitMs: number;
   /** The worker's own event loop since its clients joined: its longest lateness, so a slow generator shows as itself. */

@@ -27,6 +27,7 @@ const cpuMs = () => {
 };
 let cpuAtJoin = 0;
 let waitAtJoin = 0;
+const disconnects: Record<string, number> = {};
 
 process.on('message', (message: ToLoadWorker) => {
   switch (message.type) {
@@ -34,6 +35,7 @@ process.on('message', (message: ToLoadWorker) => {
       startLightweightClients(message.hubUrl, message.count, message.delayMs, { firstIndex: message.from }).then(
         (started) => {
           pool = started;
+          for (const socket of started.sockets) socket.on('disconnect', (reason) => void (disconnects[reason] = (disconnects[reason] ?? 0) + 1));
           // The worker's own stalls from here on: while the hub runs rounds, not while the clients join.
           watch.reset();
           cpuAtJoin = cpuMs();
@@ -57,6 +59,7 @@ process.on('message', (message: ToLoadWorker) => {
         cpuMs: cpuMs() - cpuAtJoin,
         rssBytes: process.memoryUsage().rss,
         runQueueWaitMs: (runQueueWaitMs() ?? NaN) - waitAtJoin,
+        disconnects,
         longestStallMs: watch.longestMs(),
       });
       return;
