@@ -1,9 +1,10 @@
 /**
- * `pnpm bench capacity --clients N [--rounds R] [--train-ms D] [--per-round K] [--profile DIR]`: one capacity run
+ * `pnpm bench capacity --clients N [--rounds R] [--train-ms D] [--per-round K] [--profile DIR] [--out FILE]`: one run
  * (the hub in its own process, the clients in load workers), progress on stderr and one JSON line on stdout.
- * --profile writes the hub's V8 CPU profile into DIR and lists its heaviest functions during the run.
+ * --profile writes the hub's V8 CPU profile into DIR and lists its heaviest functions during the run; --out FILE
+ * writes every figure of the step (its rounds' parts, the processes' CPU and waits) as JSON.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildMnistSprites } from '../../scripts/build-mnist';
@@ -25,7 +26,7 @@ const positive = (name: string, value: string | undefined, fallback?: number): n
 export async function capacityCli(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { clients: { type: 'string' }, rounds: { type: 'string' }, 'train-ms': { type: 'string' }, 'per-round': { type: 'string' }, profile: { type: 'string' } },
+    options: { clients: { type: 'string' }, rounds: { type: 'string' }, 'train-ms': { type: 'string' }, 'per-round': { type: 'string' }, profile: { type: 'string' }, out: { type: 'string' } },
   });
   const clients = positive('clients', values.clients);
   const rounds = positive('rounds', values.rounds, 3);
@@ -51,6 +52,7 @@ export async function capacityCli(argv: string[]): Promise<void> {
         `longest stall ${p.longestStallMs?.toFixed(0)} ms (${p.longestStallOutsideEvalMs?.toFixed(0)} outside evaluations), hub CPU ${p.hubCpuMs?.toFixed(0)} ms, waiting for a core ${p.hubWaitMs?.toFixed(0)} ms`,
     );
   }
+  if (values.out) writeFileSync(values.out, `${JSON.stringify(step, null, 2)}\n`);
   for (const thread of step.hubProfile ?? []) {
     const busy = thread.top.filter((e) => e.name !== '(idle)');
     if (!busy.some((e) => e.share > 0.01)) continue;

@@ -211,6 +211,8 @@ pnpm bench          # full: ~15-25 minutes on 2 cores
 pnpm bench --quick  # reduced: fewer rounds and steps, a few minutes
 pnpm bench --report-only  # BENCHMARKS.md again from bench-results.json, keeping the analysis
 pnpm bench --only privacy # the differential privacy section alone, into the last bench-results.json
+pnpm bench --only capacity # round overheads and the capacity ladder alone (today's hub: ~25 minutes)
+pnpm bench capacity --clients 10000 --rounds 3  # one capacity run: one JSON line (--train-ms, --per-round, --profile DIR)
 \`\`\`
 `;
   return { table, markdown, privacySvg: privacyPlotSvg(r.privacy) };

@@ -91,7 +91,29 @@ async function privacySection(): Promise<PrivacyResults> {
   });
 }
 
-// --only secagg | privacy: that section alone, into the last run's bench-results.json; the other figures stay as they were.
+/**
+ * Round overheads with 8 and 100 lightweight clients and the capacity ladder (1,000 / 3,000 / 10,000 / 20,000;
+ * --quick: 100 / 300), all with the clients in load-worker processes and the hub in its own process.
+ */
+async function loadSection(into: BenchResults, capacity: boolean): Promise<void> {
+  // Each overhead client "trains" 2 s, so everything above that is the hub's coordination and the messages' trips.
+  const overheadTrainMs = 2000;
+  log('3. round overhead, 8 lightweight clients in load workers');
+  const eight = await benchLightweightOverhead(8, overheadTrainMs, quick ? 2 : 3);
+  into.roundOverhead8 = eight.overhead;
+  into.roundOverhead8Rounds = eight.rounds;
+  if (!capacity) return;
+  log('3b. round overhead, 100 lightweight clients in load workers');
+  const light = await benchLightweightOverhead(100, overheadTrainMs, quick ? 2 : 3);
+  into.roundOverhead100 = light.overhead;
+  into.roundOverhead100Rounds = light.rounds;
+  log('4. capacity (clients in load workers; every step is run and reported)');
+  const steps = quick ? [100, 300] : [1000, 3000, 10_000, 20_000];
+  into.capacity = await benchCapacity(steps, quick ? 2 : 3, DEFAULT_TRAIN_MS, log);
+  into.maxClients = Math.max(0, ...into.capacity.filter((s) => s.ok).map((s) => s.clients));
+}
+
+// --only capacity | secagg | privacy: that section alone, into the last run's bench-results.json; the other figures stay as they were.
 if (args.only) {
   const path = `${repoRoot}/bench-results.json`;
   const previous = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
@@ -101,8 +123,11 @@ if (args.only) {
   } else if (args.only === 'privacy') {
     log('8. differential privacy: accuracy against epsilon (alone: --only privacy)');
     previous.privacy = { ...(await privacySection()), alone: true };
+  } else if (args.only === 'capacity') {
+    log('3-4. round overheads and capacity (alone: --only capacity)');
+    await loadSection(previous, true);
   } else {
-    throw new Error(`--only knows "secagg" and "privacy", not "${args.only}"`);
+    throw new Error(`--only knows "capacity", "secagg" and "privacy", not "${args.only}"`);
   }
   writeFileSync(path, `${JSON.stringify(previous, null, 2)}\n`);
   writeReport(previous);
@@ -165,24 +190,7 @@ for (const compression of ['float32', 'float16', 'int8'] as const) {
 }
 results.wireRounds = wireRounds;
 
-// Both overheads: lightweight clients in load-worker processes, each "training" 2 s, the hub in its own process.
-const overheadTrainMs = 2000;
-log('3. round overhead, 8 lightweight clients in load workers');
-const eight = await benchLightweightOverhead(8, overheadTrainMs, quick ? 2 : 3);
-results.roundOverhead8 = eight.overhead;
-results.roundOverhead8Rounds = eight.rounds;
-
-if (!skip.has('capacity')) {
-  log('3b. round overhead, 100 lightweight clients in load workers');
-  const light = await benchLightweightOverhead(100, overheadTrainMs, quick ? 2 : 3);
-  results.roundOverhead100 = light.overhead;
-  results.roundOverhead100Rounds = light.rounds;
-
-  log('4. capacity (clients in load workers; every step is run and reported)');
-  const steps = quick ? [100, 300] : [1000, 3000, 10_000, 20_000];
-  results.capacity = await benchCapacity(steps, quick ? 2 : 3, DEFAULT_TRAIN_MS, log);
-  results.maxClients = Math.max(0, ...results.capacity.filter((s) => s.ok).map((s) => s.clients));
-}
+await loadSection(results, !skip.has('capacity'));
 
 log('5. federated vs centralised');
 const fedRounds = quick ? 2 : 10;
