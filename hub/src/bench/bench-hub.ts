@@ -132,8 +132,12 @@ export async function childHub(options: { probe?: boolean; cpuProfileDir?: strin
     },
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      // A hub whose event loop is held (thousands of clients) cannot run its own 10 s exit timer.
+      const forced = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(forced);
     },
   };
 }

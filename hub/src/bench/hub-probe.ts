@@ -81,6 +81,7 @@ function startProbe(): void {
       },
     });
   });
-  // The channel must not keep the hub up once the server closes.
+  // The channel must not keep the hub up once the server closes; a bench that is gone takes its hub with it.
   process.channel?.unref();
+  process.on('disconnect', () => process.exit(1));
 }

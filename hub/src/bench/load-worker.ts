@@ -19,6 +19,8 @@ try {
   // Not allowed here: the worker runs at the hub's priority, which only makes the figure more pessimistic.
 }
 const send = (message: FromLoadWorker) => process.send?.(message);
+// A bench that is gone (killed, or past a timeout) takes its workers with it.
+process.on('disconnect', () => process.exit(0));
 const watch = watchStalls({ thresholdMs: 50 });
 let pool: LightweightPool | null = null;
 const cpuMs = () => {
