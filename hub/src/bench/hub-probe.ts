@@ -82,6 +82,6 @@ function startProbe(): void {
     });
   });
   // The channel must not keep the hub up once the server closes; a bench that is gone takes its hub with it.
-  process.channel?.unref();
   process.on('disconnect', () => process.exit(1));
+  process.channel?.unref();
 }
