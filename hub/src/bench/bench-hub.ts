@@ -88,6 +88,8 @@ export async function childHub(options: { probe?: boolean; cpuProfileDir?: strin
   url: string;
   process: ChildProcess;
   peakRssBytes: () => number;
+  /** The hub process's /proc/<pid>/limits (open files among them). */
+  limits: () => string;
   probe: HubProbeClient | null;
   close: () => Promise<void>;
 }> {
@@ -125,6 +127,7 @@ export async function childHub(options: { probe?: boolean; cpuProfileDir?: strin
     url,
     process: child,
     probe: options.probe ? probeClient(child) : null,
+    limits: () => readFileSync(`/proc/${child.pid}/limits`, 'utf8'),
     peakRssBytes: () => {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = /VmHWM:\s+(\d+) kB/.exec(status);

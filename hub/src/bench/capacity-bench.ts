@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SETTING_LIMITS, type RunDetail } from '@fl/shared';
 import { childHub, launchRun, waitForRun } from './bench-hub';
 import { startLoadFleet, type FleetReport, type LoadFleet } from './load-fleet';
-import { evaluationWindows, longestStallIn, percentile, roundParts, rssPerClientKiB, type RoundParts } from './capacity-figures';
+import { HUB_OWN_DESCRIPTORS, evaluationWindows, longestStallIn, openFilesLimit, percentile, roundParts, rssPerClientKiB, type RoundParts } from './capacity-figures';
 import type { HubFigures } from './load-protocol';
 import { summariseProfile, type CpuProfile, type ProfileEntry } from './cpu-profile-summary';
 
@@ -51,6 +51,10 @@ class CapacityRunError extends Error {
 async function lightweightRun(o: CapacityOptions): Promise<LightweightRunResult> {
   const hub = await childHub({ probe: true, ...(o.cpuProfileDir ? { cpuProfileDir: o.cpuProfileDir } : {}) });
   const probe = hub.probe!;
+  const files = openFilesLimit(hub.limits());
+  if (files && files.soft < o.clients + HUB_OWN_DESCRIPTORS) {
+    o.log?.(`   the hub may open ${files.soft} files (hard limit ${files.hard}): fewer than ${o.clients} clients and its own; expect EMFILE (raise ulimit -n before the bench)`);
+  }
   let fleet: LoadFleet | null = null;
   // Two collections half a second apart: V8 hands freed pages back lazily, and the first follows the hub's startup.
   const settled = async () => {

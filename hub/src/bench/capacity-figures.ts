@@ -177,6 +177,17 @@ export function roundParts(
   };
 }
 
+/** The soft and hard open-files limits from a /proc/<pid>/limits text; null where the line is missing. */
+export function openFilesLimit(limits: string): { soft: number; hard: number } | null {
+  const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(limits);
+  if (!m) return null;
+  const value = (x: string) => (x === 'unlimited' ? Infinity : Number(x));
+  return { soft: value(m[1]!), hard: value(m[2]!) };
+}
+
+/** Descriptors a hub needs besides its clients' sockets (listening socket, SQLite files, epoll, pipes): a margin. */
+export const HUB_OWN_DESCRIPTORS = 64;
+
 /** Hub RSS each connected idle client adds: (RSS with N clients - RSS with none) / N, in KiB. */
 export function rssPerClientKiB(rssNoneBytes: number, rssClientsBytes: number, clients: number): number {
   if (clients < 1) throw new RangeError(`clients must be at least 1, got ${clients}`);

@@ -4,6 +4,7 @@ import {
   evaluationWindows,
   loadWorkerCount,
   longestStallIn,
+  openFilesLimit,
   mergeTimings,
   percentile,
   roundParts,
@@ -175,5 +176,14 @@ describe('capacityLine', () => {
     expect(parsed.peakRssMiB).toBeNull();
     expect(parsed.rssPerClientKiB).toBeNull();
     expect(parsed.coordinationMs).toEqual([4000, 4321.3, null]);
+  });
+});
+
+describe('openFilesLimit', () => {
+  it('reads the soft and hard limits of open files from /proc/<pid>/limits', () => {
+    const limits = 'Limit                     Soft Limit           Hard Limit           Units     \nMax processes             unlimited            unlimited            processes \nMax open files            20000                20000                files     \n';
+    expect(openFilesLimit(limits)).toEqual({ soft: 20000, hard: 20000 });
+    expect(openFilesLimit('Max open files            1024                 unlimited            files')).toEqual({ soft: 1024, hard: Infinity });
+    expect(openFilesLimit('Max processes 10 10')).toBeNull();
   });
 });
