@@ -155,12 +155,20 @@ export async function launchRun(url: string, request: LaunchRequest): Promise<st
   return ((await response.json()) as { id: string }).id;
 }
 
+/** Polls the run until it ends; an answer that is not a run (a hub under load can fail a request) is retried until the deadline. */
 export async function waitForRun(url: string, id: string, timeoutMs = 1_800_000): Promise<RunDetail> {
   const deadline = Date.now() + timeoutMs;
+  let lastError = '';
   for (;;) {
-    const run = (await (await fetch(`${url}/api/runs/${id}`)).json()) as RunDetail;
-    if (run.status !== 'running') return run;
-    if (Date.now() > deadline) throw new Error(`run ${id} did not end in time`);
+    const response = await fetch(`${url}/api/runs/${id}`);
+    const body = await response.text();
+    if (response.ok) {
+      const run = JSON.parse(body) as RunDetail;
+      if (run.status !== 'running' && Array.isArray(run.rounds)) return run;
+    } else {
+      lastError = `: the last answer was ${response.status} ${body.slice(0, 300)}`;
+    }
+    if (Date.now() > deadline) throw new Error(`run ${id} did not end in time${lastError}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
