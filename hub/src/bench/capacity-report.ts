@@ -117,8 +117,9 @@ export function capacityMeaning(steps: CapacityStep[] | undefined): string {
 - **hub RSS per connected idle client**: (hub RSS with every client connected and idle - RSS with none) / clients, each read after
   two garbage collections half a second apart; noisy at small steps, meaningful at thousands.
 - **open files**: the hub needs one descriptor per client plus its own (about 20). This machine's limit is 20,000 soft and hard
-  (\`ulimit -n\`), and the container may not raise its hard limit (\`ulimit -Hn 200000\`: "Operation not permitted", even as root); a
-  child process can never raise its hard limit. So the 20,000 step cannot get every client connected here. Where it is allowed,
+  (\`ulimit -n\`), and the container may not raise its hard limit (\`ulimit -Hn 200000\`: "Operation not permitted", even as root);
+  a process without CAP_SYS_RESOURCE, the bench's hub child included, can only lower it. So the 20,000 step cannot get every client
+  connected here. Where it is allowed,
   raise it before the bench: \`ulimit -n 65536 && pnpm bench\` (or \`docker run --ulimit nofile=65536:65536\`,
   or \`LimitNOFILE=65536\` in a systemd unit). The load workers hold at most ${count(MAX_SOCKETS_PER_WORKER)} sockets each, well inside it.`;
 }
