@@ -12,7 +12,21 @@ describe('the HTTP API', () => {
   });
 
   it('reports an idle hub with no clients', async () => {
-    expect(await status(hub)).toEqual({ status: 'idle', run: null, clients: [], now: expect.any(Number) });
+    expect(await status(hub)).toEqual({
+      status: 'idle',
+      run: null,
+      clients: [],
+      clientCount: 0,
+      clientStates: { idle: 0, training: 0, done: 0, evaluating: 0, lost: 0 },
+      now: expect.any(Number),
+    });
+  });
+
+  it('gives the first N client rows with ?clients=N and refuses a bad N, counting every client either way', async () => {
+    const one = await hub.app.inject({ url: '/api/status?clients=0' });
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toMatchObject({ clients: [], clientCount: 0 });
+    expect((await hub.app.inject({ url: '/api/status?clients=-1' })).statusCode).toBe(400);
   });
 
   it('answers GET /api/auth with 204 for the admin token and 401 otherwise', async () => {
