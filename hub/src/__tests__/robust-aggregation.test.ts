@@ -24,7 +24,7 @@ async function startHostileClient(url: string, seed: number): Promise<{ raw: Raw
   const answers: AckResponse<unknown>[] = [];
   raw.socket.on('round:start', (start: RoundStart) => {
     // joinRaw's own listener ran first and decoded the frame and the shard.
-    const received = raw.rounds.find((r) => r.start === start)!;
+    const received = raw.rounds.find((r) => r.start.runId === start.runId && r.start.round === start.round)!;
     const values = received.weights.values.map((v) => v + gaussian(rng) * NOISE_SCALE);
     const weights = encodeWeights({ shapes: received.weights.shapes, values });
     void emitAck(raw.socket, 'update:submit', updateFor(received, { weights })).then((answer) => answers.push(answer));
