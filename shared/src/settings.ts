@@ -86,7 +86,7 @@ export const ServerOptimizerSettings = Type.Object({
 });
 export type ServerOptimizerSettings = Static<typeof ServerOptimizerSettings>;
 
-/** Each optimiser's defaults (README, "Server optimisers": measured on our tasks). */
+/** Each optimiser's defaults: Reddi et al. 2021's values, not yet tuned on our tasks (issue 12 measures and picks them). */
 export const SERVER_OPTIMIZER_DEFAULTS: Record<ServerOptimizerName, ServerOptimizerSettings> = {
   fedavg: { name: 'fedavg', learningRate: 1, momentum: 0, beta1: 0, beta2: 0, tau: 1e-3 },
   fedavgm: { name: 'fedavgm', learningRate: 1, momentum: 0.9, beta1: 0, beta2: 0, tau: 1e-3 },
