@@ -147,16 +147,32 @@ export interface OptimizersResults {
   central: Record<Split, number>;
   /** The clients' local optimiser, learning rate and epochs (the MNIST defaults). */
   client: { optimizer: RunSettings['optimizer']; learningRate: number; epochs: number };
+  /** Plain FedAvg with the clients' settings as they were before the MNIST defaults changed (a run per split), if measured. */
+  before?: BeforeClient;
   runs: OptimizerRunResult[];
   durationSec: number;
 }
 
-/** Each server optimiser at its SERVER_OPTIMIZER_DEFAULTS on IID then by-label shards, from one seeded initial model. */
+/** Client settings of an earlier default, run with plain FedAvg beside the optimisers. */
+export interface BeforeClient {
+  optimizer: RunSettings['optimizer'];
+  learningRate: number;
+}
+
+/** Whether a run used other client settings than the section's defaults (the `before` baseline). */
+export const isBefore = (o: Pick<OptimizersResults, 'client'>, r: OptimizerRunResult): boolean =>
+  r.optimizer !== o.client.optimizer || r.learningRate !== o.client.learningRate;
+
+/**
+ * Each server optimiser at its SERVER_OPTIMIZER_DEFAULTS on IID then by-label shards, from one seeded initial model,
+ * with the clients at the MNIST defaults; and, given `before`, plain FedAvg with those client settings on each split.
+ */
 export async function benchOptimizers(options: {
   clients: number;
   rounds: Record<Split, number>;
   seed: number;
   quick: boolean;
+  before?: BeforeClient;
   log?: (message: string) => void;
 }): Promise<OptimizersResults> {
   const started = Date.now();
@@ -179,11 +195,16 @@ export async function benchOptimizers(options: {
         runs.push(r);
         log(`   ${split} ${name} (lr ${r.server.learningRate}): ${r.final.toFixed(4)}, fedVsCentral ${(r.final / central[split]!).toFixed(4)} in ${(r.wallMs / 1000).toFixed(0)} s`);
       }
+      if (options.before) {
+        const r = await bench.run({ partition: split, rounds: options.rounds[split], serverOptimizer: { name: 'fedavg' }, ...options.before });
+        runs.push(r);
+        log(`   ${split} fedavg, clients ${r.optimizer} at ${r.learningRate} (before): ${r.final.toFixed(4)} in ${(r.wallMs / 1000).toFixed(0)} s`);
+      }
     }
   } finally {
     await bench.close();
   }
-  const first = runs[0]!;
+  const first = runs.find((r) => r.server.name === 'fedavg')!;
   return {
     date: new Date(started).toISOString(),
     quick: options.quick,
@@ -193,6 +214,7 @@ export async function benchOptimizers(options: {
     rounds: options.rounds,
     central: central as Record<Split, number>,
     client: { optimizer: first.optimizer, learningRate: first.learningRate, epochs: first.epochs },
+    ...(options.before ? { before: options.before } : {}),
     runs,
     durationSec: Math.round((Date.now() - started) / 1000),
   };

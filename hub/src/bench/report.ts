@@ -6,6 +6,8 @@ import type { MessageBytes, SecAggResults, SecAggRoundTime } from './secagg-benc
 import { browserWorkerMeaning, browserWorkerRows } from './browser-report';
 import type { PrivacyResults } from './privacy-bench';
 import { privacyMeaning, privacyPlotSvg, privacyRows, privacySection } from './privacy-report';
+import type { OptimizersResults } from './optimizers-bench';
+import { optimizersMeaning, optimizersPlotSvg, optimizersRows, optimizersSection } from './optimizers-report';
 
 type Format = 'float32' | 'float16' | 'int8';
 
@@ -48,6 +50,8 @@ export interface BenchResults {
   secagg?: SecAggResults;
   /** DP-FedAvg accuracy against epsilon, with a no-DP run (possibly from an --only privacy run). */
   privacy?: PrivacyResults;
+  /** Each server optimiser at its defaults, IID and by-label, against the centralised model (possibly from an --only optimizers run). */
+  optimizers?: OptimizersResults;
   durationSec?: number;
 }
 
@@ -76,6 +80,7 @@ export function rows(r: BenchResults): [string, string, string, string][] {
     ...browserWorkerRows(r.browser),
     ...secaggRows(r.secagg),
     ...privacyRows(r.privacy),
+    ...optimizersRows(r.optimizers),
   ];
 }
 
@@ -122,8 +127,11 @@ const ms = (x: number | null | undefined) =>
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** The report: the console table, BENCHMARKS.md, and the privacy plot's SVG (null when not measured) for PRIVACY_PLOT_FILE. */
-export function renderReport(r: BenchResults, options: { analysis?: string | null } = {}): { table: string; markdown: string; privacySvg: string | null } {
+/** The report: the console table, BENCHMARKS.md, and the privacy and server optimiser plots' SVGs (null when not measured). */
+export function renderReport(
+  r: BenchResults,
+  options: { analysis?: string | null } = {},
+): { table: string; markdown: string; privacySvg: string | null; optimizersSvg: string | null } {
   const table = rows(r)
     .map(([name, value, target, met]) => `${name.padEnd(58)} ${value.padStart(24)}  ${target.padEnd(34)} ${met.replaceAll('*', '')}`)
     .join('\n');
@@ -169,6 +177,10 @@ ${secagg(r)}
 
 ${privacySection(r.privacy)}
 
+## Server optimisers: fedVsCentral per optimiser, IID and by-label
+
+${optimizersSection(r.optimizers)}
+
 ## Durability: SQLite synchronous=FULL vs NORMAL (WAL)
 
 ${durability(r)}
@@ -194,6 +206,7 @@ ${capacityMeaning(r.capacity)}
   accuracy of one model trained on the same ${d?.digits?.toLocaleString('en-US') ?? ''} digits for N epochs with the same optimiser and batch size.
 ${secaggMeanings(r.secagg)}
 ${privacyMeaning(r.privacy)}
+${optimizersMeaning(r.optimizers)}
 - **browser**: per-batch time of the MNIST CNN in headless Chromium on each backend, and the
   tab's own training loop (\`trainLocal\`) against a bare \`model.fit\` on the same data (\`clientVsBareTfjs\`,
   throughput ratio).
@@ -211,11 +224,12 @@ pnpm bench          # full: ~15-25 minutes on 2 cores
 pnpm bench --quick  # reduced: fewer rounds and steps, a few minutes
 pnpm bench --report-only  # BENCHMARKS.md again from bench-results.json, keeping the analysis
 pnpm bench --only privacy # the differential privacy section alone, into the last bench-results.json
+pnpm bench --only optimizers # the server optimiser section alone (--skip optimizers leaves it out)
 pnpm bench --only capacity # round overheads and the capacity ladder alone (today's hub: ~25 minutes)
 pnpm bench capacity --clients 10000 --rounds 3  # one capacity run: one JSON line (--train-ms, --per-round, --profile DIR)
 \`\`\`
 `;
-  return { table, markdown, privacySvg: privacyPlotSvg(r.privacy) };
+  return { table, markdown, privacySvg: privacyPlotSvg(r.privacy), optimizersSvg: optimizersPlotSvg(r.optimizers) };
 }
 
 /** For each missed target, the same run's measured parts of it; no reason that was not measured. */
