@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS client_identities (
 `;
 
 /** Identities nobody reclaimed for this long are forgotten (a client coming back later gets a new id). */
-const FORGET_AFTER_MS = 90 * 24 * 3600 * 1000;
+export const FORGET_AFTER_MS = 90 * 24 * 3600 * 1000;
 
 export type Claim =
   /** A new client: the secret is returned this once and only its hash is kept. */
@@ -21,7 +21,8 @@ export type Claim =
   /** A known id without its secret. */
   | { kind: 'refused'; clientId: string };
 
-const hash = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
+/** What is kept of a client's secret (SQLite and PostgreSQL alike). */
+export const hashSecret = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
 
 /**
  * Who may speak for a client id: each id is issued with a 256-bit secret, and only a join that
@@ -49,7 +50,7 @@ export class ClientIdentities {
     const row = clientId ? this.find.get(clientId) : undefined;
     if (clientId && row) {
       // Hashing both sides gives equal lengths, so the comparison takes the same time whatever was sent.
-      if (secret !== undefined && timingSafeEqual(hash(secret), row.secret_sha256)) {
+      if (secret !== undefined && timingSafeEqual(hashSecret(secret), row.secret_sha256)) {
         this.touch.run(this.now(), clientId);
         return { kind: 'reclaimed', clientId };
       }
@@ -64,7 +65,7 @@ export class ClientIdentities {
       if (this.find.get(clientId)) continue; // a counter id from an earlier hub on this data folder
       const secret = randomBytes(32).toString('base64url');
       const at = this.now();
-      this.insert.run(clientId, hash(secret), at, at);
+      this.insert.run(clientId, hashSecret(secret), at, at);
       return { kind: 'issued', clientId, secret };
     }
   }

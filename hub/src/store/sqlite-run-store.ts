@@ -2,11 +2,19 @@ import type { EvalMetrics, FlatWeights, RunSettings, RunStatus, TaskId } from '@
 import { ClientIdentities } from './client-identities';
 import type { CompletedRound } from './store';
 import { HubStore, type StoreOptions } from './store';
+import { refuse, type ConstraintKind } from './store-error';
 import type { IdentityOptions, RunStore } from './store-port';
+
+function constraintKind(err: unknown): ConstraintKind {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') return 'unique';
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ? 'foreign-key' : null;
+}
 
 /**
  * RunStore over the synchronous SQLite HubStore, unchanged: each call runs to completion inside the
- * promise, so a throwing statement becomes a rejection and its transaction has already rolled back.
+ * promise, so a throwing statement becomes a rejection and its transaction has already rolled back;
+ * a constraint it breaks rejects as the same StoreError the PostgreSQL store gives.
  */
 export class SqliteRunStore implements RunStore {
   private readonly identities: ClientIdentities;
@@ -25,15 +33,27 @@ export class SqliteRunStore implements RunStore {
   }
 
   async createRun(id: string, settings: RunSettings, at: number, initial: FlatWeights) {
-    return this.sqlite.createRun(id, settings, at, initial);
+    try {
+      return this.sqlite.createRun(id, settings, at, initial);
+    } catch (err) {
+      return refuse(err, constraintKind(err), `createRun ${id}`);
+    }
   }
 
   async completeRound(round: CompletedRound) {
-    return this.sqlite.completeRound(round);
+    try {
+      return this.sqlite.completeRound(round);
+    } catch (err) {
+      return refuse(err, constraintKind(err), `completeRound ${round.runId} round ${round.round}`);
+    }
   }
 
   async failRound(runId: string, round: number, reason: string, durationMs: number, at: number) {
-    this.sqlite.failRound(runId, round, reason, durationMs, at);
+    try {
+      this.sqlite.failRound(runId, round, reason, durationMs, at);
+    } catch (err) {
+      refuse(err, constraintKind(err), `failRound ${runId} round ${round}`);
+    }
   }
 
   async finishRun(runId: string, status: Exclude<RunStatus, 'running'>, reason: string | null, at: number) {
