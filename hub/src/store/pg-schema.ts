@@ -76,23 +76,16 @@ CREATE TABLE IF NOT EXISTS client_identities (
 `;
 
 /**
- * Creates the tables if missing and records the schema version, under a transaction-scoped advisory lock
- * so that hubs opening one fresh database at once do not race on CREATE TABLE.
+ * Creates the tables if missing and records the schema version; run it in a transaction, whose advisory
+ * lock keeps hubs opening one fresh database at once from racing on CREATE TABLE.
  */
 export async function ensureSchema(client: PoolClient): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('fl-hub-store-schema'))");
-    await client.query(SCHEMA);
-    const { rows } = await client.query<{ version: number }>('SELECT version FROM store_schema');
-    const version = rows[0]?.version;
-    if (version === undefined) await client.query('INSERT INTO store_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
-    else if (version > PG_SCHEMA_VERSION) {
-      throw new StoreError('HUB_ERR_STORE_SCHEMA', `the database has schema version ${version}; this hub knows up to ${PG_SCHEMA_VERSION}`);
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
+  await client.query("SELECT pg_advisory_xact_lock(hashtext('fl-hub-store-schema'))");
+  await client.query(SCHEMA);
+  const { rows } = await client.query<{ version: number }>('SELECT version FROM store_schema');
+  const version = rows[0]?.version;
+  if (version === undefined) await client.query('INSERT INTO store_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
+  else if (version > PG_SCHEMA_VERSION) {
+    throw new StoreError('HUB_ERR_STORE_SCHEMA', `the database has schema version ${version}; this hub knows up to ${PG_SCHEMA_VERSION}`);
   }
 }

@@ -28,6 +28,30 @@ function constraintKind(err: unknown): ConstraintKind {
   return code === '23505' ? 'unique' : code === '23503' ? 'foreign-key' : null;
 }
 
+/**
+ * Runs `fn` in one transaction on one pooled connection; a throw rolls it all back. A connection that
+ * fails meanwhile (the server dropped it between two queries, which pg reports as an 'error' event on a
+ * checked-out client) or cannot roll back is closed rather than returned to the pool.
+ */
+async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => (broken = err);
+  client.on('error', onError);
+  try {
+    await client.query(begin);
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    if (!broken) await client.query('ROLLBACK').catch(onError);
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
 const bytes = (a: Uint8Array | Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** A checkpoint's columns but its optimiser state (a model export or a new run's start never needs it). */
@@ -65,12 +89,7 @@ export class PgRunStore implements RunStore {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10, types: TYPES });
     pool.on('error', (err) => options.onIdleError?.(err));
     try {
-      const client = await pool.connect();
-      try {
-        await ensureSchema(client);
-      } finally {
-        client.release();
-      }
+      await transaction(pool, ensureSchema);
       const now = (identity.now ?? Date.now)();
       await pool.query('DELETE FROM client_identities WHERE last_seen_at < $1', [now - FORGET_AFTER_MS]);
     } catch (err) {
@@ -84,22 +103,8 @@ export class PgRunStore implements RunStore {
     return (await this.pool.query<R>(sql, params)).rows;
   }
 
-  /** Runs `fn` in one transaction on one connection; a throw rolls it all back. */
-  private async transaction<T>(fn: (client: PoolClient) => Promise<T>, mode = 'BEGIN'): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query(mode);
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      // A connection that cannot even roll back is closed rather than returned to the pool.
-      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+  private transaction<T>(fn: (client: PoolClient) => Promise<T>, begin?: string): Promise<T> {
+    return transaction(this.pool, fn, begin);
   }
 
   private async insertCheckpoint(
