@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a machine that has only Node 20: pnpm, the locked
-# dependencies and, with --browser, Debian's Chromium for the browser tests. Safe to run again.
+# dependencies, Debian's PostgreSQL, Redis and nginx and, with --browser, Debian's Chromium for the
+# browser tests. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,12 +14,9 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$P
   }
 fi
 
-if [ "${1:-}" = --browser ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing Debian's Chromium for the browser tests"
-  SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-fi
+# Debian's PostgreSQL, Redis and nginx (installed, not started: the tests run their own) and, with
+# --browser, Chromium.
+bash scripts/install-system-packages.sh "${1:-}"
 
 # better-sqlite3 compiles from source when its prebuilt binary cannot be downloaded; point
 # node-gyp at the local Node headers so it needs no download either.
