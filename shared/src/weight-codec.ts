@@ -118,8 +118,12 @@ function bad(message: string): CodedError {
   return new CodedError('HUB_ERR_BAD_FRAME', message);
 }
 
-/** Decodes a frame into fresh, aligned float32 values. Throws HUB_ERR_BAD_FRAME for anything malformed. */
-export function decodeWeights(frame: Uint8Array): DecodedFrame {
+/**
+ * Decodes a frame into fresh, aligned float32 values. Throws HUB_ERR_BAD_FRAME for anything malformed.
+ * `owned`: the frame's buffer is the caller's alone (moved to a worker), so float32 values whose data is
+ * 4-byte aligned are a view on it instead of a copy.
+ */
+export function decodeWeights(frame: Uint8Array, options: { owned?: boolean } = {}): DecodedFrame {
   if (frame.byteLength < FIXED_HEADER) throw bad(`frame of ${frame.byteLength} bytes is shorter than its header`);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw bad('frame does not start with FLW1');
@@ -152,6 +156,9 @@ export function decodeWeights(frame: Uint8Array): DecodedFrame {
   const expected = size * BYTES[dtype];
   if (frame.byteLength - dataStart !== expected) {
     throw bad(`frame carries ${frame.byteLength - dataStart} data bytes, its header says ${expected}`);
+  }
+  if (options.owned && dtype === 'float32' && (frame.byteOffset + dataStart) % 4 === 0) {
+    return { shapes, values: new Float32Array(frame.buffer, frame.byteOffset + dataStart, size), meta };
   }
   const values = new Float32Array(size);
   // Copy the data into its own buffer: the frame may sit at any offset of a shared one, and a Node

@@ -151,6 +151,20 @@ describe('encodeWeights / decodeWeights round trip', () => {
     expect(decoded.values.buffer.byteLength).toBe(decoded.values.byteLength);
   });
 
+  it('owned: float32 values are a view on an aligned frame, a copy when unaligned or not float32', () => {
+    const frame = encodeWeights(sample);
+    const owned = decodeWeights(frame, { owned: true });
+    expect(owned.values.buffer).toBe(frame.buffer);
+    expect(bitsOf(owned.values)).toEqual(bitsOf(sample.values));
+    const big = new Uint8Array(frame.byteLength + 1);
+    big.set(frame, 1);
+    const unaligned = decodeWeights(big.subarray(1), { owned: true });
+    expect(unaligned.values.buffer).not.toBe(big.buffer);
+    expect(bitsOf(unaligned.values)).toEqual(bitsOf(sample.values));
+    const half = encodeWeights(sample, { dtype: 'float16' });
+    expect(decodeWeights(half, { owned: true }).values.buffer).not.toBe(half.buffer);
+  });
+
   it('returns an encoded frame that does not alias the input values', () => {
     const values = Float32Array.of(1, 2, 3);
     const frame = encodeWeights({ shapes: [[3]], values });
