@@ -17,6 +17,7 @@ import { setClientPageHeaders } from './http/client-page-headers';
 import { WindowCounter } from './socket/window-counter';
 import type { EventBudgetConfig } from './socket/event-budget';
 import { ClientIdentities } from './store/client-identities';
+import { FoldWorker } from './engine/fold-worker';
 import { redactedLogger } from './http/security';
 
 declare module 'fastify' {
@@ -57,6 +58,8 @@ export interface HubOptions {
   /** Weights of a fresh model (default: TF.js initialisers); benchmarks pass the same ones to every hub. */
   initialWeights?: (task: TaskId) => FlatWeights;
   logger?: FastifyServerOptions['logger'];
+  /** false: decode, check and fold updates on the event loop, as before the fold worker (the bench's "before"); default true. */
+  offThreadFolds?: boolean;
 }
 
 /**
@@ -101,6 +104,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   });
 
   const transport = new SocketTransport();
+  const folds = options.offThreadFolds === false ? null : new FoldWorker(app.log);
   const coordinator = new Coordinator({
     store,
     models: options.evaluator ? options.evaluator(models) : models,
@@ -110,6 +114,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     log: app.log,
     newId: options.newId ?? (() => randomUUID()),
     maxUpdateBytes: updateLimit,
+    ...(folds ? { folds } : {}),
   });
   app.decorate('coordinator', coordinator);
   app.decorate('store', store);
@@ -151,6 +156,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     // After close() the coordinator arms no timer and never touches the store again.
     coordinator.close();
+    await folds?.close();
     store.close();
   });
   return app;

@@ -21,7 +21,7 @@ import {
   type UpdateSubmit,
 } from '@fl/shared';
 import { initialEngineState, reduce } from './round-reducer';
-import { checkUpdate, refusalMessage, validateEvaluation, validateUpdate } from './update-validator';
+import { checkUpdate, checkUpdateEnvelope, refusalMessage, validateEvaluation, validateUpdate, type UpdateContext } from './update-validator';
 import { planSecAgg } from '@fl/shared/secagg/index';
 import { effectiveNoiseMultiplier, fixedPointRange, privacySpent } from '@fl/shared/privacy/index';
 import { dpMean } from '../aggregation/dp';
@@ -34,7 +34,9 @@ import { ShardBook } from './shard-book';
 import { StatusThrottle } from './status-throttle';
 import { statusView } from './status-view';
 import { ClientScores } from './client-scores';
-import { applyMeanDelta, finishRoundWork, foldAccepted, recordMasked, roundStartFor, startRoundWork, type RoundWork } from './round-work';
+import { applyMeanDelta, finishRoundWork, foldWeight, recordAccepted, recordMasked, roundStartFor, startRoundWork, type RoundWork, type SumOpener } from './round-work';
+import type { CheckedUpdate } from './round-sum';
+import { PendingChecks } from './pending-checks';
 import { initialWeights } from './initial-weights';
 import type { Effect, EngineEvent, EngineState, RunState } from './engine-types';
 import type { CompletedRound } from '../store/store';
@@ -58,6 +60,8 @@ export interface CoordinatorDeps {
   randomSeed?: () => number;
   /** Updates larger than this are refused with HUB_ERR_TOO_LARGE. */
   maxUpdateBytes?: number;
+  /** Decodes, checks and folds updates off the event loop (the hub's FoldWorker); without it they are folded on this thread. */
+  folds?: SumOpener;
 }
 
 /**
@@ -84,6 +88,12 @@ export class Coordinator {
   private readonly runListeners = new Set<(runId: string) => void>();
   private readonly aggregations = new Set<Promise<void>>();
   private readonly evaluations: EvaluationQueue;
+  /** Updates in the fold worker, waiting for its verdict. */
+  private readonly checking = new PendingChecks();
+  /** The round whose deadline has fired but waits for the checks in flight: updates arriving now are too late. */
+  private closing: { runId: string; round: number } | null = null;
+  /** Joins per client id: a departure that waited for a check is stale once the client joined again. */
+  private readonly joins = new Map<string, number>();
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.shards = new ShardBook(deps.mnistTrainLabels);
@@ -143,6 +153,7 @@ export class Coordinator {
 
   /** Joins a client under an id the caller has authenticated; its transport must already reach `id` (the join may start a round). */
   join(id: string, request: JoinRequest): Pick<JoinReply, 'clientId'> {
+    this.joins.set(id, (this.joins.get(id) ?? 0) + 1);
     this.dispatch({
       type: 'client-joined',
       at: this.deps.clock.now(),
@@ -167,6 +178,14 @@ export class Coordinator {
   }
 
   leave(clientId: string): void {
+    if (this.checking.has(clientId)) {
+      // Its update arrived before it left: judged first, as it would have been had it been folded at once.
+      const joins = this.joins.get(clientId);
+      this.checking.afterThose(clientId, () => {
+        if (this.joins.get(clientId) === joins) this.leave(clientId);
+      });
+      return;
+    }
     const run = this.state.run;
     // First: a secure round this departure leaves below its threshold fails with HUB_ERR_SECAGG_TOO_FEW, not a minClients reason.
     if (run?.phase === 'training' && this.secure?.params.runId === run.id && this.secure.params.round === run.round) this.secure.leaving(clientId);
@@ -279,25 +298,73 @@ export class Coordinator {
     this.dispatch({ type: 'stop', at: this.deps.clock.now(), runId });
   }
 
-  /** Validates and folds one client update. Throws a CodedError and changes nothing when it is refused. */
-  submit(clientId: string, update: UpdateSubmit): UpdateReceipt {
+  /**
+   * Validates and folds one client update; a refused one changes nothing and gets its CodedError. With a fold
+   * worker the frame is decoded, checked and folded there and the answer is a promise, settled with the worker's
+   * verdict; without one (and for secure rounds) it is answered at once, as the hub always did.
+   */
+  submit(clientId: string, update: UpdateSubmit): UpdateReceipt | Promise<UpdateReceipt> {
     this.requireOpen();
     const run = this.state.run;
     const work = this.work && run && this.work.runId === run.id && this.work.round === run.round ? this.work : null;
-    const values = validateUpdate(
-      {
-        state: this.state,
-        shapes: run ? this.deps.models.shapes(run.settings.task) : [],
-        heldSamples: this.heldSamples(clientId),
-        base: work?.base ?? null,
-        maxUpdateBytes: this.deps.maxUpdateBytes ?? Infinity,
-      },
+    const ctx: UpdateContext = {
+      state: this.state,
+      shapes: run ? this.deps.models.shapes(run.settings.task) : [],
+      heldSamples: this.heldSamples(clientId),
+      base: work?.base ?? null,
+      maxUpdateBytes: this.deps.maxUpdateBytes ?? Infinity,
+    };
+    if (!work) {
+      validateUpdate(ctx, clientId, update);
+      throw new CodedError('HUB_ERR_ROUND_CLOSED', 'no round is collecting updates'); // validateUpdate refuses it first: no base
+    }
+    const { sum } = work;
+    if (!sum.offThread) {
+      const values = validateUpdate(ctx, clientId, update);
+      // Accepted: only now is it folded into the round's sum.
+      sum.add(values, foldWeight(work, clientId, update.samples));
+      return this.accepted(work, clientId, update);
+    }
+    checkUpdateEnvelope(ctx, clientId, update);
+    if (this.closing?.runId === run!.id && this.closing.round === run!.round) {
+      throw new CodedError('HUB_ERR_ROUND_CLOSED', refusalMessage('HUB_ERR_ROUND_CLOSED', update.runId, update.round));
+    }
+    // Every frame goes to the worker at once and its verdicts come back in arrival order, so each update is
+    // judged against the state its predecessors left, as on one thread: an earlier update of the same client makes it a duplicate.
+    const checked = sum.check(toBytes(update.weights), foldWeight(work, clientId, update.samples));
+    return this.checking.track(
       clientId,
-      update,
+      checked.then(
+        (frame) => this.confirm(work, clientId, update, frame),
+        (error: unknown) => {
+          throw this.refusalNow(work, clientId, update) ?? error;
+        },
+      ),
     );
-    // Accepted: only now is it folded into the round's sum.
+  }
+
+  /** The worker found the frame sound: it is folded if the round still takes it, else forgotten and refused. */
+  private confirm(work: RoundWork, clientId: string, update: UpdateSubmit, frame: CheckedUpdate): UpdateReceipt {
+    const refusal = this.refusalNow(work, clientId, update);
+    if (refusal) {
+      frame.drop();
+      throw refusal;
+    }
+    // Posted before the reducer hears of it: the round's finish, posted later, comes after this fold.
+    frame.fold();
+    return this.accepted(work, clientId, update);
+  }
+
+  /** The state's refusal of an update at its verdict (the engine's checks come before the frame's, as on one thread). */
+  private refusalNow(work: RoundWork, clientId: string, update: UpdateSubmit): CodedError | null {
+    if (this.closed) return new CodedError('HUB_ERR_INTERNAL', 'the hub is shutting down');
+    const code = checkUpdate(this.state, clientId, update.runId, update.round) ?? (this.work === work ? null : 'HUB_ERR_ROUND_CLOSED');
+    return code ? new CodedError(code, refusalMessage(code, update.runId, update.round)) : null;
+  }
+
+  private accepted(work: RoundWork, clientId: string, update: UpdateSubmit): UpdateReceipt {
     const test = this.scores.of(update.runId, update.round - 1, clientId);
-    const received = foldAccepted(work!, clientId, this.state.clients[clientId]!.name, update, values, test);
+    const received = recordAccepted(work, clientId, this.state.clients[clientId]!.name, update, test);
     const { metrics } = update;
     this.dispatch({
       type: 'update-accepted',
@@ -322,9 +389,13 @@ export class Coordinator {
     return { accepted: true };
   }
 
-  /** Resolves when no aggregation or evaluation is in flight (tests). */
+  /** Resolves when no check, aggregation or evaluation is in flight (tests). */
   async idle(): Promise<void> {
-    while (this.aggregations.size) await Promise.all([...this.aggregations]);
+    for (;;) {
+      await this.checking.drained();
+      if (!this.aggregations.size) break;
+      await Promise.all([...this.aggregations]);
+    }
     await this.evaluations.idle();
   }
 
@@ -332,6 +403,7 @@ export class Coordinator {
   close(): void {
     this.closed = true;
     this.secure?.close();
+    this.work?.sum.discard();
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
     this.statusPush.close();
@@ -407,7 +479,13 @@ export class Coordinator {
         const { runId, round, phase, at } = effect;
         this.timer = clock.setTimeout(() => {
           this.timer = null;
-          this.dispatch({ type: 'timer', at: Math.max(clock.now(), at), runId, round, phase });
+          if (!this.checking.size) return this.dispatch({ type: 'timer', at: Math.max(clock.now(), at), runId, round, phase });
+          // Updates that arrived before the deadline are judged before it closes the round; later ones are refused.
+          this.closing = { runId, round };
+          this.checking.afterThose(null, () => {
+            this.closing = null;
+            this.dispatch({ type: 'timer', at: Math.max(clock.now(), at), runId, round, phase });
+          });
         }, Math.max(0, at - clock.now()));
         return;
       }
@@ -432,6 +510,7 @@ export class Coordinator {
         this.secure?.close();
         if (this.timer !== null) clock.clearTimeout(this.timer);
         this.timer = null;
+        this.work?.sum.discard();
         this.work = null;
         this.global = null;
         this.optimizer = null;
@@ -457,7 +536,11 @@ export class Coordinator {
       const sizes = this.shards.assign(effect.runId, run.shardOwners, run.settings);
       if (sizes) this.dispatch({ type: 'shards-assigned', at: this.deps.clock.now(), runId: effect.runId, sizes });
     }
-    this.work = startRoundWork(run, global.weights, effect.participants, (id) => this.heldSamples(id));
+    // A retried round's sum, never finished, is freed.
+    this.work?.sum.discard();
+    const { folds } = this.deps;
+    const remote = folds ? { folds, shapes: this.deps.models.shapes(run.settings.task) } : undefined;
+    this.work = startRoundWork(run, global.weights, effect.participants, (id) => this.heldSamples(id), remote);
     this.secure?.close();
     this.secure = run.settings.secureAggregation ? this.startSecureRound(run, this.work) : null;
     // The participants score the model they receive: the one after the previous round.
@@ -498,9 +581,11 @@ export class Coordinator {
     let stepped: ReturnType<Coordinator['serverStep']>;
     try {
       if (!work || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
-      const combined = run.settings.secureAggregation ? await this.unmask(work) : { ...work.aggregator.finish(), survivors: work.contributions.length };
+      // Off the event loop the sum is the worker's: its answer comes after every fold posted before it.
+      const total = run.settings.secureAggregation ? null : await work.sum.finish();
+      const combined = total ? { values: total.values, note: total.note, survivors: work.contributions.length } : await this.unmask(work);
       if (this.closed || this.state.run?.id !== effect.runId) return;
-      privacy = this.privacyOf(run, combined.survivors, run.settings.secureAggregation ? null : (work.aggregator.clipped ?? null));
+      privacy = this.privacyOf(run, combined.survivors, total ? total.clipped : null);
       const details = {
         evaluation: models.evaluates(run.settings.task) ? ('pending' as const) : ('none' as const),
         startedAt: effect.roundStartedAt,

@@ -1,11 +1,11 @@
 import { decodeWeights, encodeWeights, seedFromString, type EvalMetrics, type FlatWeights, type ParticipationRecord, type RoundStart, type RunSettings, type UpdateSubmit } from '@fl/shared';
 import { encodeShard } from '@fl/shared/data/mnist-dataset';
-import { createAggregator, type Aggregator } from '../aggregation/aggregator';
 import type { CompletedRound } from '../store/store';
 import { capShares } from '../aggregation/client-weights';
-import { createDpAggregator } from '../aggregation/dp';
+import { createRoundAggregator, localSum, type RoundSum, type SumSpec } from './round-sum';
+import type { FrameExpectation } from './update-validator';
 
-/** The I/O state of the round in flight: the model sent, the aggregator, each participant's FedAvg weight, who contributed what. */
+/** The I/O state of the round in flight: the model sent, its sum, each participant's FedAvg weight, who contributed what. */
 export interface RoundWork {
   runId: string;
   round: number;
@@ -13,18 +13,29 @@ export interface RoundWork {
   frame: Uint8Array;
   /** The global model exactly as the participants decode it: deltas are added to this. */
   base: Float32Array;
-  aggregator: Aggregator & { readonly clipped?: number };
+  /** Where the updates are combined: in the fold worker when the hub has one (not for secure rounds), else here. */
+  sum: RoundSum;
   /** FedAvg weight of each participant: its samples, capped at the run's maxClientShare. */
   weights: Map<string, number>;
   contributions: ParticipationRecord[];
 }
 
-/** Prepares a round: the frame to send (float16 when the run compresses) and the capped weight of each participant. */
+/** Opens a round's sum in the fold worker. */
+export interface SumOpener {
+  open(spec: SumSpec, global: Float32Array, base: Float32Array, expect: FrameExpectation): RoundSum;
+}
+
+/**
+ * Prepares a round: the frame to send (float16 when the run compresses), the capped weight of each participant,
+ * and its sum: opened in `remote.folds` (the fold worker, checking frames against the task's `shapes`) when given,
+ * except for secure rounds, whose masked inputs the hub only relays; else on this thread.
+ */
 export function startRoundWork(
   run: { id: string; round: number; settings: RunSettings },
   global: FlatWeights,
   participants: string[],
   heldSamples: (clientId: string) => number,
+  remote?: { folds: SumOpener; shapes: number[][] },
 ): RoundWork {
   const meta = { round: run.round, runTag: seedFromString(run.id) };
   const lossy = run.settings.compression !== 'float32';
@@ -33,20 +44,30 @@ export function startRoundWork(
   // Differential privacy weighs every drawn client the same (its sensitivity bound needs it).
   const capped = dp ? participants.map(() => 1) : capShares(participants.map(heldSamples), run.settings.maxClientShare);
   const base = lossy ? decodeWeights(frame).values : global.values;
+  const { strategy, trimFraction, byzantine, clipNorm } = run.settings;
+  const spec: SumSpec = { aggregation: { strategy, trimFraction, byzantine, clipNorm }, dp, participants: participants.length };
+  const sum =
+    remote && !run.settings.secureAggregation
+      ? remote.folds.open(spec, global.values, base, { shapes: remote.shapes, task: run.settings.task, round: run.round, runTag: meta.runTag })
+      : localSum(createRoundAggregator(spec, global.values, base));
   return {
     runId: run.id,
     round: run.round,
     frame,
     base,
-    aggregator: dp ? createDpAggregator(dp, base, participants.length) : createAggregator(run.settings, global.values),
+    sum,
     weights: new Map(participants.map((id, i) => [id, capped[i]!])),
     contributions: [],
   };
 }
 
-/** Folds an accepted update with its capped weight and records the contribution; returns how many arrived. */
-export function foldAccepted(work: RoundWork, clientId: string, name: string, update: UpdateSubmit, values: Float32Array, test: EvalMetrics | null): number {
-  work.aggregator.add(values, Math.min(update.samples, work.weights.get(clientId) ?? update.samples));
+/** The weight an update is folded with: its samples, capped at the client's share. */
+export function foldWeight(work: RoundWork, clientId: string, samples: number): number {
+  return Math.min(samples, work.weights.get(clientId) ?? samples);
+}
+
+/** Records an accepted update's contribution (its values are folded by the caller); returns how many arrived. */
+export function recordAccepted(work: RoundWork, clientId: string, name: string, update: UpdateSubmit, test: EvalMetrics | null): number {
   const { metrics } = update;
   work.contributions.push({
     round: update.round,
@@ -67,8 +88,8 @@ export function finishRoundWork(
   shapes: number[][],
   task: RunSettings['task'],
   details: { evaluation: CompletedRound['evaluation']; startedAt: number; at: number; retryNote: string | null },
-  /** The new model when it was not folded here (secure aggregation unmasks it); default: the aggregator's result. */
-  combined: { values: Float32Array; note: string | null } = work.aggregator.finish(),
+  /** The new model: the sum's result, or what secure aggregation unmasked. */
+  combined: { values: Float32Array; note: string | null },
 ): CompletedRound {
   return {
     runId: work.runId,

@@ -8,6 +8,7 @@ import {
   toBytes,
   type ErrorCode,
   type EvalSubmit,
+  type TaskId,
   type UpdateSubmit,
 } from '@fl/shared';
 import type { EngineState } from './engine-types';
@@ -37,12 +38,30 @@ export function checkUpdate(state: EngineState, clientId: string, runId: string,
   return null;
 }
 
+/** What a weight frame must be to join the round in flight (plain data: the fold worker checks frames too). */
+export interface FrameExpectation {
+  /** Tensor shapes of the run's model. */
+  shapes: number[][];
+  task: TaskId;
+  /** The round the update claims (checkUpdate has matched it with the round in flight). */
+  round: number;
+  /** seedFromString of the run's id, as frames carry it. */
+  runTag: number;
+}
+
 /**
  * Every check an update passes before it is folded: size, round and participant, claimed samples,
  * frame, shapes, finiteness, the frame's own run and round. Returns the model values to fold; throws a
  * CodedError and changes nothing otherwise.
  */
 export function validateUpdate(ctx: UpdateContext, clientId: string, update: UpdateSubmit): Float32Array {
+  checkUpdateEnvelope(ctx, clientId, update);
+  const run = ctx.state.run!;
+  return checkFrame(toBytes(update.weights), { shapes: ctx.shapes, task: run.settings.task, round: update.round, runTag: seedFromString(run.id) }, ctx.base);
+}
+
+/** The checks that need the engine's state, in their order: size, round and participant, claimed samples. Throws a CodedError. */
+export function checkUpdateEnvelope(ctx: Omit<UpdateContext, 'base' | 'shapes'>, clientId: string, update: UpdateSubmit): void {
   // The size first: it costs nothing and tells a client with a too-large model why, whatever else is wrong.
   const bytes = update.weights.byteLength;
   if (bytes > ctx.maxUpdateBytes) {
@@ -50,25 +69,33 @@ export function validateUpdate(ctx: UpdateContext, clientId: string, update: Upd
   }
   const refusal = checkUpdate(ctx.state, clientId, update.runId, update.round);
   if (refusal) throw new CodedError(refusal, refusalMessage(refusal, update.runId, update.round));
-  const run = ctx.state.run!;
   // FedAvg weighs by samples: a client may not claim more than its shard or its declared images.
   if (update.samples > ctx.heldSamples) {
     throw new CodedError('HUB_ERR_INVALID_PAYLOAD', `update claims ${update.samples} samples, the client holds ${ctx.heldSamples}`);
   }
-  const decoded = decodeWeights(toBytes(update.weights));
-  if (!sameShapes(decoded.shapes, ctx.shapes)) {
-    throw new CodedError('HUB_ERR_SHAPE_MISMATCH', `update has ${decoded.shapes.length} tensors of the wrong shapes for the ${run.settings.task} model`);
+}
+
+/**
+ * The frame's own checks, in their order: decoding, shapes, finiteness, its run and round, and a delta added to
+ * `base` (the model the participants received; null when no round collects). Pure over bytes and arrays, so the
+ * fold worker runs it as it is (`owned`: the frame was moved there, and its values may stay in its buffer).
+ * Returns the values to fold or throws a CodedError.
+ */
+export function checkFrame(frame: Uint8Array, expect: FrameExpectation, base: Float32Array | null, owned = false): Float32Array {
+  const decoded = decodeWeights(frame, { owned });
+  if (!sameShapes(decoded.shapes, expect.shapes)) {
+    throw new CodedError('HUB_ERR_SHAPE_MISMATCH', `update has ${decoded.shapes.length} tensors of the wrong shapes for the ${expect.task} model`);
   }
   const bad = firstNonFinite(decoded.values);
   if (bad >= 0) throw new CodedError('HUB_ERR_NON_FINITE', `update value ${bad} is ${decoded.values[bad]}`);
   const { meta } = decoded;
   // Frames name their round and run; 0 means the sender did not say.
-  if ((meta.round !== 0 && meta.round !== update.round) || (meta.runTag !== 0 && meta.runTag !== seedFromString(run.id))) {
+  if ((meta.round !== 0 && meta.round !== expect.round) || (meta.runTag !== 0 && meta.runTag !== expect.runTag)) {
     throw new CodedError('HUB_ERR_BAD_FRAME', `the weight frame belongs to round ${meta.round} of another run or round`);
   }
-  if (!ctx.base) throw new CodedError('HUB_ERR_ROUND_CLOSED', 'no round is collecting updates');
+  if (!base) throw new CodedError('HUB_ERR_ROUND_CLOSED', 'no round is collecting updates');
   // A delta is against the model the clients received (float16-rounded when the run compresses).
-  const values = meta.delta ? addWeights(ctx.base, decoded.values) : decoded.values;
+  const values = meta.delta ? addWeights(base, decoded.values) : decoded.values;
   if (meta.delta && firstNonFinite(values) >= 0) throw new CodedError('HUB_ERR_NON_FINITE', 'the update overflows when added to the global model');
   return values;
 }

@@ -96,8 +96,8 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
       answer({ error: { code: 'HUB_ERR_UNKNOWN_EVENT', message: `unknown event ${event}` } });
     });
 
-    /** Validates, runs, and always answers: nothing is dropped silently. */
-    function handle<S extends TSchema, R>(event: string, validator: Checker<S>, run: (payload: Static<S>) => R) {
+    /** Validates, runs, and always answers: nothing is dropped silently. A handler's promise is answered when it settles. */
+    function handle<S extends TSchema, R>(event: string, validator: Checker<S>, run: (payload: Static<S>) => R | Promise<R>) {
       return (...args: unknown[]) => {
         // The acknowledgement is always the last argument, however many came before it.
         const ack = args.at(-1);
@@ -114,12 +114,17 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
           reply({ error: { code: 'HUB_ERR_INVALID_PAYLOAD', message: `${event}: ${checked.reason}` } });
           return;
         }
-        try {
-          reply({ data: run(checked.value) });
-        } catch (error) {
+        const refuse = (error: unknown) => {
           if (!(error instanceof CodedError)) log.error({ err: error, event }, 'handler failed');
           else log.warn({ event, code: error.code, message: error.message, client: socket.data.clientId }, 'message refused');
           reply(errorBody(error));
+        };
+        try {
+          const result = run(checked.value);
+          if (result instanceof Promise) result.then((data) => reply({ data }), refuse);
+          else reply({ data: result });
+        } catch (error) {
+          refuse(error);
         }
       };
     }
