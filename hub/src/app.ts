@@ -58,8 +58,11 @@ export interface HubOptions {
   /** Weights of a fresh model (default: TF.js initialisers); benchmarks pass the same ones to every hub. */
   initialWeights?: (task: TaskId) => FlatWeights;
   logger?: FastifyServerOptions['logger'];
-  /** false: decode, check and fold updates on the event loop, as before the fold worker (the bench's "before"); default true. */
-  offThreadFolds?: boolean;
+  /**
+   * Where updates are decoded, checked and folded: a FoldWorker of the hub's own (default) or one passed in (closed
+   * with the hub), or false: on the event loop, as before the fold worker (the bench's "before").
+   */
+  folds?: FoldWorker | false;
 }
 
 /**
@@ -104,7 +107,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   });
 
   const transport = new SocketTransport();
-  const folds = options.offThreadFolds === false ? null : new FoldWorker(app.log);
+  const folds = options.folds === false ? null : (options.folds ?? new FoldWorker(app.log));
   const coordinator = new Coordinator({
     store,
     models: options.evaluator ? options.evaluator(models) : models,
