@@ -19,6 +19,7 @@ import { benchPrivacy, type PrivacyResults } from './privacy-bench';
 import { PRIVACY_PLOT_FILE } from './privacy-report';
 import { benchOptimizers, type OptimizersResults } from './optimizers-bench';
 import { OPTIMIZERS_PLOT_FILE } from './optimizers-report';
+import { benchFoldStall, type FoldStallResults } from './fold-bench';
 
 // `pnpm bench capacity --clients N [--rounds R] [--train-ms D] [--per-round K] [--profile DIR]`: that run alone, one JSON line.
 if (process.argv[2] === 'capacity') {
@@ -125,7 +126,12 @@ async function optimizersSection(): Promise<OptimizersResults> {
   return benchOptimizers({ clients: 4, rounds, seed: 1, quick, before: { optimizer: 'adam', learningRate: 0.002 }, log });
 }
 
-// --only capacity | secagg | privacy | optimizers: that section alone, into the last run's bench-results.json; the other figures stay as they were.
+/** The event loop's longest stall in a round of 1,000 large updates (--quick: 200, one trial), folding there and in the fold worker. */
+async function foldsSection(): Promise<FoldStallResults> {
+  return benchFoldStall({ updates: quick ? 200 : 1000, trials: quick ? 1 : 3, log });
+}
+
+// --only capacity | secagg | privacy | optimizers | folds: that section alone, into the last run's bench-results.json; the other figures stay as they were.
 if (args.only) {
   const path = `${repoRoot}/bench-results.json`;
   const previous = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
@@ -141,8 +147,11 @@ if (args.only) {
   } else if (args.only === 'optimizers') {
     log('9. server optimisers: fedVsCentral, IID and by-label (alone: --only optimizers)');
     previous.optimizers = { ...(await optimizersSection()), alone: true };
+  } else if (args.only === 'folds') {
+    log('1c. aggregation off the event loop: the longest event-loop stall in a round (alone: --only folds)');
+    previous.foldStall = await foldsSection();
   } else {
-    throw new Error(`--only knows "capacity", "secagg", "privacy" and "optimizers", not "${args.only}"`);
+    throw new Error(`--only knows "capacity", "secagg", "privacy", "optimizers" and "folds", not "${args.only}"`);
   }
   writeFileSync(path, `${JSON.stringify(previous, null, 2)}\n`);
   writeReport(previous);
@@ -182,6 +191,9 @@ results.durability = (['mnist', 'chest-xray'] as const).map((task) => {
   log(`   ${task}: FULL ${d.full.meanMs.toFixed(2)} ms, NORMAL ${d.normal.meanMs.toFixed(2)} ms per round (mean)`);
   return d;
 });
+
+log('1c. aggregation off the event loop: the longest event-loop stall in a round of large updates');
+results.foldStall = await foldsSection();
 
 log('2. wire size and accuracy per compression');
 const wireRounds = quick ? 1 : 5;

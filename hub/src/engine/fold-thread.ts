@@ -4,6 +4,8 @@
  * confirmed ones into the round's sum with the same aggregators the event loop would use. Messages are handled in
  * the order the hub posted them, so a `finish` sees every `fold` posted before it.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { CodedError } from '@fl/shared';
 import type { Aggregator } from '../aggregation/aggregator';
@@ -24,6 +26,15 @@ interface OpenSum {
 
 const port = parentPort;
 if (!port) throw new Error('fold-thread.ts runs as a worker thread of the hub');
+
+/** Nice value of this thread: where it and the event loop want the same core, the event loop gets it. */
+const FOLD_NICE = 5;
+try {
+  // Linux: /proc/thread-self names this thread's id, and setpriority on a thread id affects that thread alone.
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), FOLD_NICE);
+} catch {
+  // Elsewhere (or not allowed) the worker runs at the hub's priority: folds still leave the event loop free.
+}
 const sums = new Map<number, OpenSum>();
 const send = (message: FromFoldWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
