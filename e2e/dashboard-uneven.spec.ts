@@ -5,6 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { E2E_ADMIN_TOKEN } from '../playwright.config';
 import { hubStatus, hubUrl, waitForRunEnd, waitUntilIdle } from './support/hub-api';
+import { SERVER_OPTIMIZER_DEFAULTS } from '../shared/src/settings';
+
+const ADAM_LR = SERVER_OPTIMIZER_DEFAULTS.fedadam.learningRate;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Beside the suite's other screenshots unless SCREENSHOT_DIR says elsewhere (another spec's run clears test-results/).
@@ -52,7 +55,7 @@ test('a FedAdam run on Dirichlet shards from the launch form: hints, the clients
     await page.getByTestId('setting-dirichletAlpha').fill('0.1');
     await page.getByTestId('setting-serverOptimizer').selectOption('fedadam');
     // The choice pre-fills its own defaults.
-    await expect(page.getByTestId('setting-serverLearningRate')).toHaveValue('0.01');
+    await expect(page.getByTestId('setting-serverLearningRate')).toHaveValue(String(ADAM_LR));
     await expect(page.getByTestId('setting-beta2')).toHaveValue('0.99');
     await expect(page.getByTestId('setting-serverOptimizer-hint')).toContainText('non-IID');
     await shoot(page, 'dashboard-uneven-form', 'launch');
@@ -60,10 +63,10 @@ test('a FedAdam run on Dirichlet shards from the launch form: hints, the clients
     await page.getByTestId('launch').click();
     await expect
       .poll(async () => (await hubStatus(request)).run?.settings ?? null)
-      .toMatchObject({ partition: 'dirichlet', dirichletAlpha: 0.1, serverOptimizer: { name: 'fedadam', learningRate: 0.01 } });
+      .toMatchObject({ partition: 'dirichlet', dirichletAlpha: 0.1, serverOptimizer: { name: 'fedadam', learningRate: ADAM_LR } });
     const runId = (await hubStatus(request)).run!.id;
     await expect(page.getByTestId('run-settings')).toContainText('dirichlet α 0.1 shards');
-    await expect(page.getByTestId('run-settings')).toContainText('server fedadam lr 0.01');
+    await expect(page.getByTestId('run-settings')).toContainText(`server fedadam lr ${ADAM_LR}`);
 
     // Each client's sparkline shows the hub's counts for its shard.
     const sparklines = page.getByTestId('label-sparkline');
@@ -79,7 +82,7 @@ test('a FedAdam run on Dirichlet shards from the launch form: hints, the clients
     const run = await waitForRunEnd(request, runId, 240_000);
     expect(run.status).toBe('completed');
     const row = page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
-    await expect(row).toContainText('server fedadam lr 0.01');
+    await expect(row).toContainText(`server fedadam lr ${ADAM_LR}`);
     await shoot(page, 'dashboard-uneven-history', 'history');
   } finally {
     await clients.leave();

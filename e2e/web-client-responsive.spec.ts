@@ -59,7 +59,7 @@ test.describe('the client tab stays responsive while it trains', () => {
 
     await resetMainThreadProbe(page);
     // One tab alone, enough batches for ~10 s of training: 120 images, batch 16, 8 epochs.
-    const runId = await launchRun(request, { task: 'chest-xray', rounds: 1, epochs: 8, batchSize: 16, learningRate: 0.001, minClients: 1, init: 'fresh', seed: 1 });
+    const runId = await launchRun(request, { task: 'chest-xray', rounds: 1, epochs: 8, minLocalSteps: 0, batchSize: 16, learningRate: 0.001, minClients: 1, init: 'fresh', seed: 1 });
     const answers: Answer[] = [];
     let ended = false;
     const run = waitForRunEnd(request, runId, 240_000).finally(() => (ended = true));

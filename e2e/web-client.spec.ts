@@ -31,7 +31,7 @@ const screenshots = join(repoRoot, 'test-results/screenshots');
  * scored 0.6-1.0; the model after round 2 scored 1.0 in 7 of 7 runs. Higher rates (0.002-0.01) or
  * fewer steps were worse, down to chance after round 2; plain SGD did not leave the loss plateau.
  */
-const CHEST_RUN: LaunchRequest = { task: 'chest-xray', rounds: 2, epochs: 10, batchSize: 16, learningRate: 0.001, minClients: 2, init: 'fresh', seed: 1 };
+const CHEST_RUN: LaunchRequest = { task: 'chest-xray', rounds: 2, epochs: 10, minLocalSteps: 0, batchSize: 16, learningRate: 0.001, minClients: 2, init: 'fresh', seed: 1 };
 
 function byName(clients: ClientView[], name: string): ClientView {
   const client = clients.find((c) => c.name === name);

@@ -22,6 +22,7 @@ export const DP_DEFAULTS = { noiseMultiplier: '1', dpClipNorm: '1', delta: '1e-5
 export type NumberField =
   | 'rounds'
   | 'epochs'
+  | 'minLocalSteps'
   | 'batchSize'
   | 'learningRate'
   | 'minClients'
@@ -68,6 +69,7 @@ export interface LaunchFormValues extends Record<NumberField, string> {
 export const FIELD_LABELS: Record<NumberField, string> = {
   rounds: 'Rounds',
   epochs: 'Epochs per round',
+  minLocalSteps: 'Min batches per round',
   batchSize: 'Batch size',
   learningRate: 'Learning rate',
   minClients: 'Min clients',
@@ -90,7 +92,7 @@ export const FIELD_LABELS: Record<NumberField, string> = {
   tau: 'τ (adaptivity)',
 };
 
-export const INTEGER_FIELDS: ReadonlySet<NumberField> = new Set(['rounds', 'epochs', 'batchSize', 'minClients', 'roundTimeoutSec', 'byzantine', 'clientsPerRound']);
+export const INTEGER_FIELDS: ReadonlySet<NumberField> = new Set(['rounds', 'epochs', 'minLocalSteps', 'batchSize', 'minClients', 'roundTimeoutSec', 'byzantine', 'clientsPerRound']);
 
 /** Fields that may be left empty: empty means off (clip norm, target ε) or every eligible client (clients per round). */
 export const OPTIONAL_FIELDS: ReadonlySet<NumberField> = new Set(['clipNorm', 'clientsPerRound', 'targetEpsilon']);
@@ -100,7 +102,7 @@ export const OPTIONAL_FIELDS: ReadonlySet<NumberField> = new Set(['clipNorm', 'c
  * set, the DP fields only with DP. With DP the secure clip is not sent: the hub sizes the fixed point from dp.clipNorm.
  */
 export function activeNumberFields(values: LaunchFormValues): NumberField[] {
-  const fields: NumberField[] = ['rounds', 'epochs', 'batchSize', 'learningRate', 'minClients', 'roundTimeoutSec', 'proximalMu'];
+  const fields: NumberField[] = ['rounds', 'epochs', 'minLocalSteps', 'batchSize', 'learningRate', 'minClients', 'roundTimeoutSec', 'proximalMu'];
   if (values.task === 'mnist' && values.partition === 'dirichlet') fields.push('dirichletAlpha');
   fields.push(...serverFieldsOf(values.serverOptimizer));
   if (values.strategy === 'trimmed-mean') fields.push('trimFraction');
@@ -117,6 +119,7 @@ export function defaultValues(task: TaskId, rounds = String(DEFAULT_ROUNDS)): La
     task,
     rounds,
     epochs: String(d.epochs),
+    minLocalSteps: String(d.minLocalSteps ?? 0),
     batchSize: String(d.batchSize),
     learningRate: String(d.learningRate),
     minClients: String(d.minClients),
@@ -169,9 +172,10 @@ export function toLaunchRequest(values: LaunchFormValues): CheckResult<LaunchReq
     else if (isServerField(field)) server[field] = n;
     else numbers[field] = n;
   }
-  // The settings added for uneven data go out only when they differ from the task's defaults.
+  // The settings added for uneven data and small folders go out only when they differ from the task's defaults.
   const defaults = TASK_DEFAULTS[values.task];
   if (numbers.proximalMu === defaults.proximalMu) delete numbers.proximalMu;
+  if (numbers.minLocalSteps === (defaults.minLocalSteps ?? 0)) delete numbers.minLocalSteps;
   if (numbers.dirichletAlpha === defaults.dirichletAlpha) delete numbers.dirichletAlpha;
   const serverOptimizer = serverOptimizerRequest(values.serverOptimizer, server, defaults.serverOptimizer);
   const request = {

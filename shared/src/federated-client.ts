@@ -21,6 +21,7 @@ import { binaryMetrics } from './metrics';
 import { seedFromString } from './random';
 import { addGaussianNoise, clientNoiseStd, clipL2, fixedPointRange } from './privacy/index';
 import type { TaskId } from './tasks';
+import { localEpochs } from './settings';
 
 /** Where a client's data comes from; the browser tab and the headless client each provide one. */
 export interface DataProvider {
@@ -321,7 +322,8 @@ export class FederatedClient {
     try {
       let lastSent = 0;
       result = await trainLocal(model, train, {
-        epochs: start.settings.epochs,
+        // Whole extra epochs on a small dataset, up to the run's minLocalSteps batches (settings.ts).
+        epochs: localEpochs(start.settings, train.size),
         batchSize: start.settings.batchSize,
         seed: start.seed,
         yieldEvery: this.options.yieldEvery,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveSettings } from '@fl/shared/settings';
+import { resolveSettings, SERVER_OPTIMIZER_DEFAULTS } from '@fl/shared/settings';
 import { deltaText, epsilonText, settingsLine } from '../format';
 
 describe('privacy numbers', () => {
@@ -32,13 +32,15 @@ describe('settingsLine', () => {
   it('names the server optimiser with its learning rate, FedProx and the Dirichlet alpha when they are not the defaults', () => {
     const line = settingsLine(resolveSettings({ task: 'mnist', rounds: 3, partition: 'dirichlet', dirichletAlpha: 0.1, proximalMu: 0.01, serverOptimizer: { name: 'fedadam' } }));
     expect(line).toContain('dirichlet α 0.1 shards');
-    expect(line).toContain('FedProx μ 0.01 · fedavg · server fedadam lr 0.01');
+    expect(line).toContain(`FedProx μ 0.01 · fedavg · server fedadam lr ${SERVER_OPTIMIZER_DEFAULTS.fedadam.learningRate}`);
     expect(settingsLine(resolveSettings({ task: 'mnist', rounds: 3, serverOptimizer: { name: 'fedavg', learningRate: 0.5 } }))).toContain('server fedavg lr 0.5');
   });
 
   it('says nothing of server optimisers or FedProx for a plain FedAvg run, nor for runs stored before them', () => {
-    const plain = resolveSettings({ task: 'mnist', rounds: 3 });
+    const plain = resolveSettings({ task: 'mnist', rounds: 3, serverOptimizer: { name: 'fedavg' } });
     expect(settingsLine(plain)).not.toMatch(/server|FedProx|dirichlet/);
+    // MNIST's default (FedAvgM) is not plain FedAvg, so the line names it.
+    expect(settingsLine(resolveSettings({ task: 'mnist', rounds: 3 }))).toContain('server fedavgm lr 1');
     const { serverOptimizer: _s, proximalMu: _p, ...old } = plain;
     expect(settingsLine(old as typeof plain)).not.toMatch(/server|FedProx|undefined/);
   });

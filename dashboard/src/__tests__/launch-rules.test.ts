@@ -29,7 +29,7 @@ describe('toLaunchRequest', () => {
     const result = toLaunchRequest({ ...defaultValues('mnist'), rounds: '2', batchSize: '64' });
     expect(result).toEqual({
       ok: true,
-      value: expect.objectContaining({ task: 'mnist', rounds: 2, batchSize: 64, learningRate: 0.002, partition: 'iid', strategy: 'fedavg' }),
+      value: expect.objectContaining({ task: 'mnist', rounds: 2, batchSize: 64, learningRate: 0.2, optimizer: 'sgd', partition: 'iid', strategy: 'fedavg' }),
     });
     expect(result.ok && 'trimFraction' in result.value).toBe(false);
     expect(result.ok && 'clipNorm' in result.value).toBe(false);

@@ -9,7 +9,7 @@ function withOptimizer(name: LaunchFormValues['serverOptimizer'], patch: Partial
 }
 
 describe('server optimiser in the launch form', () => {
-  it('sends no serverOptimizer for plain FedAvg, the default', () => {
+  it('sends no serverOptimizer when the form keeps the task\'s default (MNIST: FedAvgM)', () => {
     const result = toLaunchRequest(defaultValues('mnist'));
     expect(result.ok && 'serverOptimizer' in result.value).toBe(false);
   });
@@ -28,7 +28,7 @@ describe('server optimiser in the launch form', () => {
   });
 
   it('sends FedAvg with another server learning rate', () => {
-    const result = toLaunchRequest({ ...defaultValues('mnist'), serverLearningRate: '0.5' });
+    const result = toLaunchRequest({ ...defaultValues('mnist'), serverOptimizer: 'fedavg', serverLearningRate: '0.5' });
     expect(result.ok && result.value.serverOptimizer).toEqual({ name: 'fedavg', learningRate: 0.5 });
   });
 

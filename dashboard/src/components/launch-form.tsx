@@ -106,6 +106,14 @@ export function LaunchForm({ status, token, onUnauthorized }: LaunchFormProps) {
           <NumberSetting key={field} field={field} value={values[field]} disabled={sending} onChange={setNumber} />
         ))}
         <NumberSetting
+          field="minLocalSteps"
+          wide
+          value={values.minLocalSteps}
+          disabled={sending}
+          hint="Clients with little data train more whole epochs until they take this many batches a round (a small folder still learns). 0: epochs only."
+          onChange={setNumber}
+        />
+        <NumberSetting
           field="clientsPerRound"
           wide
           value={values.clientsPerRound}

@@ -11,6 +11,7 @@ import { waitFor } from './support/wait-for';
 import { emitAck, joinRaw, LOCAL_METRICS, outcome, updateFor, type RawClient } from './support/raw-client';
 import { clientIdOf, closeAll, midTraining, mnistClientsAt, participation, waitForStatus, type HeadlessClient } from './support/scenario';
 import { freePort, processRun, processStatus, startHubProcess, type HubProcess } from './support/hub-process';
+import { serverNote } from '../aggregation/server-optimizer';
 
 /** Small settings: one epoch in batches of 64, from fresh weights, so each run stands alone. */
 const QUICK = { task: 'mnist', batchSize: 64, epochs: 1, init: 'fresh', seed: 5 } as const;
@@ -297,9 +298,9 @@ describe('a hub process killed mid-run', () => {
       { timeoutMs: 240_000, intervalMs: 250, what: `run ${runId} to end after the restart` },
     );
     expect({ status: run.status, reason: run.reason }).toEqual({ status: 'completed', reason: null });
-    // Every round with all three clients and at the first attempt (a retried round has a note).
+    // Every round with all three clients and at the first attempt (a retried round's note says so; the rest name the server optimiser).
     expect(run.rounds.map((r) => ({ round: r.round, status: r.status, clients: r.clients, note: r.note }))).toEqual(
-      [1, 2, 3, 4].map((round) => ({ round, status: 'completed', clients: 3, note: null })),
+      [1, 2, 3, 4].map((round) => ({ round, status: 'completed', clients: 3, note: serverNote(run.settings.serverOptimizer) })),
     );
     expect(run.rounds[0]!.weightsHash).toBe(round1Hash);
     const hashes = new Set(run.rounds.map((r) => r.weightsHash));

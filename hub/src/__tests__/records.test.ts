@@ -141,7 +141,7 @@ describe("chest X-ray accuracy is the clients' score of the model it is shown fo
       track(startHeadlessClient({ hubUrl: hub.url, name: `chest-${i + 1}`, data: provider }).client);
     }
     await waitFor(async () => ((await hub.app.inject({ url: '/api/status' })).json() as { clients: unknown[] }).clients.length === 2, { what: 'two chest clients' });
-    const body = { task: 'chest-xray', rounds: 2, epochs: 4, batchSize: 16, learningRate: 0.01, seed: 3, init: 'fresh', minClients: 2 };
+    const body = { task: 'chest-xray', rounds: 2, epochs: 4, minLocalSteps: 0, batchSize: 16, learningRate: 0.01, seed: 3, init: 'fresh', minClients: 2 };
     const { id } = (await launch(hub, body)).json() as { id: string };
     const run = await waitForRunEnd(hub, id, 240_000);
     expect(run.status).toBe('completed');

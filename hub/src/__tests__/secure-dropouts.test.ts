@@ -8,7 +8,8 @@ import { waitFor } from './support/wait-for';
 import { epsilonFor, fixedPointRange } from '@fl/shared/privacy/index';
 
 /** Stages wait min(60 s, 250 ms per second of round timeout): 2 s here, ample for four in-process clients. */
-const SETTINGS = { task: 'mnist', rounds: 1, minClients: 3, roundTimeoutSec: 8, secureAggregation: true, init: 'fresh', seed: 11 } as const;
+// Plain FedAvg on the server: the committed model is the unmasked mean itself.
+const SETTINGS = { task: 'mnist', rounds: 1, minClients: 3, roundTimeoutSec: 8, secureAggregation: true, init: 'fresh', seed: 11, serverOptimizer: { name: 'fedavg' } } as const;
 
 /** float32 storage of the new model and fixed-point rounding (far below this) are the only differences allowed. */
 const TOLERANCE = 1e-6;

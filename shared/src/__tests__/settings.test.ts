@@ -22,12 +22,13 @@ describe('resolveSettings', () => {
       rounds: 3,
       epochs: 1,
       batchSize: 32,
-      learningRate: 0.002,
+      learningRate: 0.2,
       minClients: 1,
       roundTimeoutSec: 300,
       partition: 'iid',
       init: 'continue',
-      optimizer: 'adam',
+      optimizer: 'sgd',
+      serverOptimizer: { name: 'fedavgm', learningRate: 1, momentum: 0.5 },
     });
     // Every setting the task has a default for is filled, and nothing else is added.
     expect(s).toEqual({ task: 'mnist', rounds: 3, seed: 42, ...TASK_DEFAULTS.mnist });
@@ -37,7 +38,10 @@ describe('resolveSettings', () => {
     const s = resolveSettings({ task: 'chest-xray', rounds: 5 }, 7);
     expect(s).toEqual({ task: 'chest-xray', rounds: 5, seed: 7, ...TASK_DEFAULTS['chest-xray'] });
     expect(s.epochs).toBe(2);
-    expect(s.learningRate).toBe(0.001);
+    expect(s.minLocalSteps).toBe(60);
+    expect(s.batchSize).toBe(8);
+    expect(s.learningRate).toBe(0.002);
+    expect(s.optimizer).toBe('adam');
     expect(s.roundTimeoutSec).toBe(900);
   });
 

@@ -130,7 +130,7 @@ describe('server optimisers', () => {
   });
 
   it('notes every optimiser but plain fedavg in the round record', () => {
-    expect(serverNote(settings('fedadam'))).toBe('server fedadam lr 0.01');
+    expect(serverNote(settings('fedadam'))).toBe('server fedadam lr 0.03');
     expect(serverNote(settings('fedavgm'))).toBe('server fedavgm lr 1');
   });
 

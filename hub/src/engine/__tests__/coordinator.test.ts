@@ -17,7 +17,8 @@ import {
 // ---------------------------------------------------------------- helpers
 
 const TIMEOUT_MS = 60_000;
-const mnist = (over: Partial<LaunchRequest> = {}): LaunchRequest => ({ task: 'mnist', rounds: 2, minClients: 1, roundTimeoutSec: 60, seed: 7, ...over });
+// Plain FedAvg on the server, so the committed model is exactly the average these tests compute.
+const mnist = (over: Partial<LaunchRequest> = {}): LaunchRequest => ({ task: 'mnist', rounds: 2, minClients: 1, roundTimeoutSec: 60, seed: 7, serverOptimizer: { name: 'fedavg' }, ...over });
 const xray = (over: Partial<LaunchRequest> = {}): LaunchRequest => ({ task: 'chest-xray', rounds: 2, minClients: 1, roundTimeoutSec: 60, seed: 7, ...over });
 const fill = (v: number): number[] => Array.from({ length: 6 }, () => v);
 
