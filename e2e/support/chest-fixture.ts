@@ -13,11 +13,9 @@ import { dirname, join } from 'node:path';
 import { encodeGrayJpeg } from './gray-jpeg';
 import { withTimeout } from './timeouts';
 import { createRng } from '../../shared/src/random';
+import { planChestImages, tint, type ClassCounts } from '../../hub/src/sim/synthetic-chest';
 
-export interface ClassCounts {
-  normal: number;
-  pneumonia: number;
-}
+export type { ClassCounts };
 
 export interface ChestFixtureOptions {
   train?: ClassCounts;
@@ -48,42 +46,6 @@ export interface ChestFixture {
 type Split = 'train' | 'test';
 type ClassName = 'NORMAL' | 'PNEUMONIA';
 
-/**
- * A chest-like picture: a body, two darker lungs, soft texture and noise. PNEUMONIA images are
- * brighter, fill the lower half of the lungs with a haze and carry a bright, soft-edged opacity in
- * one of them. Coordinates are relative, so the pattern survives the tab's squash to 64x64 whatever
- * the aspect ratio. The signal is strong on purpose: with only a faint opacity the tab's CNN sat on a
- * loss plateau for 50+ batches, and two clients left it in different directions, so their average
- * was no better than chance (measured).
- */
-function renderChest(width: number, height: number, pneumonia: boolean, random: () => number): Uint8Array {
-  const pixels = new Uint8Array(width * height);
-  const exposure = (pneumonia ? 105 : 70) + random() * 15;
-  const phase = random() * Math.PI * 2;
-  const side = random() < 0.5 ? 0.33 : 0.67;
-  const blob = { u: side + (random() - 0.5) * 0.1, v: 0.66 + random() * 0.12, r: 0.12 + random() * 0.06 };
-  for (let y = 0; y < height; y++) {
-    const v = y / (height - 1);
-    for (let x = 0; x < width; x++) {
-      const u = x / (width - 1);
-      const body = Math.max(0, 1 - ((u - 0.5) / 0.45) ** 2 - ((v - 0.55) / 0.55) ** 2);
-      let value = 20 + exposure * Math.sqrt(body);
-      for (const cu of [0.33, 0.67]) {
-        const lung = ((u - cu) / 0.14) ** 2 + ((v - 0.5) / 0.3) ** 2;
-        if (lung >= 1) continue;
-        value -= 45 * (1 - lung);
-        // The haze rises smoothly from mid-lung down.
-        if (pneumonia) value += 70 * Math.sqrt(1 - lung) * Math.min(1, Math.max(0, (v - 0.45) / 0.15));
-      }
-      value += 8 * Math.sin(u * 23 + phase) * Math.cos(v * 17 - phase);
-      if (pneumonia) value += 110 * Math.exp(-((u - blob.u) ** 2 + (v - blob.v) ** 2) / blob.r ** 2);
-      value += (random() - 0.5) * 16;
-      pixels[y * width + x] = Math.max(0, Math.min(255, Math.round(value)));
-    }
-  }
-  return pixels;
-}
-
 /** The page's own JPEG encoder makes the RGB ones: gray content, warm tint, like a scanned film. */
 async function encodeColorJpegs(browser: Browser, images: Array<{ pixels: Uint8Array; width: number; height: number }>): Promise<Buffer[]> {
   const context = await browser.newContext();
@@ -92,17 +54,14 @@ async function encodeColorJpegs(browser: Browser, images: Array<{ pixels: Uint8A
     const out: Buffer[] = [];
     for (const image of images) {
       const base64 = await withTimeout(
-        page.evaluate(async ({ gray, width, height }) => {
-          const bytes = Uint8Array.from(atob(gray), (c) => c.charCodeAt(0));
+        page.evaluate(async ({ rgb, width, height }) => {
+          const bytes = Uint8Array.from(atob(rgb), (c) => c.charCodeAt(0));
           const canvas = document.createElement('canvas');
           canvas.width = width;
           canvas.height = height;
           const ctx = canvas.getContext('2d')!;
           const rgba = ctx.createImageData(width, height);
-          for (let i = 0; i < bytes.length; i++) {
-            const g = bytes[i]!;
-            rgba.data.set([Math.min(255, g + 18), Math.round(g * 0.93), Math.round(g * 0.78), 255], i * 4);
-          }
+          for (let i = 0; i < width * height; i++) rgba.data.set([bytes[i * 3]!, bytes[i * 3 + 1]!, bytes[i * 3 + 2]!, 255], i * 4);
           ctx.putImageData(rgba, 0, 0);
           const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.9));
           if (!blob) throw new Error('canvas.toBlob gave no JPEG');
@@ -110,7 +69,7 @@ async function encodeColorJpegs(browser: Browser, images: Array<{ pixels: Uint8A
           let binary = '';
           for (const b of jpeg) binary += String.fromCharCode(b);
           return btoa(binary);
-        }, { gray: Buffer.from(image.pixels).toString('base64'), width: image.width, height: image.height }),
+        }, { rgb: Buffer.from(Array.from(image.pixels).flatMap((g) => tint(g))).toString('base64'), width: image.width, height: image.height }),
         15_000,
         'encoding an RGB JPEG in the page',
       );
@@ -140,23 +99,11 @@ export async function writeChestFixture(browser: Browser, parent: string, option
   const random = createRng(options.seed ?? 20_260_301);
   const root = join(parent, 'chest_xray');
 
-  const planned: Array<{ path: string; width: number; height: number; pixels: Uint8Array; color: boolean }> = [];
-  for (const [split, counts] of [['train', train], ['test', test]] as const) {
-    for (const cls of ['NORMAL', 'PNEUMONIA'] as const) {
-      const n = cls === 'NORMAL' ? counts.normal : counts.pneumonia;
-      for (let i = 0; i < n; i++) {
-        const width = 80 + Math.floor(random() * 221);
-        const height = 80 + Math.floor(random() * 221);
-        planned.push({
-          path: join(root, split, cls, fileName(cls, split, i)),
-          width,
-          height,
-          pixels: renderChest(width, height, cls === 'PNEUMONIA', random),
-          color: random() < colorShare,
-        });
-      }
-    }
-  }
+  // The same plan the Node chest study trains on (hub/src/sim/synthetic-chest.ts); the junk below draws on after it.
+  const planned = planChestImages(random, train, test, colorShare).map((p) => {
+    const cls = p.pneumonia ? 'PNEUMONIA' : 'NORMAL';
+    return { ...p, path: join(root, p.split, cls, fileName(cls, p.split, p.index)) };
+  });
 
   const colored = planned.filter((p) => p.color);
   const colorJpegs = await encodeColorJpegs(browser, colored);
