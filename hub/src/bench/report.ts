@@ -24,7 +24,7 @@ export interface BenchResults {
   machine: { cpus: number; cpu: string; memoryGiB: number; node: string };
   mnistParams: number;
   aggregationVsMemcpy?: number;
-  aggregation?: { params: number; updates: number; aggregateMs: number; memcpyMs: number };
+  aggregation?: { params: number; updates: number; aggregateMs: number; memcpyMs: number; simd?: boolean; foldWithCopyMs?: number; scalarMs?: number };
   wireRatio?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
   wireTotalRatio?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
   wireRatioFedAvgCnn?: Partial<Record<'float32' | 'float16' | 'int8', number>>;
@@ -190,6 +190,7 @@ ${durability(r)}
 - **aggregationVsMemcpy**: throughput of folding ${a ? a.updates : 'N'} updates of ${a ? a.params.toLocaleString('en-US') : 'N'} parameters (the FedAvg paper's MNIST
   CNN) into the hub's streaming FedAvg sum, divided by the throughput of copying the same Float32Arrays with
   \`Float32Array.prototype.set\` in the same process. 1.0 would mean aggregation runs at memory-copy speed.
+  The fold is ${a?.simd === false ? 'the scalar loop (no WebAssembly SIMD here)' : 'the WebAssembly SIMD kernel (hub/src/aggregation/simd-fold.ts), each update already in its staging slot'}${foldParts(a)}
 - **wireRatio.\\***: bytes a client's Socket.IO transport sends for its \`update:submit\` each round (the JSON
   envelope with run, round, samples and metrics, plus the binary weight frame), divided by 4 x the model's
   ${r.mnistParams} parameters. The row below counts everything the client sends (progress reports too). float16 and int8
@@ -224,12 +225,22 @@ pnpm bench          # full: ~15-25 minutes on 2 cores
 pnpm bench --quick  # reduced: fewer rounds and steps, a few minutes
 pnpm bench --report-only  # BENCHMARKS.md again from bench-results.json, keeping the analysis
 pnpm bench --only privacy # the differential privacy section alone, into the last bench-results.json
-pnpm bench --only optimizers # the server optimiser section alone (--skip optimizers leaves it out)
 pnpm bench --only capacity # round overheads and the capacity ladder alone (today's hub: ~25 minutes)
 pnpm bench capacity --clients 10000 --rounds 3  # one capacity run: one JSON line (--train-ms, --per-round, --profile DIR)
+pnpm bench --only optimizers # the server optimiser section alone (--skip optimizers leaves it out)
 \`\`\`
 `;
   return { table, markdown, privacySvg: privacyPlotSvg(r.privacy), optimizersSvg: optimizersPlotSvg(r.optimizers) };
+}
+
+/** The fold's other measured variants, side by side with the kernel in the same run. */
+function foldParts(a: BenchResults['aggregation']): string {
+  if (!a || a.foldWithCopyMs === undefined || a.scalarMs === undefined) return '.';
+  const ratio = (ms: number) => f(a.memcpyMs / ms);
+  return (
+    `: ${f(a.aggregateMs, 0)} ms for the ${a.updates} updates; from a Float32Array, copied into the slot first, ${f(a.foldWithCopyMs, 0)} ms ` +
+    `(${ratio(a.foldWithCopyMs)} of memcpy); the scalar JavaScript loop it replaced ${f(a.scalarMs, 0)} ms (${ratio(a.scalarMs)}).`
+  );
 }
 
 /** For each missed target, the same run's measured parts of it; no reason that was not measured. */
