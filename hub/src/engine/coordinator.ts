@@ -37,6 +37,7 @@ import { ClientScores } from './client-scores';
 import { applyMeanDelta, finishRoundWork, foldWeight, recordAccepted, recordMasked, roundStartFor, startRoundWork, type RoundWork, type SumOpener } from './round-work';
 import type { CheckedUpdate } from './round-sum';
 import { PendingChecks } from './pending-checks';
+import { FoldWorkerLost } from './fold-worker';
 import { initialWeights } from './initial-weights';
 import type { Effect, EngineEvent, EngineState, RunState } from './engine-types';
 import type { CompletedRound } from '../store/store';
@@ -602,7 +603,8 @@ export class Coordinator {
       const secure = error instanceof CodedError && error.code.startsWith('HUB_ERR_SECAGG_');
       if (!secure) log.error({ err: error, runId: effect.runId, round: effect.round }, 'aggregation failed');
       const reason = secure ? `${(error as CodedError).code}: ${(error as CodedError).message}` : `aggregation failed: ${String(error)}`;
-      this.dispatch({ type: 'round-aborted', at: clock.now(), runId: effect.runId, round: effect.round, reason, retry: secure });
+      // A fold worker that died took the round's sum with it, not a fault in the updates: the round is tried again, in a new one.
+      this.dispatch({ type: 'round-aborted', at: clock.now(), runId: effect.runId, round: effect.round, reason, retry: secure || error instanceof FoldWorkerLost });
       return;
     }
     // Committed: from here on nothing may abort the round.

@@ -16,6 +16,11 @@ export type RemoteTotal = RoundTotal & { busyMs: number };
 
 type Answer = Extract<FromFoldWorker, { type: 'checked' | 'finished' }>;
 
+/** The fold worker stopped with a round's sum in it (it crashed, or the hub is closing): that round can be tried again. */
+export class FoldWorkerLost extends Error {
+  override readonly name = 'FoldWorkerLost';
+}
+
 /**
  * Starts the fold thread. From source (tsx or vitest) its TypeScript is loaded through tsx's API, scoped to that
  * import: a worker does not take on the loader that `node --import tsx` registered for the main thread.
@@ -90,7 +95,7 @@ export class FoldWorker {
 
   private check(sum: number, frame: Uint8Array, weight: number): Promise<CheckedUpdate> {
     const worker = this.liveWorkerOf(sum);
-    if (!worker) return Promise.reject(new Error('the fold worker that held this round stopped'));
+    if (!worker) return Promise.reject(new FoldWorkerLost('the fold worker that held this round stopped'));
     const id = this.nextId++;
     const own = ownBuffer(frame);
     const answer = this.answer(id);
@@ -110,7 +115,7 @@ export class FoldWorker {
 
   private async finish(sum: number): Promise<RemoteTotal> {
     const worker = this.liveWorkerOf(sum);
-    if (!worker) throw new Error('the fold worker that held this round stopped');
+    if (!worker) throw new FoldWorkerLost('the fold worker that held this round stopped');
     const id = this.nextId++;
     const answer = this.answer(id);
     this.post(worker, { type: 'finish', sum, id });
@@ -181,6 +186,6 @@ export class FoldWorker {
     if (this.worker !== worker) return;
     this.worker = null;
     for (const [sum, owner] of this.sums) if (owner === worker) this.sums.delete(sum);
-    for (const id of [...this.waiting.keys()]) this.settle(id, (entry) => entry.reject(new Error(reason)));
+    for (const id of [...this.waiting.keys()]) this.settle(id, (entry) => entry.reject(new FoldWorkerLost(reason)));
   }
 }

@@ -140,6 +140,28 @@ describe('Coordinator with a fold worker', () => {
     expect(Array.from(committed(hub, 1)!.weights.values)).toEqual(fill(2.5));
   });
 
+  it('a fold worker that dies takes its round with it: the round is tried again in a new worker and commits', async () => {
+    const own = new FoldWorker(new RecordingLogger());
+    try {
+      const hub = fakeHub({ deps: { folds: own } });
+      twoClients(hub);
+      expect(await submit(hub, 'a', fill(7))).toEqual({ accepted: true, received: 1 });
+      // Fault injection: the thread goes away with the round's sum in it.
+      await (own as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      hub.clock.advance(TIMEOUT_MS);
+      await hub.coordinator.idle();
+      expect(hub.coordinator.engineState.run).toMatchObject({ round: 1, attempt: 2, phase: 'training' });
+      expect(committed(hub, 1)).toBeUndefined();
+      expect(await submit(hub, 'a', fill(1))).toEqual({ accepted: true, received: 1 });
+      expect(await submit(hub, 'b', fill(5))).toEqual({ accepted: true, received: 2 });
+      await hub.coordinator.idle();
+      expect(Array.from(committed(hub, 1)!.weights.values)).toEqual(fill(4));
+      expect(committed(hub, 1)!.note).toContain('the fold worker');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('an update still in the worker when the run is stopped is refused, and nothing is committed', async () => {
     const hub = hubWith(true);
     const id = twoClients(hub);
