@@ -15,6 +15,7 @@ import { defaultMnistDir } from '../data/mnist-files';
 import { FoldWorker } from '../engine/fold-worker';
 import { createRoundAggregator, localSum, type SumSpec } from '../engine/round-sum';
 import { checkFrame } from '../engine/update-validator';
+import { threadCpuMs } from '../engine/thread-cpu';
 import { FEDAVG_CNN_PARAMS, FEDAVG_CNN_SHAPES } from './aggregation-bench';
 import { watchStalls } from './loop-stalls';
 
@@ -41,7 +42,7 @@ export interface FoldStallResults {
   trials: number;
   eventLoop: FoldPlace;
   worker: FoldPlace;
-  /** MB/s of update frames decoded, checked and folded, on the event loop and in the worker (its own busy time). */
+  /** MB of update frames decoded, checked and folded per CPU second of the thread doing it, on the event loop and in the worker. */
   throughputMBs: { eventLoop: number; worker: number };
 }
 
@@ -173,7 +174,7 @@ async function measureRound(place: 'eventLoop' | 'worker', chest: FlatWeights, u
   }
 }
 
-/** Decode + check + fold of `updates` frames: on this thread (the validator and the aggregator) and in the worker (its busy time). */
+/** Decode + check + fold of `updates` frames, per second of CPU time: on this thread (the validator and the aggregator) and in the worker. */
 async function measureThroughput(chest: FlatWeights, updates: number): Promise<{ eventLoop: number; worker: number }> {
   const spec: SumSpec = { aggregation: { strategy: 'fedavg', trimFraction: 0.2, byzantine: 1, clipNorm: null }, dp: null, participants: updates };
   const expect = { shapes: chest.shapes, task: 'chest-xray' as const, round: 1, runTag: seedFromString('bench') };
@@ -182,10 +183,10 @@ async function measureThroughput(chest: FlatWeights, updates: number): Promise<{
 
   const here = localSum(createRoundAggregator(spec, chest.values, chest.values));
   const frames = Array.from({ length: Math.min(updates, 50) }, () => new Uint8Array(frame));
-  const started = performance.now();
+  const started = threadCpuMs();
   for (let u = 0; u < updates; u++) here.add(checkFrame(frames[u % frames.length]!, expect, chest.values), 100 + u);
   here.finish();
-  const hereMs = performance.now() - started;
+  const hereMs = threadCpuMs() - started;
 
   const folds = new FoldWorker({ info: () => {}, warn: () => {}, error: () => {} });
   try {

@@ -38,5 +38,6 @@ export function foldStallMeaning(s: FoldStallResults | undefined): string {
   Rounds took ${s.worker.roundMs.toFixed(0)} ms with the worker, ${s.eventLoop.roundMs.toFixed(0)} ms before. The commit after the sum (SHA-256 and the SQLite
   write of the new model) still runs on the event loop: its block is the next row (before, the last burst's folds ran in that
   same block, ${ms(s.eventLoop.stallToCommitMs)} ms). Throughput: frame MB decoded, checked and
-  folded per second of the fold's own time, ${Math.min(s.updates, 200)} updates.`;
+  folded per CPU second of the thread that does it (Linux schedstat), ${Math.min(s.updates, 200)} updates; the worker decodes a moved
+  frame in place, the event loop copies it out of the socket's buffer first.`;
 }

@@ -17,7 +17,7 @@ export type ToFoldWorker =
 export type FromFoldWorker =
   | { type: 'checked'; id: number }
   | { type: 'refused'; id: number; code: ErrorCode; message: string }
-  /** `busyMs`: the worker's time on this sum's checks, folds and finish. */
+  /** `busyMs`: the worker's CPU time on this sum's checks, folds and finish (thread-cpu.ts). */
   | { type: 'finished'; id: number; values: Float32Array; note: string | null; clipped: number | null; busyMs: number }
   /** Not the client's fault: a fold or finish that threw, or a check that failed other than by a CodedError. */
   | { type: 'failed'; id: number; message: string };

@@ -12,6 +12,7 @@ import type { Aggregator } from '../aggregation/aggregator';
 import { checkFrame, type FrameExpectation } from './update-validator';
 import { createRoundAggregator } from './round-sum';
 import type { FromFoldWorker, ToFoldWorker } from './fold-protocol';
+import { threadCpuMs } from './thread-cpu';
 
 interface OpenSum {
   aggregator: Aggregator & { readonly clipped?: number };
@@ -39,11 +40,11 @@ const sums = new Map<number, OpenSum>();
 const send = (message: FromFoldWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 function timed<T>(sum: OpenSum, work: () => T): T {
-  const start = performance.now();
+  const start = threadCpuMs();
   try {
     return work();
   } finally {
-    sum.busyMs += performance.now() - start;
+    sum.busyMs += threadCpuMs() - start;
   }
 }
 

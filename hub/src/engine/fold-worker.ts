@@ -11,7 +11,7 @@ export interface FoldTransfers {
   copied: number;
 }
 
-/** What a finished remote sum reports besides its model: the worker's time on the round. */
+/** What a finished remote sum reports besides its model: the worker's CPU time on the round. */
 export type RemoteTotal = RoundTotal & { busyMs: number };
 
 type Answer = Extract<FromFoldWorker, { type: 'checked' | 'finished' }>;

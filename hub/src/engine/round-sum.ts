@@ -38,7 +38,7 @@ export interface RemoteSum {
   readonly offThread: true;
   /** Moves the frame's bytes to the worker (the caller's view is detached); settles with the checks' outcome, a CodedError when refused. */
   check(frame: Uint8Array, weight: number): Promise<CheckedUpdate>;
-  /** Resolves after every update confirmed before this call is folded; `busyMs`: the worker's time on this sum. */
+  /** Resolves after every update confirmed before this call is folded; `busyMs`: the worker's CPU time on this sum. */
   finish(): Promise<RoundTotal & { busyMs: number }>;
   /** Frees the worker's sum of a round that will not finish. */
   discard(): void;
