@@ -8,6 +8,7 @@ import type { PrivacyResults } from './privacy-bench';
 import { privacyMeaning, privacyPlotSvg, privacyRows, privacySection } from './privacy-report';
 import type { OptimizersResults } from './optimizers-bench';
 import { optimizersMeaning, optimizersPlotSvg, optimizersRows, optimizersSection } from './optimizers-report';
+import { foldStallMeaning, foldStallRows } from './fold-report';
 
 type Format = 'float32' | 'float16' | 'int8';
 
@@ -64,6 +65,7 @@ export function rows(r: BenchResults): [string, string, string, string][] {
   const within = (x: number | undefined) => (x === undefined || acc32 === undefined ? undefined : acc32 - x <= 0.003);
   return [
     ['aggregationVsMemcpy', f(r.aggregationVsMemcpy), '>= 0.5', verdict(r.aggregationVsMemcpy === undefined ? undefined : r.aggregationVsMemcpy >= 0.5)],
+    ...foldStallRows(r.foldStall),
     ['wireRatio.float32', f(r.wireRatio?.float32), '<= 1.02', verdict(r.wireRatio?.float32 === undefined ? undefined : r.wireRatio.float32 <= 1.02)],
     ['wireRatio.float16', f(r.wireRatio?.float16), '<= 0.51', verdict(r.wireRatio?.float16 === undefined ? undefined : r.wireRatio.float16 <= 0.51)],
     ['wireRatio.int8', f(r.wireRatio?.int8), '<= 0.26', verdict(r.wireRatio?.int8 === undefined ? undefined : r.wireRatio.int8 <= 0.26)],
@@ -191,6 +193,7 @@ ${durability(r)}
   CNN) into the hub's streaming FedAvg sum, divided by the throughput of copying the same Float32Arrays with
   \`Float32Array.prototype.set\` in the same process. 1.0 would mean aggregation runs at memory-copy speed.
   The fold is ${a?.simd === false ? 'the scalar loop (no WebAssembly SIMD here)' : 'the WebAssembly SIMD kernel (hub/src/aggregation/simd-fold.ts), each update already in its staging slot'}${foldParts(a)}
+${foldStallMeaning(r.foldStall)}
 - **wireRatio.\\***: bytes a client's Socket.IO transport sends for its \`update:submit\` each round (the JSON
   envelope with run, round, samples and metrics, plus the binary weight frame), divided by 4 x the model's
   ${r.mnistParams} parameters. The row below counts everything the client sends (progress reports too). float16 and int8
@@ -228,6 +231,7 @@ pnpm bench --only privacy # the differential privacy section alone, into the las
 pnpm bench --only capacity # round overheads and the capacity ladder alone (today's hub: ~25 minutes)
 pnpm bench capacity --clients 10000 --rounds 3  # one capacity run: one JSON line (--train-ms, --per-round, --profile DIR)
 pnpm bench --only optimizers # the server optimiser section alone (--skip optimizers leaves it out)
+pnpm bench --only folds # the event loop's longest stall in a 1,000-update round, folding there and in the fold worker
 \`\`\`
 `;
   return { table, markdown, privacySvg: privacyPlotSvg(r.privacy), optimizersSvg: optimizersPlotSvg(r.optimizers) };

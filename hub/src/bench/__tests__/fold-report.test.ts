@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FoldPlace, FoldStallResults } from '../fold-bench';
 import { FOLD_STALL_TARGET_MS, foldStallMeaning, foldStallRows } from '../fold-report';
+import { renderReport, type BenchResults } from '../report';
 
 const place = (stall: number, commit: number): FoldPlace => ({
   stallMs: Math.max(stall, commit),
@@ -33,5 +34,13 @@ describe('fold stall report', () => {
     expect(foldStallRows(undefined)[0]).toEqual(['eventLoopStallMs1000', 'n/a', '< 50', 'not measured']);
     expect(foldStallMeaning(undefined)).toContain('--only folds');
     expect(foldStallMeaning(results(20))).toContain('bursts of 20');
+  });
+
+  it('puts the rows in the bench table and the meaning in BENCHMARKS.md', () => {
+    const r: BenchResults = { date: '2026-12-02T10:00:00.000Z', quick: false, machine: { cpus: 2, cpu: 'test cpu', memoryGiB: 8, node: 'v20' }, mnistParams: 6000, foldStall: results(30) };
+    const { table, markdown } = renderReport(r);
+    expect(table).toMatch(/eventLoopStallMs1000\s+30\.0\s+< 50\s+met/);
+    expect(markdown).toContain('| eventLoopStallMs1000 | 30.0 | < 50 | met |');
+    expect(markdown).toContain('- **eventLoopStallMs1000**: the hub');
   });
 });
