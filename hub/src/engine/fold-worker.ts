@@ -50,8 +50,9 @@ function ownBuffer(frame: Uint8Array): { frame: Uint8Array; moved: boolean } {
 
 /**
  * One persistent worker thread that decodes, checks and folds the hub's updates, so that the event loop only
- * moves their bytes. Started with the first round; a worker that dies fails what it held (those rounds abort)
- * and the next round starts a new one. It keeps the process alive only while the hub waits for one of its answers.
+ * moves their bytes. Started with the first round; a worker that dies fails what it held (FoldWorkerLost: those
+ * rounds are tried again) and the next round starts a new one. It keeps the process alive only while the hub
+ * waits for one of its answers.
  */
 export class FoldWorker {
   private worker: Worker | null = null;
