@@ -5,7 +5,9 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
 import { configureWasmPaths } from './wasm-paths';
 import type { BackendRequest } from './page-params';
-import { isSoftwareRenderer, planBackend, type RendererProbe } from './backend-plan';
+import { afterWebGpuProbe, isSoftwareRenderer, planBackend, type BackendPlan, type ProbeTiming, type RendererProbe } from './backend-plan';
+import { probeWebGpu } from './webgpu-probe';
+import { timeBatches } from './bench/batch-timing';
 
 /** Reads the WebGL 2 renderer on a throwaway canvas of the kind TF.js itself uses (OffscreenCanvas first). */
 export function probeRenderer(): RendererProbe {
@@ -34,8 +36,10 @@ async function tryBackend(name: BackendName, wasmThreads: number): Promise<strin
     if (name === 'wasm') {
       configureWasmPaths(wasmThreads);
       await initWasmBackend();
-    } else if (!(await tf.setBackend(name))) {
-      return `tf.setBackend('${name}') returned false`;
+    } else {
+      // Fetched only now: the wasm and WebGL paths never load the WebGPU kernels.
+      if (name === 'webgpu') await import('./webgpu-kernels');
+      if (!(await tf.setBackend(name))) return `tf.setBackend('${name}') returned false`;
     }
     await tf.ready();
     // setBackend can "succeed" while the engine silently sits on another backend; trust only getBackend().
@@ -44,6 +48,39 @@ async function tryBackend(name: BackendName, wasmThreads: number): Promise<strin
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
+}
+
+/** MNIST batches the speed probe times, after timeBatches' two warm-up batches (shader compiles). */
+const PROBE_BATCHES = 3;
+
+/** Median ms per MNIST CNN batch on one backend, or why it would not run. */
+async function timeBackend(name: BackendName, wasmThreads: number): Promise<ProbeTiming> {
+  const failure = await tryBackend(name, wasmThreads);
+  if (failure !== null) return { failed: failure };
+  try {
+    return { ms: await timeBatches('mnist', PROBE_BATCHES) };
+  } catch (error) {
+    return { failed: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Auto mode on a real GPU's adapter: a few timed batches on WebGPU and on the backend auto would otherwise
+ * take, and the slower one's GPU memory given back (it was only started for the probe).
+ */
+async function timeWebGpu(plan: BackendPlan, wasmThreads: number): Promise<BackendPlan> {
+  const rival = plan.order[0]!;
+  const webgpu = await timeBackend('webgpu', wasmThreads);
+  const other = await timeBackend(rival, wasmThreads);
+  const decided = afterWebGpuProbe(plan, webgpu, other);
+  const loser = decided.order[0] === 'webgpu' ? rival : 'webgpu';
+  if (loser !== 'wasm') {
+    // Off the loser before removing it: removing the active backend would leave TF.js to pick one itself.
+    await tryBackend(decided.order[0]!, wasmThreads);
+    tf.removeBackend(loser);
+    return { ...decided, order: decided.order.filter((b) => b !== loser) };
+  }
+  return decided;
 }
 
 export interface BackendOptions {
@@ -57,23 +94,33 @@ function threadsNote(name: BackendName): string {
   return threads > 1 ? `; ${threads} wasm threads` : '';
 }
 
-/** Starts the planned backend, falling back along webgl -> wasm -> cpu, and says what happened. */
+/**
+ * Starts the planned backend, falling back along the plan's order, and says what happened. WebGPU is looked
+ * for in auto mode and when forced; its kernels are loaded only when it is about to run.
+ */
 export async function startBackend(request: BackendRequest, options: BackendOptions = {}): Promise<BackendInfo> {
+  const threads = options.wasmThreads ?? 1;
   const probe = probeRenderer();
-  const plan = planBackend(request, probe);
+  const gpu = request === 'auto' || request === 'webgpu' ? await probeWebGpu() : null;
+  let plan = planBackend(request, probe, gpu);
+  if (plan.timeWebGpu) plan = await timeWebGpu(plan, threads);
   const failures: string[] = [];
+  let webgpu = plan.webgpu;
   for (const name of plan.order) {
-    const failure = await tryBackend(name, options.wasmThreads ?? 1);
+    const failure = await tryBackend(name, threads);
     if (failure === null) {
       const fellBack = failures.length ? `; ${failures.join('; ')}: fell back to ${name}` : '';
+      const software = name === 'webgpu' ? webgpu?.adapter === 'software' : probe.webgl2 ? probe.software : undefined;
       return {
         name,
         ...(probe.renderer ? { renderer: probe.renderer.slice(0, 300) } : {}),
-        ...(probe.webgl2 ? { software: probe.software } : {}),
+        ...(software === undefined ? {} : { software }),
         reason: `${plan.reason}${fellBack}${threadsNote(name)}`.slice(0, 300),
+        ...(webgpu ? { webgpu } : {}),
       };
     }
     failures.push(`${name} failed to start (${failure})`);
+    if (name === 'webgpu' && webgpu) webgpu = { ...webgpu, adapter: 'unavailable', reason: `TF.js's WebGPU backend failed to start: ${failure}`.slice(0, 300) };
   }
   throw new Error(`no TF.js backend could start: ${failures.join('; ')}`);
 }

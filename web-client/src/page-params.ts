@@ -12,7 +12,7 @@ export interface PageParams {
   hubUrl: string;
   /** ?join=<token>, for hubs started with JOIN_TOKEN. */
   joinToken: string | undefined;
-  /** ?backend=webgl|wasm|cpu forces a backend; anything else is auto. */
+  /** ?backend=webgpu|webgl|wasm|cpu forces a backend; anything else is auto. */
   backend: BackendRequest;
   /** ?name=<name> names this tab without touching the remembered name (several tabs in one browser). */
   name: string | undefined;
@@ -36,8 +36,8 @@ export function readPageParams(location: Pick<Location, 'search' | 'origin' | 'h
   }
   const backendParam = query.get('backend');
   let backend: BackendRequest = 'auto';
-  if (backendParam === 'webgl' || backendParam === 'wasm' || backendParam === 'cpu') backend = backendParam;
-  else if (backendParam && backendParam !== 'auto') warnings.push(`?backend=${backendParam} is not webgl, wasm or cpu; choosing automatically`);
+  if (backendParam === 'webgpu' || backendParam === 'webgl' || backendParam === 'wasm' || backendParam === 'cpu') backend = backendParam;
+  else if (backendParam && backendParam !== 'auto') warnings.push(`?backend=${backendParam} is not webgpu, webgl, wasm or cpu; choosing automatically`);
   const name = query.get('name')?.trim().slice(0, 80);
   const threadsParam = query.get('threads');
   let threads: ThreadsRequest = 'auto';

@@ -24,11 +24,18 @@ describe('readPageParams', () => {
     expect(params).toMatchObject({ hubUrl: 'http://192.168.1.9:5000', joinToken: 's3cret', backend: 'cpu', name: 'lab pc' });
   });
 
+  it('reads every backend ?backend= can force, webgpu among them', () => {
+    for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu', 'auto'] as const) {
+      expect(readPageParams(at(`http://localhost:5000/client/?backend=${backend}`))).toMatchObject({ backend, warnings: [] });
+    }
+  });
+
   it('says so when a parameter is not understood, instead of ignoring it', () => {
     const params = readPageParams(at('http://localhost:5000/client/?backend=gpu&hub=http://'));
     expect(params.backend).toBe('auto');
     expect(params.hubUrl).toBe('http://localhost:5000');
     expect(params.warnings).toHaveLength(2);
+    expect(params.warnings).toContain('?backend=gpu is not webgpu, webgl, wasm or cpu; choosing automatically');
   });
 
   it('reads ?threads=1..8 and refuses anything else with a warning', () => {

@@ -29,6 +29,10 @@ function median(xs: number[]): number {
  */
 async function run({ backend, batches }: { backend: BackendRequest; batches: number }) {
   const info = await startBackend(backend);
+  // WebGPU that fell back is not timed: the bench reports it unavailable, with the tab's reason.
+  if (backend === 'webgpu' && info.name !== 'webgpu') {
+    return { backend, actual: info.name, reason: info.webgpu?.reason ?? info.reason, msPerBatch: NaN, loopSamplesPerSec: NaN, fitSamplesPerSec: NaN };
+  }
   const { images, labels } = randomDigits(batches * BATCH);
   const dataset = createMnistDataset(images, labels);
   const settings = { optimizer: 'adam' as const, learningRate: 0.002 };
@@ -66,10 +70,10 @@ async function run({ backend, batches }: { backend: BackendRequest; batches: num
 }
 
 /**
- * Per-batch time of one model on wasm (or WebGL), on this page's main thread (where the tab trained before) or in a
+ * Per-batch time of one model on wasm (or WebGL, or WebGPU), on this page's main thread (where the tab trained before) or in a
  * module worker (where it trains now), with `threads` wasm threads in the worker. One call per fresh page.
  */
-async function perBatch({ where, model, batches, threads = 1, backend = 'wasm' }: { where: 'main' | 'worker'; model: BenchModel; batches: number; threads?: number; backend?: 'wasm' | 'webgl' }): Promise<WorkerBenchAnswer> {
+async function perBatch({ where, model, batches, threads = 1, backend = 'wasm' }: { where: 'main' | 'worker'; model: BenchModel; batches: number; threads?: number; backend?: 'wasm' | 'webgl' | 'webgpu' }): Promise<WorkerBenchAnswer> {
   if (where === 'main') {
     const info = await startBackend(backend);
     return { msPerBatch: await timeBatches(model, batches), backend: info.name, threads: 1, crossOriginIsolated };

@@ -1,12 +1,12 @@
-/** The worker half of the browser bench: per-batch time inside a module worker, on wasm with or without threads, or on WebGL. */
+/** The worker half of the browser bench: per-batch time inside a module worker, on wasm with or without threads, on WebGL or on WebGPU. */
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { startBackend } from '../backend';
 import { timeBatches, type BenchModel } from './batch-timing';
 
 export interface WorkerBenchRequest {
-  /** wasm (default) or webgl, which a worker draws on through an OffscreenCanvas. */
-  backend?: 'wasm' | 'webgl';
+  /** wasm (default), webgl (a worker draws on an OffscreenCanvas) or webgpu (navigator.gpu, in workers too). */
+  backend?: 'wasm' | 'webgl' | 'webgpu';
   model: BenchModel;
   batches: number;
   /** wasm threads wanted (1: the single-threaded binary). */
@@ -19,6 +19,8 @@ export interface WorkerBenchAnswer {
   threads: number;
   crossOriginIsolated: boolean;
   error?: string;
+  /** Why the backend asked for did not run (WebGPU without an adapter: the tab's own words). */
+  reason?: string;
 }
 
 interface WorkerScope {
@@ -35,10 +37,13 @@ scope.addEventListener('message', (event) => {
       // logical cores per physical one), so on 2 cores it runs 1 whatever is asked. To measure N threads, the
       // bench tells it 2N logical cores; the threads still share this machine's real cores.
       if (threads > 1) Object.defineProperty(Object.getPrototypeOf(navigator), 'hardwareConcurrency', { get: () => 2 * threads, configurable: true });
-      await startBackend(backend, { wasmThreads: threads });
-      const msPerBatch = await timeBatches(model, batches);
+      const info = await startBackend(backend, { wasmThreads: threads });
       const ran = tf.getBackend();
-      scope.postMessage({ msPerBatch, backend: ran, threads: ran === 'wasm' ? getThreadsCount() : 1, crossOriginIsolated: globalThis.crossOriginIsolated === true });
+      const crossOriginIsolated = globalThis.crossOriginIsolated === true;
+      // A backend that fell back is not timed: its figure would stand in the other's row.
+      if (ran !== backend) return scope.postMessage({ msPerBatch: NaN, backend: ran, threads: 1, crossOriginIsolated, reason: info.webgpu?.reason ?? info.reason ?? '' });
+      const msPerBatch = await timeBatches(model, batches);
+      scope.postMessage({ msPerBatch, backend: ran, threads: ran === 'wasm' ? getThreadsCount() : 1, crossOriginIsolated });
     } catch (error) {
       scope.postMessage({ msPerBatch: NaN, backend: tf.getBackend() ?? 'none', threads: 0, crossOriginIsolated: globalThis.crossOriginIsolated === true, error: String(error) });
     }

@@ -1,4 +1,4 @@
-import type { BackendInfo, ErrorBody } from '@fl/shared';
+import type { BackendInfo, ErrorBody, WebGpuReport } from '@fl/shared';
 import type { ClientSnapshot } from '@fl/shared/federated-client';
 import type { LinkState } from '../worker-protocol';
 import { normalizeTabName } from '../tab-name';
@@ -73,10 +73,12 @@ export function mountTabView(options: TabViewOptions): TabView {
     },
     showBackend(info) {
       backend.dataset.backend = info.name;
+      const software = info.software ? h('span', { class: 'tag' }, info.name === 'webgpu' ? 'software WebGPU' : 'software WebGL') : null;
       backend.replaceChildren(
-        h('div', { class: 'backend-name' }, h('span', { class: 'badge' }, info.name), info.software ? h('span', { class: 'tag' }, 'software WebGL') : null),
+        h('div', { class: 'backend-name' }, h('span', { class: 'badge' }, info.name), software),
         h('p', { class: 'backend-reason' }, info.reason ?? ''),
         h('p', { class: 'backend-renderer', title: 'WebGL renderer (WEBGL_debug_renderer_info)' }, `Renderer: ${info.renderer ?? 'no WebGL 2'}`),
+        ...(info.webgpu ? [webGpuLine(info.webgpu)] : []),
       );
     },
     showBackendError(message) {
@@ -85,4 +87,12 @@ export function mountTabView(options: TabViewOptions): TabView {
     },
   };
   return view;
+}
+
+/** WebGPU's adapter and why it is or is not used; data-webgpu: unavailable, software or gpu. */
+function webGpuLine(report: WebGpuReport): HTMLElement {
+  const adapter = report.adapter === 'unavailable' ? 'unavailable' : `${report.description ?? 'adapter'}${report.adapter === 'software' ? ', software' : ''}`;
+  const line = h('p', { class: 'backend-renderer', testid: 'backend-webgpu', title: 'WebGPU adapter (navigator.gpu.requestAdapter())' }, `WebGPU: ${adapter}: ${report.reason}`);
+  line.dataset.webgpu = report.adapter;
+  return line;
 }
