@@ -16,3 +16,9 @@ export const CHROMIUM_ARGS = [
 
 /** Debian's Chromium unless CHROMIUM_PATH points elsewhere; Playwright's own browsers cannot be downloaded here. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * CHROMIUM_ARGS plus WebGPU on SwiftShader: with these, navigator.gpu.requestAdapter() on http://localhost (a
+ * secure context) returns a software adapter, in dedicated workers too. Only for the WebGPU spec and bench row.
+ */
+export const WEBGPU_CHROMIUM_ARGS = [...CHROMIUM_ARGS, '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader'];

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from '@playwright/test';
 import { inProcessHub } from './bench-hub';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../e2e/support/chromium';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_CHROMIUM_ARGS } from '../../../e2e/support/chromium';
 
 /** What the bench page (web-client/bench.html) answers for one backend. */
 export interface BrowserBackendResult {
@@ -14,8 +14,12 @@ export interface BrowserBackendResult {
   /** Samples per second of the tab's trainLocal loop and of a bare model.fit on the same data. */
   loopSamplesPerSec: number;
   fitSamplesPerSec: number;
+  /** The tab's words for its choice; for a backend that did not run, why. */
+  reason?: string;
 }
 
+/** The WebGPU row: measured like the others in a browser launched with WebGPU's flags, or why it could not be. */
+export type WebGpuBenchResult = { available: true; args: string[] } | { available: false; args: string[]; reason: string };
 
 const clientDist = fileURLToPath(new URL('../../../web-client/dist/bench.html', import.meta.url));
 
@@ -28,36 +32,72 @@ export async function benchBrowser(options: { quick: boolean; log: (m: string) =
   }
   const hub = await inProcessHub();
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  const results: BrowserBackendResult[] = [];
+  let rows: Awaited<ReturnType<typeof benchBackends>>;
   let worker: WorkerBenchResults | undefined;
   try {
-    for (const backend of ['wasm', 'webgl', 'cpu']) {
-      const page = await browser.newPage();
-      await page.goto(`${hub.url}/client/bench.html?backend=${backend}`);
-      await page.waitForFunction(() => '__flBench' in globalThis, undefined, { timeout: 60_000 });
-      const batches = backend === 'cpu' ? 3 : options.quick ? 8 : 20;
-      page.setDefaultTimeout(600_000);
-      const result = (await page.evaluate(
-        async ({ backend, batches }) => {
-          const bench = (globalThis as unknown as { __flBench: { run(o: { backend: string; batches: number }): Promise<unknown> } }).__flBench;
-          return bench.run({ backend, batches });
-        },
-        { backend, batches },
-      )) as BrowserBackendResult;
-      results.push(result);
-      options.log(`   ${backend} (ran on ${result.actual}): ${result.msPerBatch.toFixed(1)} ms/batch, loop ${result.loopSamplesPerSec.toFixed(0)} vs fit ${result.fitSamplesPerSec.toFixed(0)} samples/s`);
-      await page.close();
-    }
+    rows = await benchBackends(browser, hub.url, options);
     options.log('   main thread vs worker, single- vs multi-threaded wasm');
     worker = await benchWorkerThreads(browser, hub.url, options);
   } finally {
     await browser.close();
     await hub.close();
   }
+  const { results, webgpu } = rows;
   const msPerBatch = Object.fromEntries(results.map((r) => [r.backend, r.msPerBatch]));
   // Compared on the backend the tab picks here (wasm on a software GPU).
   const wasm = results.find((r) => r.backend === 'wasm')!;
-  return { msPerBatch, clientVsBareTfjs: wasm.loopSamplesPerSec / wasm.fitSamplesPerSec, results, worker };
+  return { msPerBatch, clientVsBareTfjs: wasm.loopSamplesPerSec / wasm.fitSamplesPerSec, results, worker, webgpu };
+}
+
+/**
+ * The MNIST CNN's per-batch time on wasm, WebGL and cpu in `browser`, then on WebGPU in a browser of its own
+ * launched with WebGPU's flags (the rows above keep the flags the tab's tests use); WebGPU without an adapter
+ * is reported unavailable with the tab's reason.
+ */
+export async function benchBackends(browser: Browser, hubUrl: string, options: { quick: boolean; log: (m: string) => void }): Promise<{ results: BrowserBackendResult[]; webgpu: WebGpuBenchResult }> {
+  const results: BrowserBackendResult[] = [];
+  const batchesFor = (backend: string) => (backend === 'cpu' ? 3 : options.quick ? 8 : 20);
+  const logRow = (r: BrowserBackendResult, label: string) =>
+    options.log(`   ${label}: ${r.msPerBatch.toFixed(1)} ms/batch, loop ${r.loopSamplesPerSec.toFixed(0)} vs fit ${r.fitSamplesPerSec.toFixed(0)} samples/s`);
+  for (const backend of ['wasm', 'webgl', 'cpu']) {
+    const result = await runBackend(browser, hubUrl, backend, batchesFor(backend));
+    results.push(result);
+    logRow(result, `${backend} (ran on ${result.actual})`);
+  }
+  const args = WEBGPU_CHROMIUM_ARGS.filter((a) => !CHROMIUM_ARGS.includes(a));
+  const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: WEBGPU_CHROMIUM_ARGS });
+  try {
+    const result = await runBackend(gpuBrowser, hubUrl, 'webgpu', batchesFor('webgpu'));
+    if (result.actual !== 'webgpu') {
+      const reason = result.reason ?? `ran on ${result.actual}`;
+      options.log(`   webgpu: unavailable (${reason})`);
+      return { results, webgpu: { available: false, args, reason } };
+    }
+    results.push(result);
+    logRow(result, `webgpu (${result.reason})`);
+    return { results, webgpu: { available: true, args } };
+  } finally {
+    await gpuBrowser.close();
+  }
+}
+
+/** One backend on the bench page's run(), in a fresh page; a backend that fell back says so in `actual` and is not timed. */
+export async function runBackend(browser: Browser, hubUrl: string, backend: string, batches: number): Promise<BrowserBackendResult> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${hubUrl}/client/bench.html?backend=${backend}`);
+    await page.waitForFunction(() => '__flBench' in globalThis, undefined, { timeout: 60_000 });
+    page.setDefaultTimeout(600_000);
+    return (await page.evaluate(
+      async ({ backend, batches }) => {
+        const bench = (globalThis as unknown as { __flBench: { run(o: { backend: string; batches: number }): Promise<unknown> } }).__flBench;
+        return bench.run({ backend, batches });
+      },
+      { backend, batches },
+    )) as BrowserBackendResult;
+  } finally {
+    await page.close();
+  }
 }
 
 type BenchModel = 'mnist' | 'chest-xray';

@@ -1,5 +1,5 @@
 /** BENCHMARKS.md rows and words for the browser bench's worker and thread figures (issue 15). */
-import type { WorkerBenchResults, WorkerBenchRow } from './browser-bench';
+import type { WebGpuBenchResult, WorkerBenchResults, WorkerBenchRow } from './browser-bench';
 
 type Row = [string, string, string, string];
 
@@ -19,9 +19,16 @@ function row(w: WorkerBenchResults, model: keyof typeof MODELS, where: 'main' | 
   return w.rows.find((r) => (r.backend ?? 'wasm') === 'wasm' && r.model === model && r.where === where && (r.threadsAsked > 1) === threaded);
 }
 
+/** The WebGPU row when it could not be measured: unavailable, with the tab's reason (a measured one is among browserMsPerBatch). */
+export function browserWebGpuRows(browser: unknown): Row[] {
+  const webgpu = (browser as { webgpu?: WebGpuBenchResult } | null | undefined)?.webgpu;
+  if (!webgpu || webgpu.available) return [];
+  return [['browser MNIST CNN ms/batch, webgpu', 'unavailable', '', webgpu.reason.replace(/\|/g, '/').slice(0, 160)]];
+}
+
 export function browserWorkerRows(browser: unknown): Row[] {
   const w = workerResults(browser);
-  if (!w) return [];
+  if (!w) return browserWebGpuRows(browser);
   const webgl = (where: 'main' | 'worker') => w.rows.find((r) => r.backend === 'webgl' && r.where === where)?.msPerBatch;
   const webglRows: Row[] =
     w.webglWorkerVsMain === undefined
@@ -35,7 +42,7 @@ export function browserWorkerRows(browser: unknown): Row[] {
       [`  ms/batch: main thread / worker / worker with ${threaded?.threads ?? '?'} wasm threads`, [row(w, model, 'main', false), row(w, model, 'worker', false), threaded].map((r) => f(r?.msPerBatch, 1)).join(' / '), '', ''],
       [`browserThreadedVsSingle, ${MODELS[model]} (${threaded?.threads ?? '?'} threads, ${w.cores} cores)`, f(w.threadedVsSingle[model]), '(no target: > 1 = threads faster)', ''],
     ];
-  }).concat(webglRows);
+  }).concat(webglRows, browserWebGpuRows(browser));
 }
 
 export function browserWorkerMeaning(browser: unknown): string {
@@ -47,5 +54,13 @@ export function browserWorkerMeaning(browser: unknown): string {
 - **browserThreadedVsSingle**: single-threaded wasm ms/batch divided by threaded SIMD wasm with ${threads} threads (one per core
   here), both in a worker on the cross-origin isolated client page. TF.js runs at most half of \`navigator.hardwareConcurrency\`
   threads (it counts two logical cores per physical one), so the bench reports twice the threads asked for to it.
-  The WebGL row is the main / worker ratio on WebGL (SwiftShader here; an OffscreenCanvas in the worker), a few batches each.`;
+  The WebGL row is the main / worker ratio on WebGL (SwiftShader here; an OffscreenCanvas in the worker), a few batches each.
+- **browser MNIST CNN ms/batch, webgpu**: the same per-batch measure on TF.js's WebGPU backend (?backend=webgpu), in a browser
+  of its own launched with ${webGpuArgs(browser)}, which give headless Chromium a SwiftShader (software) adapter here;
+  "unavailable" with the tab's reason where no adapter was offered. The tab's automatic choice never takes a software adapter.`;
+}
+
+function webGpuArgs(browser: unknown): string {
+  const args = (browser as { webgpu?: WebGpuBenchResult } | null | undefined)?.webgpu?.args;
+  return args?.length ? args.map((a) => `\`${a}\``).join(' ') : "WebGPU's flags";
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkerBenchResults, WorkerBenchRow } from '../browser-bench';
-import { browserWorkerMeaning, browserWorkerRows, workerResults } from '../browser-report';
+import { browserWebGpuRows, browserWorkerMeaning, browserWorkerRows, workerResults } from '../browser-report';
 
 function row(model: WorkerBenchRow['model'], where: WorkerBenchRow['where'], threads: number, msPerBatch: number, backend: WorkerBenchRow['backend'] = 'wasm'): WorkerBenchRow {
   return { backend, model, where, threadsAsked: threads, threads, msPerBatch, crossOriginIsolated: true };
@@ -41,5 +41,23 @@ describe('browser worker rows', () => {
     expect(workerResults({ msPerBatch: {} })).toBeUndefined();
     expect(browserWorkerRows(undefined)).toEqual([]);
     expect(browserWorkerMeaning(undefined)).toContain('browserWorkerVsMain');
+  });
+});
+
+describe('browser WebGPU row', () => {
+  const args = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader'];
+
+  it('says unavailable, with the tab\'s reason, when the WebGPU browser offered no adapter', () => {
+    const webgpu = { available: false, args, reason: 'no WebGPU adapter (navigator.gpu.requestAdapter() returned null)' };
+    const expected = [['browser MNIST CNN ms/batch, webgpu', 'unavailable', '', 'no WebGPU adapter (navigator.gpu.requestAdapter() returned null)']];
+    expect(browserWebGpuRows({ msPerBatch: {}, webgpu })).toEqual(expected);
+    // Also after the worker rows, where BENCHMARKS.md lists it.
+    expect(browserWorkerRows({ msPerBatch: {}, worker, webgpu }).at(-1)).toEqual(expected[0]);
+    expect(browserWorkerRows({ msPerBatch: {}, webgpu })).toEqual(expected);
+  });
+
+  it('adds no row when WebGPU was measured (its figure is among msPerBatch), and names the flags it ran with', () => {
+    expect(browserWebGpuRows({ msPerBatch: { webgpu: 4050 }, webgpu: { available: true, args } })).toEqual([]);
+    expect(browserWorkerMeaning({ webgpu: { available: true, args } })).toContain('`--use-webgpu-adapter=swiftshader`');
   });
 });
