@@ -15,7 +15,11 @@ export interface ClientTab {
 }
 
 export interface OpenTabOptions {
-  backend?: 'webgl' | 'wasm' | 'cpu';
+  backend?: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+  /** For a browser the spec launched itself, which has no baseURL from the config. */
+  baseURL?: string;
+  /** Collects the URL of every request the tab's context makes (its workers' too), from the first one on. */
+  requests?: string[];
   traffic?: TrafficLog;
   /** Records the page's long tasks and timer delays from its first script on (see mainThreadReport). */
   mainThreadProbe?: boolean;
@@ -95,7 +99,9 @@ function recordViewStates(): void {
 
 /** Opens /client/ in its own browser context and waits until the tab has joined the hub. */
 export async function openClientTab(browser: Browser, name: string, options: OpenTabOptions = {}): Promise<ClientTab> {
-  const context = await browser.newContext();
+  const context = await browser.newContext(options.baseURL ? { baseURL: options.baseURL } : {});
+  const requests = options.requests;
+  if (requests) context.on('request', (request) => void requests.push(request.url()));
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
