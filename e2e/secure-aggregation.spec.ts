@@ -174,7 +174,7 @@ test.describe('secure aggregation: three MNIST tabs', () => {
     await expect(row.getByTestId('secure-badge')).toBeVisible();
     await expect(dashboard.locator(`[data-testid="run-row"][data-run-id="${plainId}"]`).getByTestId('secure-badge')).toHaveCount(0);
     await expect(dashboard.locator('.run-panel').getByTestId('secure-badge')).toBeVisible();
-    await expect(dashboard.getByTestId('round-note')).toHaveText('Round 1: secure aggregation');
+    await expect(dashboard.getByTestId('round-note')).toHaveText(/^Round 1: secure aggregation(; server \w+ lr [\d.]+)?$/);
     await dashboard.getByTestId('setting-secureAggregation').check();
     await expect(dashboard.getByTestId('setting-secAggClip')).toBeVisible();
     await dashboard.screenshot({ path: join(screenshots, 'dashboard-secure.png'), fullPage: true });
