@@ -24,7 +24,7 @@ const HUB_LIMITS = { rateLimitPerMinute: 100_000, joinsPerMinute: 100_000, event
 function hubSnapshot(hub: TestHub, runId: string) {
   const run = hub.app.coordinator.engineState.run;
   return {
-    run: run && { id: run.id, round: run.round, phase: run.phase, submitted: { ...run.submitted } },
+    run: run && { id: run.id, round: run.round, phase: run.phase, submitted: run.submitted.toObject() },
     storedRounds: hub.app.store.run(runId)!.rounds.map((r) => [r.round, r.status, r.weightsHash]),
     initialHash: hub.app.store.checkpoint(runId, 0)!.sha256,
     latestHash: hub.app.store.latestCheckpoint('mnist')?.sha256 ?? null,

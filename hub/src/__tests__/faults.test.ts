@@ -138,12 +138,12 @@ describe('faults during a federated run', () => {
       weights: round1.weights,
       metrics: LOCAL_METRICS,
     };
-    const submittedBefore = { ...hub.app.coordinator.engineState.run?.submitted };
+    const submittedBefore = hub.app.coordinator.engineState.run?.submitted.get(flakyId);
     const stale = (await flaky.socket.timeout(15_000).emitWithAck('update:submit', staleUpdate)) as AckResponse<unknown>;
     expect(outcome(stale)).toBe('HUB_ERR_STALE_ROUND');
     const runNow = hub.app.coordinator.engineState.run;
     expect(runNow?.id).toBe(runId);
-    expect(runNow?.submitted[flakyId]).toBe(submittedBefore[flakyId]);
+    expect(runNow?.submitted.get(flakyId)).toBe(submittedBefore);
 
     const run = await waitForRunEnd(hub, runId);
     expect(run.status).toBe('completed');

@@ -213,7 +213,7 @@ export class Coordinator {
     const secure = this.currentSecure(clientId, message);
     secure.masked(clientId, toBytes(message.frame));
     const weight = secure.params.weights[secure.params.participants.indexOf(clientId)]!;
-    const received = recordMasked(this.work!, clientId, this.state.clients[clientId]!.name, message, weight);
+    const received = recordMasked(this.work!, clientId, this.state.clients.get(clientId)!.name, message, weight);
     const { metrics } = message;
     this.dispatch({
       type: 'update-accepted',
@@ -229,7 +229,7 @@ export class Coordinator {
 
   private currentSecure(clientId: string, message: { runId: string; round: number }): SecureRound {
     const run = this.state.run;
-    if (!this.state.clients[clientId]) throw new CodedError('HUB_ERR_NOT_JOINED', 'join with client:join first');
+    if (!this.state.clients.has(clientId)) throw new CodedError('HUB_ERR_NOT_JOINED', 'join with client:join first');
     if (!run) throw new CodedError('HUB_ERR_NO_RUN', 'no run is active');
     if (run.id !== message.runId) throw new CodedError('HUB_ERR_WRONG_RUN', `run ${message.runId} is not the active run`);
     const secure = this.secure;
@@ -365,7 +365,7 @@ export class Coordinator {
 
   private accepted(work: RoundWork, clientId: string, update: UpdateSubmit): UpdateReceipt {
     const test = this.scores.of(update.runId, update.round - 1, clientId);
-    const received = recordAccepted(work, clientId, this.state.clients[clientId]!.name, update, test);
+    const received = recordAccepted(work, clientId, this.state.clients.get(clientId)!.name, update, test);
     const { metrics } = update;
     this.dispatch({
       type: 'update-accepted',
@@ -420,7 +420,7 @@ export class Coordinator {
     const run = this.state.run;
     if (!run) return 0;
     if (run.settings.task === 'mnist') return this.shards.shard(clientId)?.length ?? 0;
-    return this.state.clients[clientId]?.samples ?? 0;
+    return this.state.clients.get(clientId)?.samples ?? 0;
   }
 
   /** Sockets may still deliver a message after close(): it must not reach the closed store. */
@@ -429,7 +429,7 @@ export class Coordinator {
   }
 
   private requireClient(clientId: string): void {
-    if (!this.state.clients[clientId]) throw new CodedError('HUB_ERR_NOT_JOINED', 'join with client:join first');
+    if (!this.state.clients.has(clientId)) throw new CodedError('HUB_ERR_NOT_JOINED', 'join with client:join first');
   }
 
   private dispatch(event: EngineEvent): void {
@@ -645,7 +645,7 @@ export class Coordinator {
     const secure = this.secure;
     if (!secure || secure.params.round !== work.round) throw new CodedError('HUB_ERR_SECAGG_UNRECOVERABLE', 'the secure round was lost');
     const { sum, weight } = await secure.unmask();
-    const dropped = secure.dropped.length ? `secure aggregation; dropped: ${secure.dropped.map((id) => this.state.clients[id]?.name ?? id).join(', ')}` : 'secure aggregation';
+    const dropped = secure.dropped.length ? `secure aggregation; dropped: ${secure.dropped.map((id) => this.state.clients.get(id)?.name ?? id).join(', ')}` : 'secure aggregation';
     const dp = this.state.run?.settings.dp;
     if (dp) {
       // Every weight is 1 under DP: the weight total is the survivors' count; the denominator stays the drawn clients'.

@@ -1,3 +1,4 @@
+import type { Map as PersistentMap } from 'immutable';
 import type { PrivacyStep } from '@fl/shared/privacy/index';
 import type {
   BackendInfo,
@@ -44,8 +45,8 @@ export interface RunState {
   population: number;
   /** Differential privacy: what each committed round of the run spent, for the accountant (README, "Differential privacy"). */
   privacySpent: PrivacyStep[];
-  /** Accepted updates of the current round: client id -> samples. */
-  submitted: Record<string, number>;
+  /** Accepted updates of the current round: client id -> samples (a persistent map: one update costs O(log n), not a copy). */
+  submitted: PersistentMap<string, number>;
   /** Participants that left during the round. */
   dropped: string[];
   /** MNIST: the clients that hold a shard of the 8,000 digits, in shard order; reassigned when the participants change. */
@@ -56,8 +57,13 @@ export interface RunState {
   previousFailure?: string;
 }
 
+/**
+ * The engine's state. The client table is a persistent map (immutable-js): a join, a progress report or an update
+ * makes a new state that shares all but O(log n) of the table with the old one, so the reducer stays a pure function
+ * and a hub of 10,000 clients does not copy 10,000 entries per event (README, "Sizing").
+ */
 export interface EngineState {
-  clients: Record<string, ClientEntry>;
+  clients: PersistentMap<string, ClientEntry>;
   run: RunState | null;
 }
 

@@ -1,9 +1,14 @@
+import { Map as PersistentMap } from 'immutable';
 import { createRng, scoredByClients, seedFromString, type HubPhase } from '@fl/shared';
 import { privacySpent, type PrivacyStep } from '@fl/shared/privacy/index';
 import { checkUpdate } from './update-validator';
 import type { ClientEntry, Effect, EngineEvent, EngineState, RunState, Transition } from './engine-types';
+import { isParticipant } from './participants';
 
-export const initialEngineState: EngineState = { clients: {}, run: null };
+export const initialEngineState: EngineState = { clients: PersistentMap(), run: null };
+
+/** No accepted updates yet. */
+const NONE_SUBMITTED: RunState['submitted'] = PersistentMap();
 
 /** A round that fails (too few updates, too few clients) is tried this many times before the run fails. */
 export const MAX_ROUND_ATTEMPTS = 2;
@@ -16,27 +21,28 @@ export function hubPhase(state: EngineState): HubPhase {
 }
 
 function withClient(state: EngineState, id: string, patch: Partial<ClientEntry>): EngineState {
-  const current = state.clients[id];
+  const current = state.clients.get(id);
   if (!current) return state;
-  return { ...state, clients: { ...state.clients, [id]: { ...current, ...patch } } };
+  return { ...state, clients: state.clients.set(id, { ...current, ...patch }) };
 }
 
-/** The same patch for many clients in one copy of the client table (a round of 10,000 clients starts in O(n), not O(n^2)). */
+/** The same patch for many clients in one batch of changes to the table (withMutations: one new map, not one per client). */
 function withClients(state: EngineState, ids: Iterable<string>, patch: (client: ClientEntry) => Partial<ClientEntry> | null): EngineState {
-  let clients: Record<string, ClientEntry> | null = null;
-  for (const id of ids) {
-    const current = state.clients[id];
-    const change = current && patch(current);
-    if (!change) continue;
-    clients ??= { ...state.clients };
-    clients[id] = { ...current, ...change };
-  }
-  return clients ? { ...state, clients } : state;
+  let changed = false;
+  const clients = state.clients.withMutations((table) => {
+    for (const id of ids) {
+      const current = table.get(id);
+      const change = current && patch(current);
+      if (!change) continue;
+      table.set(id, { ...current, ...change });
+      changed = true;
+    }
+  });
+  return changed ? { ...state, clients } : state;
 }
 
 function withoutClient(state: EngineState, id: string): EngineState {
-  const { [id]: _removed, ...rest } = state.clients;
-  return { ...state, clients: rest };
+  return { ...state, clients: state.clients.delete(id) };
 }
 
 function trainingSamples(client: Pick<ClientEntry, 'data'>): number {
@@ -45,7 +51,7 @@ function trainingSamples(client: Pick<ClientEntry, 'data'>): number {
 
 /** Clients that can take part in the run's next round. */
 export function eligibleClients(state: EngineState, run: RunState): string[] {
-  return Object.values(state.clients)
+  return [...state.clients.values()]
     .filter((c) => c.connected && c.data?.task === run.settings.task)
     .filter((c) => run.settings.task !== 'chest-xray' || trainingSamples(c) > 0)
     .sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id))
@@ -53,7 +59,16 @@ export function eligibleClients(state: EngineState, run: RunState): string[] {
 }
 
 function pending(run: RunState): string[] {
-  return run.participants.filter((id) => !(id in run.submitted) && !run.dropped.includes(id));
+  const dropped = new Set(run.dropped);
+  return run.participants.filter((id) => !run.submitted.has(id) && !dropped.has(id));
+}
+
+/**
+ * How many participants may still answer, in O(1): every participant is pending, has submitted or was dropped, and
+ * no one is both (an update from a dropped client is refused; a dropped client that rejoins leaves `dropped`).
+ */
+function pendingCount(run: RunState): number {
+  return run.participants.length - run.submitted.size - run.dropped.length;
 }
 
 /**
@@ -97,7 +112,7 @@ function tryStartRound(state: EngineState, run: RunState, at: number): Transitio
   const eligible = eligibleClients(state, run);
   if (eligible.length < run.settings.minClients) {
     const deadline = run.phase === 'waiting' && run.deadline > at ? run.deadline : at + run.settings.roundTimeoutSec * 1000;
-    const waiting: RunState = { ...run, phase: 'waiting', deadline, participants: [], submitted: {}, dropped: [] };
+    const waiting: RunState = { ...run, phase: 'waiting', deadline, participants: [], submitted: NONE_SUBMITTED, dropped: [] };
     const effects: Effect[] = [{ type: 'status-changed' }];
     if (deadline !== run.deadline || run.phase !== 'waiting') {
       effects.unshift({ type: 'set-timer', runId: run.id, round: run.round, phase: 'waiting', at: deadline });
@@ -107,7 +122,8 @@ function tryStartRound(state: EngineState, run: RunState, at: number): Transitio
   // MNIST shards follow the participants: a late joiner gets a share from its first round on.
   // Same clients in any order keep their shards (after a hub restart they come back in any order).
   const owners = run.shardOwners;
-  const sameOwners = owners !== null && owners.length === eligible.length && eligible.every((id) => owners.includes(id));
+  const ownerSet = owners === null ? null : new Set(owners);
+  const sameOwners = ownerSet !== null && ownerSet.size === eligible.length && eligible.every((id) => ownerSet.has(id));
   const assignShards = run.settings.task === 'mnist' && !sameOwners ? eligible : null;
   const participants = sampleParticipants(eligible, run);
   const overBudget = privacyBudgetExceeded(run, participants.length, eligible.length);
@@ -120,7 +136,7 @@ function tryStartRound(state: EngineState, run: RunState, at: number): Transitio
     roundStartedAt: at,
     participants,
     population: eligible.length,
-    submitted: {},
+    submitted: NONE_SUBMITTED,
     dropped: [],
     shardOwners: assignShards ?? run.shardOwners,
   };
@@ -139,15 +155,12 @@ function tryStartRound(state: EngineState, run: RunState, at: number): Transitio
 
 /** Lost clients that were kept visible during a round go once nothing refers to them. */
 function forgetLostClients(state: EngineState): EngineState {
-  let next = state;
-  for (const client of Object.values(state.clients)) {
-    if (!client.connected) next = withoutClient(next, client.id);
-  }
-  return next;
+  const clients = state.clients.filter((client) => client.connected);
+  return clients.size === state.clients.size ? state : { ...state, clients };
 }
 
 function endRun(state: EngineState, run: RunState, status: 'completed' | 'failed' | 'stopped', reason: string | null): Transition {
-  const next = withClients({ ...state, run: null }, Object.keys(state.clients), (c) => (c.connected ? { state: 'idle', progress: null } : null));
+  const next = withClients({ ...state, run: null }, state.clients.keys(), (c) => (c.connected ? { state: 'idle', progress: null } : null));
   return {
     state: forgetLostClients(next),
     effects: [{ type: 'run-finished', runId: run.id, status, reason }, { type: 'status-changed' }],
@@ -181,7 +194,7 @@ function failRound(state: EngineState, run: RunState, reason: string, at: number
 
 /** Closes the round with the updates that arrived, or fails it when they are fewer than minClients. */
 function closeRound(state: EngineState, run: RunState, why: string, at: number): Transition {
-  const contributors = Object.keys(run.submitted);
+  const contributors = [...run.submitted.keys()];
   if (contributors.length < run.settings.minClients) {
     return failRound(
       state,
@@ -205,8 +218,8 @@ function closeRound(state: EngineState, run: RunState, why: string, at: number):
 
 /** After an update or a departure: aggregate when nobody is pending, fail early when minClients is out of reach. */
 function settleRound(state: EngineState, run: RunState, at: number): Transition {
-  const submitted = Object.keys(run.submitted).length;
-  const waitingFor = pending(run).length;
+  const submitted = run.submitted.size;
+  const waitingFor = pendingCount(run);
   if (submitted + waitingFor < run.settings.minClients) {
     return failRound(state, run, `too many participants left: ${submitted + waitingFor} can still answer, ${run.settings.minClients} required`, at);
   }
@@ -219,10 +232,10 @@ function settleRound(state: EngineState, run: RunState, at: number): Transition 
  * so the run's last point is the model it produced; the run ends when they answered or at a deadline.
  */
 function finalEvaluation(state: EngineState, run: RunState, at: number): Transition {
-  const clients = Object.keys(run.submitted).filter((id) => state.clients[id]?.connected);
+  const clients = [...run.submitted.keys()].filter((id) => state.clients.get(id)?.connected);
   if (!scoredByClients(run.settings.task) || clients.length === 0) return endRun(state, run, 'completed', null);
   const deadline = at + Math.min(run.settings.roundTimeoutSec, FINAL_EVALUATION_MAX_SEC) * 1000;
-  let next: EngineState = { ...state, run: { ...run, phase: 'evaluating', deadline, participants: clients, submitted: {}, dropped: [] } };
+  let next: EngineState = { ...state, run: { ...run, phase: 'evaluating', deadline, participants: clients, submitted: NONE_SUBMITTED, dropped: [] } };
   next = withClients(next, clients, () => ({ state: 'evaluating', progress: null }));
   return {
     state: next,
@@ -235,8 +248,8 @@ function finalEvaluation(state: EngineState, run: RunState, at: number): Transit
 }
 
 function settleEvaluation(state: EngineState, run: RunState): Transition {
-  const waiting = run.participants.filter((id) => !(id in run.submitted) && !run.dropped.includes(id));
-  if (waiting.length === 0) return endRun(state, run, 'completed', null);
+  // Exact here (once per run): a client may score the final model after it was counted as dropped.
+  if (pending(run).length === 0) return endRun(state, run, 'completed', null);
   return { state: { ...state, run }, effects: [{ type: 'status-changed' }] };
 }
 
@@ -246,7 +259,7 @@ const none = (state: EngineState): Transition => ({ state, effects: [] });
 export function reduce(state: EngineState, event: EngineEvent): Transition {
   switch (event.type) {
     case 'client-joined': {
-      const existing = state.clients[event.client.id];
+      const existing = state.clients.get(event.client.id);
       const entry: ClientEntry = {
         ...event.client,
         connected: true,
@@ -257,11 +270,11 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
         lastSeen: event.at,
         lastMetrics: existing?.lastMetrics ?? null,
       };
-      let next: EngineState = { ...state, clients: { ...state.clients, [entry.id]: entry } };
+      let next: EngineState = { ...state, clients: state.clients.set(entry.id, entry) };
       const run = next.run;
       if (run?.phase === 'waiting') return tryStartRound(next, run, event.at);
-      if (run && run.participants.includes(entry.id)) {
-        if (entry.id in run.submitted) return { state: withClient(next, entry.id, { state: 'done' }), effects: [{ type: 'status-changed' }] };
+      if (run && isParticipant(run, entry.id)) {
+        if (run.submitted.has(entry.id)) return { state: withClient(next, entry.id, { state: 'done' }), effects: [{ type: 'status-changed' }] };
         if (run.phase === 'training' && !run.dropped.includes(entry.id)) {
           // Same client on a new connection before the old one was seen to close: still training, but the
           // round:start may have gone to the old connection, so it gets the round again (a client ignores a repeat).
@@ -288,7 +301,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       return { state: next, effects: [{ type: 'status-changed' }] };
     }
     case 'client-data': {
-      const client = state.clients[event.clientId];
+      const client = state.clients.get(event.clientId);
       if (!client) return none(state);
       // MNIST shards are handed out per run: a tab switching to MNIST holds none until its next round.
       const samples = event.data?.task === 'chest-xray' ? trainingSamples({ data: event.data }) : 0;
@@ -303,20 +316,20 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
     }
     case 'client-progress': {
       const run = state.run;
-      if (!state.clients[event.clientId] || run?.phase !== 'training' || !run.participants.includes(event.clientId)) {
+      if (!state.clients.has(event.clientId) || run?.phase !== 'training' || !isParticipant(run, event.clientId)) {
         return none(state);
       }
       return { state: withClient(state, event.clientId, { progress: event.progress, lastSeen: event.at }), effects: [{ type: 'status-changed' }] };
     }
     case 'client-left': {
-      const client = state.clients[event.clientId];
+      const client = state.clients.get(event.clientId);
       if (!client) return none(state);
       const run = state.run;
-      const involved = run !== null && run.phase !== 'waiting' && run.participants.includes(client.id);
+      const involved = run !== null && run.phase !== 'waiting' && isParticipant(run, client.id);
       if (!involved) return { state: withoutClient(state, client.id), effects: [{ type: 'status-changed' }] };
       const next = withClient(state, client.id, { connected: false, state: 'lost', progress: null, lastSeen: event.at });
       if (run.phase === 'evaluating') return settleEvaluation(next, { ...run, dropped: [...run.dropped, client.id] });
-      if (run.phase !== 'training' || client.id in run.submitted) return { state: next, effects: [{ type: 'status-changed' }] };
+      if (run.phase !== 'training' || run.submitted.has(client.id)) return { state: next, effects: [{ type: 'status-changed' }] };
       return settleRound(next, { ...run, dropped: [...run.dropped, client.id] }, event.at);
     }
     case 'run-launched':
@@ -334,7 +347,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
         participants: [],
         population: 0,
         privacySpent: event.type === 'run-resumed' ? event.privacySpent : [],
-        submitted: {},
+        submitted: NONE_SUBMITTED,
         dropped: [],
         shardOwners: event.type === 'run-resumed' ? event.shardOwners : null,
       };
@@ -348,13 +361,13 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
     case 'update-accepted': {
       const run = state.run;
       if (checkUpdate(state, event.clientId, event.runId, event.round) !== null || !run) return none(state);
-      const previous = state.clients[event.clientId]?.lastMetrics?.test;
+      const previous = state.clients.get(event.clientId)?.lastMetrics?.test;
       const next = withClient(state, event.clientId, {
         state: 'done',
         lastSeen: event.at,
         lastMetrics: { ...event.metrics, ...(previous ? { test: previous } : {}) },
       });
-      return settleRound(next, { ...run, submitted: { ...run.submitted, [event.clientId]: event.samples } }, event.at);
+      return settleRound(next, { ...run, submitted: run.submitted.set(event.clientId, event.samples) }, event.at);
     }
     case 'timer': {
       const run = state.run;
@@ -381,7 +394,7 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       let next = forgetLostClients(state);
       next = withClients(next, run.participants, () => ({ state: 'idle', progress: null }));
       const { previousFailure: _previous, ...fresh } = spent;
-      return tryStartRound(next, { ...fresh, round: run.round + 1, attempt: 1, participants: [], submitted: {}, dropped: [] }, event.at);
+      return tryStartRound(next, { ...fresh, round: run.round + 1, attempt: 1, participants: [], submitted: NONE_SUBMITTED, dropped: [] }, event.at);
     }
     case 'round-aborted': {
       const run = state.run;
@@ -392,20 +405,20 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
     case 'client-excluded': {
       const run = state.run;
       if (!run || run.id !== event.runId || run.round !== event.round || run.phase !== 'training') return none(state);
-      if (!run.participants.includes(event.clientId) || event.clientId in run.submitted || run.dropped.includes(event.clientId)) return none(state);
+      if (!isParticipant(run, event.clientId) || run.submitted.has(event.clientId) || run.dropped.includes(event.clientId)) return none(state);
       const next = withClient(state, event.clientId, { state: 'idle', progress: null });
       return settleRound(next, { ...run, dropped: [...run.dropped, event.clientId] }, event.at);
     }
     case 'evaluation-accepted': {
       const run = state.run;
-      const client = state.clients[event.clientId];
+      const client = state.clients.get(event.clientId);
       if (!run || !client || run.id !== event.runId) return none(state);
       const next = withClient(state, client.id, {
         lastSeen: event.at,
         lastMetrics: { loss: client.lastMetrics?.loss ?? 0, accuracy: client.lastMetrics?.accuracy ?? 0, ...client.lastMetrics, test: event.metrics },
       });
       if (run.phase !== 'evaluating' || event.round !== run.round) return { state: next, effects: [{ type: 'status-changed' }] };
-      return settleEvaluation(next, { ...run, submitted: { ...run.submitted, [client.id]: event.metrics.samples } });
+      return settleEvaluation(next, { ...run, submitted: run.submitted.set(client.id, event.metrics.samples) });
     }
     case 'stop': {
       const run = state.run;

@@ -4,6 +4,7 @@ import type { CompletedRound } from '../store/store';
 import { capShares } from '../aggregation/client-weights';
 import { createRoundAggregator, localSum, type RoundSum, type SumSpec } from './round-sum';
 import type { FrameExpectation } from './update-validator';
+import { participantIndex } from './participants';
 
 /** The I/O state of the round in flight: the model sent, its sum, each participant's FedAvg weight, who contributed what. */
 export interface RoundWork {
@@ -125,7 +126,7 @@ export function roundStartFor(
     ...(secagg ? { secagg } : {}),
     deadline,
     // Each participant's batch order follows from the run's seed, the round and its place in the round.
-    seed: seedFromString(`${run.settings.seed}:${run.round}:${run.participants.indexOf(clientId)}`),
+    seed: seedFromString(`${run.settings.seed}:${run.round}:${participantIndex(run, clientId)}`),
   };
 }
 

@@ -17,7 +17,7 @@ export function statusView(
   maxRows = Infinity,
 ): HubStatus {
   const { run, clients } = state;
-  const all = Object.values(clients);
+  const all = [...clients.values()];
   const clientStates: HubStatus['clientStates'] = { idle: 0, training: 0, done: 0, evaluating: 0, lost: 0 };
   for (const c of all) clientStates[c.state] += 1;
   return {

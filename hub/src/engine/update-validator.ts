@@ -12,6 +12,7 @@ import {
   type UpdateSubmit,
 } from '@fl/shared';
 import type { EngineState } from './engine-types';
+import { isParticipant } from './participants';
 
 /** What the hub knows of the round in flight when an update arrives. */
 export interface UpdateContext {
@@ -28,13 +29,13 @@ export interface UpdateContext {
 /** Why an update for (runId, round) from this client cannot be accepted now, or null when it can. */
 export function checkUpdate(state: EngineState, clientId: string, runId: string, round: number): ErrorCode | null {
   const run = state.run;
-  if (!state.clients[clientId]) return 'HUB_ERR_NOT_JOINED';
+  if (!state.clients.get(clientId)) return 'HUB_ERR_NOT_JOINED';
   if (!run) return 'HUB_ERR_NO_RUN';
   if (run.id !== runId) return 'HUB_ERR_WRONG_RUN';
   if (round < run.round) return 'HUB_ERR_STALE_ROUND';
   if (round > run.round || run.phase !== 'training') return 'HUB_ERR_ROUND_CLOSED';
-  if (!run.participants.includes(clientId) || run.dropped.includes(clientId)) return 'HUB_ERR_NOT_PARTICIPANT';
-  if (clientId in run.submitted) return 'HUB_ERR_DUPLICATE_UPDATE';
+  if (!isParticipant(run, clientId) || run.dropped.includes(clientId)) return 'HUB_ERR_NOT_PARTICIPANT';
+  if (run.submitted.has(clientId)) return 'HUB_ERR_DUPLICATE_UPDATE';
   return null;
 }
 
@@ -109,14 +110,14 @@ export function validateEvaluation(state: EngineState, clientId: string, submit:
   const fail = (code: ErrorCode, message: string): never => {
     throw new CodedError(code, message);
   };
-  if (!state.clients[clientId]) fail('HUB_ERR_NOT_JOINED', 'join with client:join first');
+  if (!state.clients.get(clientId)) fail('HUB_ERR_NOT_JOINED', 'join with client:join first');
   if (!run) return fail('HUB_ERR_NO_RUN', 'no run is active');
   if (run.id !== submit.runId) fail('HUB_ERR_WRONG_RUN', `run ${submit.runId} is not the active run`);
   const scoring = run.phase === 'evaluating' ? run.round : run.round - 1;
   if (submit.round !== scoring) {
     fail('HUB_ERR_STALE_ROUND', `the model of round ${submit.round} is not being scored; the clients score round ${scoring}'s now`);
   }
-  if (!run.participants.includes(clientId)) fail('HUB_ERR_NOT_PARTICIPANT', `this client was not sent the model of round ${submit.round}`);
+  if (!isParticipant(run, clientId)) fail('HUB_ERR_NOT_PARTICIPANT', `this client was not sent the model of round ${submit.round}`);
   if (alreadyScored) fail('HUB_ERR_DUPLICATE_UPDATE', `a score of round ${submit.round}'s model was already accepted from this client`);
 }
 

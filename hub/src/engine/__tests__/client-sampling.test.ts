@@ -73,7 +73,7 @@ describe('client sampling', () => {
     expect(start.participants).toHaveLength(5);
     expect(start.population).toBe(10);
     expect(start.assignShards).toEqual(ids(10));
-    for (const id of ids(10)) expect(t.state.clients[id]!.state).toBe(start.participants.includes(id) ? 'training' : 'idle');
+    for (const id of ids(10)) expect(t.state.clients.get(id)!.state).toBe(start.participants.includes(id) ? 'training' : 'idle');
     expect(t.state.run!.population).toBe(10);
   });
 

@@ -23,7 +23,7 @@ function updateOf(hub: FakeHub, clientId: string, values: ArrayLike<number>, ove
   return {
     runId: run.id,
     round,
-    samples: hub.coordinator.engineState.clients[clientId]!.samples,
+    samples: hub.coordinator.engineState.clients.get(clientId)!.samples,
     weights: frame(values, { runId: run.id, round, ...(shapes ? { shapes } : {}) }),
     metrics: { loss: 0.5, accuracy: 0.8, trainMs: 5 },
     ...rest,
@@ -106,7 +106,8 @@ describe('Coordinator with a fold worker', () => {
     const answer = hub.coordinator.submit('a', update);
     expect(answer).toBeInstanceOf(Promise);
     // Not counted yet: the reducer hears of it with the worker's verdict.
-    expect(hub.coordinator.engineState.run).toMatchObject({ phase: 'training', submitted: {} });
+    expect(hub.coordinator.engineState.run).toMatchObject({ phase: 'training' });
+    expect(hub.coordinator.engineState.run!.submitted.size).toBe(0);
     expect(await answer).toEqual({ accepted: true, received: 1 });
     await hub.coordinator.idle();
     expect(Array.from(committed(hub, 1)!.weights.values)).toEqual(fill(1));
@@ -132,7 +133,7 @@ describe('Coordinator with a fold worker', () => {
     hub.coordinator.leave('a');
     expect(await sent).toEqual({ accepted: true, received: 1 });
     await hub.coordinator.idle();
-    expect(hub.coordinator.engineState.clients['a']).toMatchObject({ connected: false });
+    expect(hub.coordinator.engineState.clients.get('a')).toMatchObject({ connected: false });
     expect(committed(hub, 1)).toBeUndefined();
     expect(await submit(hub, 'b', fill(3))).toEqual({ accepted: true, received: 2 });
     await hub.coordinator.idle();

@@ -36,7 +36,7 @@ async function submitDelta(hub: FakeHub, delta: (i: number) => number): Promise<
   hub.coordinator.submit('a', {
     runId: run.id,
     round: run.round,
-    samples: hub.coordinator.engineState.clients.a!.samples,
+    samples: hub.coordinator.engineState.clients.get('a')!.samples,
     weights: frame(values, { runId: run.id, round: run.round }),
     metrics: { loss: 0.5, accuracy: 0.8, trainMs: 5 },
   });

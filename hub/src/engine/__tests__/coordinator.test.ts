@@ -30,7 +30,7 @@ function updateOf(hub: FakeHub, clientId: string, values: ArrayLike<number>, ove
   return {
     runId: run.id,
     round,
-    samples: hub.coordinator.engineState.clients[clientId]!.samples,
+    samples: hub.coordinator.engineState.clients.get(clientId)!.samples,
     weights: frame(values, { runId: run.id, round, ...(shapes ? { shapes } : {}) }),
     metrics: { loss: 0.5, accuracy: 0.8, trainMs: 5 },
     ...rest,
@@ -126,7 +126,7 @@ describe('Coordinator: effects (item 14)', () => {
       ['c', MNIST_DATA],
     ]);
     hub.coordinator.launch(mnist({ minClients: 3 }));
-    const held = (id: string) => hub.coordinator.engineState.clients[id]!.samples;
+    const held = (id: string) => hub.coordinator.engineState.clients.get(id)!.samples;
     expect(held('a') + held('b') + held('c')).toBe(40);
     const bad = fill(100);
 
@@ -287,7 +287,7 @@ describe('Coordinator: maxClientShare (item 5)', () => {
       ['big', xrayData(10_000_000)],
     ]);
     hub.coordinator.launch(xray({ rounds: 1, minClients: 3, ...(maxClientShare !== undefined ? { maxClientShare } : {}) }));
-    expect(hub.coordinator.engineState.clients.big!.samples).toBe(10_000_000);
+    expect(hub.coordinator.engineState.clients.get('big')!.samples).toBe(10_000_000);
     hub.coordinator.submit('a', updateOf(hub, 'a', fill(0)));
     hub.coordinator.submit('b', updateOf(hub, 'b', fill(0)));
     hub.coordinator.submit('big', updateOf(hub, 'big', fill(1)));

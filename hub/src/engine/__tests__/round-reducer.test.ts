@@ -109,7 +109,7 @@ describe('run-launched', () => {
       { type: 'start-round', runId: RUN, round: 1, participants: ['c', 'a', 'b'], population: 3, deadline: deadline1, assignShards: ['c', 'a', 'b'] },
       { type: 'status-changed' },
     ]);
-    for (const id of ['a', 'b', 'c']) expect(t.state.clients[id]!.state).toBe('training');
+    for (const id of ['a', 'b', 'c']) expect(t.state.clients.get(id)!.state).toBe('training');
   });
 
   it('orders clients that joined in the same millisecond by id', () => {
@@ -128,8 +128,8 @@ describe('run-launched', () => {
     ).state;
     const t = reduce(state, launchEvent(settings({ minClients: 2 })));
     expect(only(t, 'start-round').participants).toEqual(['m1', 'm2']);
-    expect(t.state.clients.none!.state).toBe('idle');
-    expect(t.state.clients.x!.state).toBe('idle');
+    expect(t.state.clients.get('none')!.state).toBe('idle');
+    expect(t.state.clients.get('x')!.state).toBe('idle');
   });
 
   it('waits with a set-timer at launch + roundTimeoutSec when too few clients are connected', () => {
@@ -142,7 +142,7 @@ describe('run-launched', () => {
     expect(hubPhase(t.state)).toBe('waiting');
     expect(effectsOf(t, 'start-round')).toEqual([]);
     expect(only(t, 'set-timer')).toEqual({ type: 'set-timer', runId: RUN, round: 1, phase: 'waiting', at: deadline1 });
-    expect(t.state.clients.a!.state).toBe('idle');
+    expect(t.state.clients.get('a')!.state).toBe('idle');
   });
 
   it('waits with no clients at all', () => {
@@ -237,7 +237,7 @@ describe('waiting for clients', () => {
     expect(finished.reason).toMatch(/1 of the 3/);
     expect(effectsOf(t, 'cancel-round')).toEqual([]);
     expect(t.effects.indexOf(failed)).toBeLessThan(t.effects.indexOf(finished));
-    expect(t.state.clients.a!.state).toBe('idle');
+    expect(t.state.clients.get('a')!.state).toBe('idle');
   });
 
   it('ignores the waiting timer before its deadline', () => {
@@ -262,9 +262,9 @@ describe('training round', () => {
     const state = training(['a', 'b', 'c']);
     const t = reduce(state, update('b', T_LAUNCH + 10));
     expect(t.state.run!.phase).toBe('training');
-    expect(t.state.run!.submitted).toEqual({ b: 100 });
-    expect(t.state.clients.b!.state).toBe('done');
-    expect(t.state.clients.b!.lastMetrics).toEqual({ loss: 0.5, accuracy: 0.8 });
+    expect(t.state.run!.submitted.toObject()).toEqual({ b: 100 });
+    expect(t.state.clients.get('b')!.state).toBe('done');
+    expect(t.state.clients.get('b')!.lastMetrics).toEqual({ loss: 0.5, accuracy: 0.8 });
     expect(t.effects).toEqual([{ type: 'status-changed' }]);
   });
 
@@ -277,7 +277,7 @@ describe('training round', () => {
     expect(agg).toMatchObject({ runId: RUN, round: 1, roundStartedAt: T_LAUNCH });
     expect([...agg.contributors].sort()).toEqual(['a', 'b', 'c']);
     expect(effectsOf(t, 'cancel-round')).toEqual([]);
-    expect(t.state.run!.submitted).toEqual({ a: 10, b: 20, c: 30 });
+    expect(t.state.run!.submitted.toObject()).toEqual({ a: 10, b: 20, c: 30 });
   });
 
   it('ignores an update the checks refuse (a duplicate) without changing state', () => {
@@ -297,9 +297,9 @@ describe('training round', () => {
     expect([...agg.contributors].sort()).toEqual(['a', 'c']);
     expect(t.effects.indexOf(cancel)).toBeLessThan(t.effects.indexOf(agg));
     expect(t.state.run!.phase).toBe('aggregating');
-    expect(t.state.clients.b!.state).toBe('idle');
-    expect(t.state.clients.d!.state).toBe('idle');
-    expect(t.state.clients.a!.state).toBe('done');
+    expect(t.state.clients.get('b')!.state).toBe('idle');
+    expect(t.state.clients.get('d')!.state).toBe('idle');
+    expect(t.state.clients.get('a')!.state).toBe('done');
   });
 
   it('retries the round at a deadline with too few updates: cancels the late ones and re-picks the participants', () => {
@@ -320,8 +320,9 @@ describe('training round', () => {
     expect(effectsOf(t, 'run-finished')).toEqual([]);
     expect(effectsOf(t, 'aggregate')).toEqual([]);
     const run = t.state.run!;
-    expect(run).toMatchObject({ round: 1, attempt: 2, phase: 'training', deadline: deadline2, roundStartedAt: deadline1, submitted: {}, dropped: [] });
-    for (const id of ['a', 'b', 'c']) expect(t.state.clients[id]!.state).toBe('training');
+    expect(run).toMatchObject({ round: 1, attempt: 2, phase: 'training', deadline: deadline2, roundStartedAt: deadline1, dropped: [] });
+    expect(run.submitted.size).toBe(0);
+    for (const id of ['a', 'b', 'c']) expect(t.state.clients.get(id)!.state).toBe('training');
     // b's update of the first attempt does not count: it has to deliver again.
     expect(checkUpdate(t.state, 'b', RUN, 1)).toBeNull();
   });
@@ -343,7 +344,7 @@ describe('training round', () => {
     expect(finished.reason).toMatch(/^round 1: /);
     expect(effectsOf(t, 'aggregate')).toEqual([]);
     expect(t.state.run).toBeNull();
-    for (const id of ['a', 'b', 'c']) expect(t.state.clients[id]!.state).toBe('idle');
+    for (const id of ['a', 'b', 'c']) expect(t.state.clients.get(id)!.state).toBe('idle');
   });
 
   it('fails the round at the deadline when no update arrived at all, after one retry', () => {
@@ -399,7 +400,7 @@ describe('training round', () => {
     const state = apply(training(['a', 'b']), joinEvent('late', T_LAUNCH + 5)).state;
     const progress = { epoch: 1, epochs: 2, batch: 3, batches: 10 };
     const t = reduce(state, { type: 'client-progress', at: T_LAUNCH + 6, clientId: 'a', progress });
-    expect(t.state.clients.a!.progress).toEqual(progress);
+    expect(t.state.clients.get('a')!.progress).toEqual(progress);
     const ignored = reduce(state, { type: 'client-progress', at: T_LAUNCH + 6, clientId: 'late', progress });
     expect(ignored.state).toBe(state);
     expect(ignored.effects).toEqual([]);
@@ -429,8 +430,8 @@ describe('round-completed', () => {
     expect(only(t, 'run-finished')).toEqual({ type: 'run-finished', runId: RUN, status: 'completed', reason: null });
     expect(effectsOf(t, 'start-round')).toEqual([]);
     for (const id of ['a', 'b']) {
-      expect(t.state.clients[id]!.state).toBe('idle');
-      expect(t.state.clients[id]!.progress).toBeNull();
+      expect(t.state.clients.get(id)!.state).toBe('idle');
+      expect(t.state.clients.get(id)!.progress).toBeNull();
     }
   });
 
@@ -441,7 +442,7 @@ describe('round-completed', () => {
     const run = t.state.run!;
     expect(run.round).toBe(2);
     expect(run.phase).toBe('training');
-    expect(run.submitted).toEqual({});
+    expect(run.submitted.toObject()).toEqual({});
     expect(run.dropped).toEqual([]);
     expect(run.roundStartedAt).toBe(at);
     expect(only(t, 'start-round')).toEqual({
@@ -453,20 +454,20 @@ describe('round-completed', () => {
       assignShards: null,
     });
     expect(only(t, 'set-timer')).toEqual({ type: 'set-timer', runId: RUN, round: 2, phase: 'training', at: at + TIMEOUT_SEC * 1000 });
-    expect(t.state.clients.a!.state).toBe('training');
+    expect(t.state.clients.get('a')!.state).toBe('training');
   });
 
   it('lets an MNIST client that joined mid-run take part from the next round, reassigning the shards', () => {
     const state = apply(training(['a', 'b']), joinEvent('late', T_LAUNCH + 1), update('a', 2), update('b', 3)).state;
     expect(state.run!.participants).toEqual(['a', 'b']); // not in the round it joined during
-    expect(state.clients.late!.state).toBe('idle');
+    expect(state.clients.get('late')!.state).toBe('idle');
     const t = reduce(state, completed(T_LAUNCH + 500));
     const start = only(t, 'start-round');
     expect(start.participants).toEqual(['a', 'b', 'late']);
     expect(start.assignShards).toEqual(['a', 'b', 'late']);
     expect(t.state.run!.shardOwners).toEqual(['a', 'b', 'late']);
     expect(eligibleClients(t.state, t.state.run!)).toContain('late');
-    expect(t.state.clients.late!.state).toBe('training');
+    expect(t.state.clients.get('late')!.state).toBe('training');
   });
 
   it('lets a chest-xray client that joined mid-run take part from the next round', () => {
@@ -488,7 +489,7 @@ describe('round-completed', () => {
     expect(t.state.run!.round).toBe(2);
     expect(t.state.run!.phase).toBe('waiting');
     expect(only(t, 'set-timer')).toEqual({ type: 'set-timer', runId: RUN, round: 2, phase: 'waiting', at: at + TIMEOUT_SEC * 1000 });
-    expect(t.state.clients.b).toBeUndefined();
+    expect(t.state.clients.get('b')).toBeUndefined();
     expect(t.state.run!.attempt).toBe(1);
     const retried = reduce(t.state, timer(at + TIMEOUT_SEC * 1000, 2, 'waiting'));
     expect(only(retried, 'round-retry')).toMatchObject({ round: 2, attempt: 2, reason: expect.stringMatching(/^only 1 of the 2/) });
@@ -524,7 +525,7 @@ describe('client-left', () => {
   it('marks a participant that leaves mid-round as lost and keeps it until the round ends, then removes it', () => {
     const state = training(['a', 'b', 'c']);
     const t = reduce(state, left('b', T_LAUNCH + 10));
-    const b = t.state.clients.b!;
+    const b = t.state.clients.get('b')!;
     expect(b.connected).toBe(false);
     expect(b.state).toBe('lost');
     expect(b.lastSeen).toBe(T_LAUNCH + 10);
@@ -536,10 +537,10 @@ describe('client-left', () => {
     expect(aggregating.state.run!.phase).toBe('aggregating');
     expect([...only(aggregating, 'aggregate').contributors].sort()).toEqual(['a', 'c']);
     expect(effectsOf(aggregating, 'cancel-round')).toEqual([]);
-    expect(aggregating.state.clients.b?.state).toBe('lost');
+    expect(aggregating.state.clients.get('b')?.state).toBe('lost');
 
     const next = reduce(aggregating.state, completed(T_LAUNCH + 40));
-    expect(next.state.clients.b).toBeUndefined();
+    expect(next.state.clients.get('b')).toBeUndefined();
     expect(only(next, 'start-round').participants).toEqual(['a', 'c']);
   });
 
@@ -553,9 +554,9 @@ describe('client-left', () => {
   it('keeps a participant that leaves after submitting as a contributor', () => {
     const state = apply(training(['a', 'b']), update('a', 1)).state;
     const t = reduce(state, left('a', T_LAUNCH + 10));
-    expect(t.state.clients.a!.state).toBe('lost');
+    expect(t.state.clients.get('a')!.state).toBe('lost');
     expect(t.state.run!.dropped).toEqual([]);
-    expect(t.state.run!.submitted).toEqual({ a: 100 });
+    expect(t.state.run!.submitted.toObject()).toEqual({ a: 100 });
     const closed = reduce(t.state, update('b', T_LAUNCH + 20));
     expect([...only(closed, 'aggregate').contributors].sort()).toEqual(['a', 'b']);
   });
@@ -563,20 +564,20 @@ describe('client-left', () => {
   it('removes a client that is not participating immediately', () => {
     const state = apply(training(['a', 'b']), joinEvent('late', T_LAUNCH + 1)).state;
     const t = reduce(state, left('late', T_LAUNCH + 2));
-    expect(t.state.clients.late).toBeUndefined();
+    expect(t.state.clients.get('late')).toBeUndefined();
     expect(t.state.run).toBe(state.run);
     expect(t.effects).toEqual([{ type: 'status-changed' }]);
   });
 
   it('removes a client immediately when no run is active', () => {
     const t = reduce(joined(['a', 'b']), left('a', 5000));
-    expect(Object.keys(t.state.clients)).toEqual(['b']);
+    expect([...t.state.clients.keys()]).toEqual(['b']);
   });
 
   it('removes a client immediately while the run is waiting', () => {
     const waiting = reduce(joined(['a']), launchEvent(settings({ minClients: 2 }))).state;
     const t = reduce(waiting, left('a', T_LAUNCH + 1));
-    expect(t.state.clients.a).toBeUndefined();
+    expect(t.state.clients.get('a')).toBeUndefined();
     expect(t.state.run!.phase).toBe('waiting');
   });
 
@@ -600,9 +601,9 @@ describe('client-left', () => {
     // Only a and c remain: the retried round waits for a third client.
     expect(t.state.run).toMatchObject({ round: 1, attempt: 2, phase: 'waiting', deadline: at + TIMEOUT_SEC * 1000, participants: [] });
     expect(only(t, 'set-timer')).toEqual({ type: 'set-timer', runId: RUN, round: 1, phase: 'waiting', at: at + TIMEOUT_SEC * 1000 });
-    expect(t.state.clients.b).toBeUndefined();
-    expect(t.state.clients.a!.state).toBe('idle');
-    expect(t.state.clients.c!.state).toBe('idle');
+    expect(t.state.clients.get('b')).toBeUndefined();
+    expect(t.state.clients.get('a')!.state).toBe('idle');
+    expect(t.state.clients.get('c')!.state).toBe('idle');
   });
 
   it('fails the run when participants leave in the second attempt so that minClients is out of reach', () => {
@@ -615,9 +616,9 @@ describe('client-left', () => {
     expect(only(t, 'round-failed').reason).toMatch(/too many participants left: 2 can still answer, 3 required/);
     expect(only(t, 'run-finished')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^round 1: too many participants left/) });
     expect(t.state.run).toBeNull();
-    expect(t.state.clients.c).toBeUndefined();
-    expect(t.state.clients.a!.state).toBe('idle');
-    expect(t.state.clients.d!.state).toBe('idle');
+    expect(t.state.clients.get('c')).toBeUndefined();
+    expect(t.state.clients.get('a')!.state).toBe('idle');
+    expect(t.state.clients.get('d')!.state).toBe('idle');
   });
 
   it('does not fail early while minClients can still be reached', () => {
@@ -632,10 +633,10 @@ describe('client-left', () => {
     const state = apply(training(['a', 'b']), update('a', 1), update('b', 2)).state;
     const t = reduce(state, left('a', T_LAUNCH + 10));
     expect(t.state.run!.phase).toBe('aggregating');
-    expect(t.state.clients.a!.state).toBe('lost');
+    expect(t.state.clients.get('a')!.state).toBe('lost');
     expect(effectsOf(t, 'round-failed')).toEqual([]);
     const done = reduce(t.state, completed(T_LAUNCH + 20));
-    expect(done.state.clients.a).toBeUndefined();
+    expect(done.state.clients.get('a')).toBeUndefined();
   });
 });
 
@@ -651,7 +652,7 @@ describe('a dropped participant rejoining', () => {
     expect(t.state.run!.deadline).toBe(deadline1); // the round keeps its deadline
     expect(t.state.run!.participants).toEqual(['a', 'b', 'c']);
     expect(t.state.run!.dropped).toEqual([]);
-    const b = t.state.clients.b!;
+    const b = t.state.clients.get('b')!;
     expect(b.connected).toBe(true);
     expect(b.state).toBe('training');
     expect(b.joinedAt).toBe(1001); // keeps its original join time, hence its place in the order
@@ -665,20 +666,20 @@ describe('a dropped participant rejoining', () => {
   // Formerly a bug: the 'done' case only ran for clients in run.dropped, where a contributor never is.
   it('shows a contributor that reconnects within the round as done, not idle, without resending the round', () => {
     const state = apply(training(['a', 'b', 'c']), update('a', T_LAUNCH + 1), left('a', T_LAUNCH + 2)).state;
-    expect(state.clients.a!.state).toBe('lost');
+    expect(state.clients.get('a')!.state).toBe('lost');
     const t = reduce(state, joinEvent('a', T_LAUNCH + 3));
     expect(effectsOf(t, 'resend-round')).toEqual([]);
-    expect(t.state.clients.a!.connected).toBe(true);
-    expect(t.state.run!.submitted).toHaveProperty('a');
+    expect(t.state.clients.get('a')!.connected).toBe(true);
+    expect(t.state.run!.submitted.has('a')).toBe(true);
     expect(checkUpdate(t.state, 'a', RUN, 1)).toBe('HUB_ERR_DUPLICATE_UPDATE');
-    expect(t.state.clients.a!.state).toBe('done');
+    expect(t.state.clients.get('a')!.state).toBe('done');
   });
 
   it('keeps the MNIST shard size of a client across a reconnect', () => {
     const state = apply(training(['a', 'b', 'c']), { type: 'shards-assigned', at: T_LAUNCH, runId: RUN, sizes: { a: 700, b: 300, c: 1 } }).state;
-    expect(state.clients.a!.samples).toBe(700);
+    expect(state.clients.get('a')!.samples).toBe(700);
     const t = apply(state, left('a', T_LAUNCH + 1), joinEvent('a', T_LAUNCH + 2));
-    expect(t.state.clients.a!.samples).toBe(700);
+    expect(t.state.clients.get('a')!.samples).toBe(700);
   });
 
   it('gets no resend when it comes back after the round closed at its deadline (it counts as dropped)', () => {
@@ -686,7 +687,7 @@ describe('a dropped participant rejoining', () => {
     expect(state.run!.phase).toBe('aggregating');
     const t = reduce(state, joinEvent('b', deadline1 + 1));
     expect(effectsOf(t, 'resend-round')).toEqual([]);
-    expect(t.state.clients.b!.state).toBe('idle');
+    expect(t.state.clients.get('b')!.state).toBe('idle');
     expect(t.state.run!.dropped).toEqual(['b']);
   });
 
@@ -695,7 +696,7 @@ describe('a dropped participant rejoining', () => {
     const state = training(['a', 'b']);
     const t = reduce(state, joinEvent('b', T_LAUNCH + 2));
     expect(effectsOf(t, 'resend-round')).toEqual([{ type: 'resend-round', runId: RUN, round: 1, clientId: 'b', deadline: state.run!.deadline }]);
-    expect(t.state.clients.b!.state).toBe('training');
+    expect(t.state.clients.get('b')!.state).toBe('training');
     expect(t.state.run!.participants).toEqual(['a', 'b']);
     expect(t.state.run!.dropped).toEqual([]);
     expect(checkUpdate(t.state, 'b', RUN, 1)).toBeNull(); // still pending: its update is accepted
@@ -720,7 +721,7 @@ describe('stop', () => {
     expect(only(t, 'run-finished')).toEqual({ type: 'run-finished', runId: RUN, status: 'stopped', reason: 'stopped by the operator' });
     expect(t.effects.indexOf(cancel)).toBeLessThan(t.effects.findIndex((e) => e.type === 'run-finished'));
     expect(t.state.run).toBeNull();
-    for (const id of ['a', 'b', 'c']) expect(t.state.clients[id]!.state).toBe('idle');
+    for (const id of ['a', 'b', 'c']) expect(t.state.clients.get(id)!.state).toBe('idle');
   });
 
   it('stops a waiting run without cancelling anything', () => {
@@ -734,7 +735,7 @@ describe('stop', () => {
   it('removes lost participants when the run stops', () => {
     const state = apply(training(['a', 'b', 'c']), left('a', T_LAUNCH + 1)).state;
     const t = reduce(state, { type: 'stop', at: T_LAUNCH + 10, runId: RUN });
-    expect(Object.keys(t.state.clients).sort()).toEqual(['b', 'c']);
+    expect([...t.state.clients.keys()].sort()).toEqual(['b', 'c']);
     expect(only(t, 'cancel-round').clients).toEqual(['b', 'c']);
   });
 
@@ -827,11 +828,11 @@ describe('chest-xray eligibility', () => {
 
   it('starts the round when a client without images loads some, and records its sample count', () => {
     const state = apply(initialEngineState, joinEvent('empty', 1, xray(0, 0)), joinEvent('full', 2, xray(10, 5)), launchEvent(s)).state;
-    expect(state.clients.empty!.samples).toBe(0);
-    expect(state.clients.full!.samples).toBe(15);
+    expect(state.clients.get('empty')!.samples).toBe(0);
+    expect(state.clients.get('full')!.samples).toBe(15);
     const t = reduce(state, { type: 'client-data', at: T_LAUNCH + 1, clientId: 'empty', data: xray(6, 1) });
     expect(only(t, 'start-round').participants).toEqual(['empty', 'full']);
-    expect(t.state.clients.empty!.samples).toBe(7);
+    expect(t.state.clients.get('empty')!.samples).toBe(7);
   });
 });
 
@@ -863,8 +864,8 @@ describe('round retry', () => {
     const start = only(t, 'start-round');
     expect(start).toMatchObject({ round: 1, participants: ['a', 'b', 'd'], assignShards: ['a', 'b', 'd'] });
     expect(t.state.run!.shardOwners).toEqual(['a', 'b', 'd']);
-    expect(t.state.clients.c).toBeUndefined();
-    for (const id of ['a', 'b', 'd']) expect(t.state.clients[id]!.state).toBe('training');
+    expect(t.state.clients.get('c')).toBeUndefined();
+    for (const id of ['a', 'b', 'd']) expect(t.state.clients.get(id)!.state).toBe('training');
   });
 
   it('does not let the first attempt\'s training timer close a retry that started early', () => {
@@ -968,7 +969,7 @@ describe('round retry', () => {
     });
     expect(t.effects.indexOf(failed)).toBeLessThan(t.effects.indexOf(finished));
     expect(t.state.run).toBeNull();
-    for (const id of ['a', 'b']) expect(t.state.clients[id]!.state).toBe('idle');
+    for (const id of ['a', 'b']) expect(t.state.clients.get(id)!.state).toBe('idle');
   });
 });
 
@@ -1107,13 +1108,15 @@ describe('purity', () => {
       launchEvent(settings({ rounds: 1, minClients: 5 }), t1 + 300_000, 'run-3'), // waiting
       { type: 'stop', at: t1 + 300_001, runId: 'run-3' },
     ];
-    let state: EngineState = deepFreeze(structuredClone(initialEngineState));
+    // The persistent maps are frozen too (their nodes included); the snapshot compares their contents.
+    const plain = (s: EngineState) => structuredClone({ ...s, clients: s.clients.toJS(), run: s.run && { ...s.run, submitted: s.run.submitted.toJS() } });
+    let state: EngineState = deepFreeze(initialEngineState);
     const phases: string[] = [];
     const effectTypes = new Set<string>();
     for (const event of scenario) {
-      const snapshot = structuredClone(state);
+      const snapshot = plain(state);
       const t = reduce(deepFreeze(state), deepFreeze(event));
-      expect(state).toEqual(snapshot);
+      expect(plain(state)).toEqual(snapshot);
       phases.push(hubPhase(t.state));
       for (const e of t.effects) effectTypes.add(e.type);
       state = t.state;
@@ -1164,7 +1167,8 @@ describe('final evaluation', () => {
 
   it('asks the contributors of a chest X-ray run to score the final model before the run ends', () => {
     const t = reduce(lastRoundAggregated(), completed(T_LAUNCH + 30));
-    expect(t.state.run).toMatchObject({ phase: 'evaluating', participants: ['a', 'b'], submitted: {} });
+    expect(t.state.run).toMatchObject({ phase: 'evaluating', participants: ['a', 'b'] });
+    expect(t.state.run!.submitted.size).toBe(0);
     expect(hubPhase(t.state)).toBe('evaluating');
     expect(only(t, 'request-evaluation')).toEqual({ type: 'request-evaluation', runId: RUN, round: 1, clients: ['a', 'b'] });
     expect(only(t, 'set-timer')).toMatchObject({ phase: 'evaluating', round: 1 });
@@ -1178,7 +1182,7 @@ describe('final evaluation', () => {
     const second = reduce(first.state, scored('b', T_LAUNCH + 50));
     expect(only(second, 'run-finished')).toMatchObject({ status: 'completed', reason: null });
     expect(second.state.run).toBeNull();
-    expect(second.state.clients.b!.lastMetrics?.test).toEqual({ samples: 10, accuracy: 0.9 });
+    expect(second.state.clients.get('b')!.lastMetrics?.test).toEqual({ samples: 10, accuracy: 0.9 });
   });
 
   it('ends the run at the deadline, or when the clients still owing a score leave', () => {
@@ -1208,5 +1212,28 @@ describe('a round that fails twice', () => {
     expect(failed.status).toBe('failed');
     expect(failed.reason).toContain('HUB_ERR_SECAGG_TOO_FEW');
     expect(failed.reason).toContain('attempt 1');
+  });
+});
+
+describe('ten thousand clients', () => {
+  it('counts who may still answer without scanning: 10,000 join, 2 leave, 1 is excluded, the rest submit, and the round closes once', () => {
+    const n = 10_000;
+    const ids = Array.from({ length: n }, (_, i) => `c${String(i).padStart(5, '0')}`);
+    let t = apply(joined(ids), launchEvent(settings({ minClients: n - 10 })));
+    expect(t.state.run!.participants).toHaveLength(n);
+    t = apply(t.state, left(ids[5]!, T_LAUNCH + 1), left(ids[6]!, T_LAUNCH + 2));
+    t = reduce(t.state, { type: 'client-excluded', at: T_LAUNCH + 3, runId: RUN, round: 1, clientId: ids[7]! });
+    const rest = ids.filter((_, i) => i < 5 || i > 7);
+    const aggregated: Transition[] = [];
+    for (const [i, id] of rest.entries()) {
+      t = reduce(t.state, update(id, T_LAUNCH + 10 + i));
+      if (effectsOf(t, 'aggregate').length) aggregated.push(t);
+    }
+    // Only the last update closed the round, with every contributor and nobody left pending.
+    expect(aggregated).toHaveLength(1);
+    expect(only(aggregated[0]!, 'aggregate').contributors).toHaveLength(n - 3);
+    expect(effectsOf(aggregated[0]!, 'cancel-round')).toEqual([]);
+    expect(t.state.run!.phase).toBe('aggregating');
+    expect(t.state.run!.submitted.size).toBe(n - 3);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Map as PersistentMap } from 'immutable';
 import { resolveSettings, type EvalSubmit, type UpdateSubmit } from '@fl/shared';
 import type { ClientEntry, EngineState, RunState } from '../engine-types';
 import { checkUpdate, validateEvaluation, validateUpdate, type UpdateContext } from '../update-validator';
@@ -27,7 +28,7 @@ function client(id: string): ClientEntry {
 
 function state(run: Partial<RunState> | null = {}): EngineState {
   return {
-    clients: { a: client('a'), b: client('b'), c: client('c') },
+    clients: PersistentMap({ a: client('a'), b: client('b'), c: client('c') }),
     run:
       run === null
         ? null
@@ -42,7 +43,7 @@ function state(run: Partial<RunState> | null = {}): EngineState {
             participants: ['a', 'b'],
             population: 2,
             privacySpent: [],
-            submitted: {},
+            submitted: PersistentMap(),
             dropped: [],
             shardOwners: ['a', 'b'],
             attempt: 1,
@@ -110,7 +111,7 @@ describe('validateUpdate', () => {
   });
 
   it('refuses a second update from the same client with HUB_ERR_DUPLICATE_UPDATE', () => {
-    expect(refusal(() => validateUpdate(context({ state: state({ submitted: { a: 100 } }) }), 'a', update()))).toBe('HUB_ERR_DUPLICATE_UPDATE');
+    expect(refusal(() => validateUpdate(context({ state: state({ submitted: PersistentMap({ a: 100 }) }) }), 'a', update()))).toBe('HUB_ERR_DUPLICATE_UPDATE');
   });
 
   it('refuses an update larger than the limit with HUB_ERR_TOO_LARGE', () => {
