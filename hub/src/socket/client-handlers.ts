@@ -14,12 +14,13 @@ import {
   type ClientSocketData,
   type ClientToHubEvents,
   type HubToClientEvents,
+  type JoinRequest,
 } from '@fl/shared';
 import type { Static, TSchema } from 'typebox';
 import type { Coordinator, Logger, Transport } from '../engine/coordinator';
 import { tokensEqual } from '../http/auth';
 import type { WindowCounter } from './window-counter';
-import type { ClientIdentities } from '../store/client-identities';
+import type { Claim, ClientIdentities } from '../store/client-identities';
 import { DEFAULT_EVENT_BUDGET, EventBudget, type EventBudgetConfig } from './event-budget';
 
 type ClientNamespace = HubNamespace;
@@ -77,6 +78,8 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
     // events are answered here too (not in onAny, which Socket.IO runs before any middleware).
     const budget = new EventBudget(options.eventBudget ?? DEFAULT_EVENT_BUDGET, now);
     let refused = 0;
+    /** A join whose identity claim is not committed yet. */
+    let claiming = false;
     socket.use(([rawEvent, ...args], next) => {
       const event = String(rawEvent).slice(0, 64);
       const ack = args.at(-1);
@@ -148,27 +151,42 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
           throw new CodedError('HUB_ERR_INVALID_PAYLOAD', 'this connection already joined as another client');
         }
         // A join again on a connection that already proved its id (a rename) needs no secret.
-        const claim = socket.data.clientId
-          ? { kind: 'rejoined' as const, clientId: socket.data.clientId }
-          : identities.claim(request.clientId, request.clientSecret);
-        if (claim.kind === 'refused') {
-          // The holder keeps its connection, its place and its round.
-          throw new CodedError('HUB_ERR_CLIENT_CLAIMED', 'this client id belongs to another client; join without clientId to get an id of your own');
-        }
-        const id = claim.clientId;
-        const previous = transport.sockets.get(id);
-        if (claim.kind === 'reclaimed' && previous && previous.id !== socket.id) {
-          // The same client (it holds the secret) on a new connection: the old one is stale.
-          previous.data.clientId = undefined;
-          previous.disconnect(true);
-        }
-        // Reachable before the join is dispatched: the join may start a waiting round, which sends to it.
-        socket.data.clientId = id;
-        transport.sockets.set(id, socket);
-        const reply = coordinator.join(id, request);
-        return { ...reply, clientId: id, ...(claim.kind === 'issued' ? { clientSecret: claim.secret } : {}), limits: { maxUpdateBytes } };
+        if (socket.data.clientId) return admit({ kind: 'rejoined' as const, clientId: socket.data.clientId }, request);
+        if (claiming) throw new CodedError('HUB_ERR_INVALID_PAYLOAD', 'this connection is already joining; wait for the answer to its first client:join');
+        claiming = true;
+        // The claim resolves once its identity write is committed (writes of the same moment commit together).
+        return identities.claim(request.clientId, request.clientSecret).then(
+          (claim) => {
+            claiming = false;
+            if (!socket.connected) throw new CodedError('HUB_ERR_NOT_JOINED', 'the connection closed while it joined');
+            return admit(claim, request);
+          },
+          (error: unknown) => {
+            claiming = false;
+            throw error;
+          },
+        );
       }),
     );
+
+    function admit(claim: Claim | { kind: 'rejoined'; clientId: string }, request: JoinRequest) {
+      if (claim.kind === 'refused') {
+        // The holder keeps its connection, its place and its round.
+        throw new CodedError('HUB_ERR_CLIENT_CLAIMED', 'this client id belongs to another client; join without clientId to get an id of your own');
+      }
+      const id = claim.clientId;
+      const previous = transport.sockets.get(id);
+      if (claim.kind === 'reclaimed' && previous && previous.id !== socket.id) {
+        // The same client (it holds the secret) on a new connection: the old one is stale.
+        previous.data.clientId = undefined;
+        previous.disconnect(true);
+      }
+      // Reachable before the join is dispatched: the join may start a waiting round, which sends to it.
+      socket.data.clientId = id;
+      transport.sockets.set(id, socket);
+      const reply = coordinator.join(id, request);
+      return { ...reply, clientId: id, ...(claim.kind === 'issued' ? { clientSecret: claim.secret } : {}), limits: { maxUpdateBytes } };
+    }
     socket.on('client:data', handle('client:data', dataChangeChecker, (change) => {
       coordinator.changeData(clientId(), change);
       return { ok: true as const };
