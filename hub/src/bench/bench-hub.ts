@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,12 +104,18 @@ export async function childHub(options: { probe?: boolean; cpuProfileDir?: strin
       HOST: '127.0.0.1',
       DATA_DIR: mkdtempSync(join(tmpdir(), 'fl-bench-hub-')),
       ADMIN_TOKEN: BENCH_TOKEN,
-      LOG_LEVEL: 'error',
+      // BENCH_HUB_LOG=FILE keeps the hub's log (at BENCH_HUB_LOG_LEVEL, warn by default) for a run that needs explaining.
+      LOG_LEVEL: process.env.BENCH_HUB_LOG ? (process.env.BENCH_HUB_LOG_LEVEL ?? 'warn') : 'error',
       JOINS_PER_MINUTE: '100000',
       RATE_LIMIT_PER_MINUTE: '100000',
       ...(options.probe ? { FL_HUB_PROBE: '1' } : {}),
     },
-    stdio: options.probe ? ['ignore', 'ignore', 'inherit', 'ipc'] : ['ignore', 'ignore', 'inherit'],
+    stdio: [
+      'ignore',
+      process.env.BENCH_HUB_LOG ? openSync(process.env.BENCH_HUB_LOG, 'a') : 'ignore',
+      'inherit',
+      ...(options.probe ? (['ipc'] as const) : []),
+    ],
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

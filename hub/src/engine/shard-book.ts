@@ -1,6 +1,13 @@
 import { MNIST_CLASSES, partitionByLabel, partitionDirichlet, partitionIid, type RunSettings } from '@fl/shared';
 
 /**
+ * The fewest samples a hub-served MNIST shard holds. With more clients than the training set has shards of
+ * this size (10,000 tabs on 8,000 digits), the partition has that many parts and clients share them in turn:
+ * owner i trains on part i mod parts, so every client gets a shard it can learn from, and none is empty.
+ */
+export const MIN_SHARD_SAMPLES = 8;
+
+/**
  * MNIST shards of the active run: a pure function of the run's seed, the owners in order and the
  * labels, recomputed only when the owners change. Kept after the run ends, until the next launch.
  */
@@ -16,10 +23,11 @@ export class ShardBook {
     const key = `${runId}:${owners.join(',')}`;
     if (this.key === key) return null;
     this.key = key;
-    const parts = this.partition(owners.length, settings);
-    this.shards = new Map(owners.map((id, i) => [id, parts[i]!]));
-    this.counts = new Map(owners.map((id, i) => [id, this.labelCounts(parts[i]!)]));
-    return Object.fromEntries(owners.map((id, i) => [id, parts[i]!.length]));
+    const parts = this.partition(Math.min(owners.length, Math.max(1, Math.floor(this.labels.length / MIN_SHARD_SAMPLES))), settings);
+    const counts = parts.map((part) => this.labelCounts(part));
+    this.shards = new Map(owners.map((id, i) => [id, parts[i % parts.length]!]));
+    this.counts = new Map(owners.map((id, i) => [id, counts[i % parts.length]!]));
+    return Object.fromEntries(owners.map((id, i) => [id, parts[i % parts.length]!.length]));
   }
 
   shard(clientId: string): Uint16Array | undefined {
@@ -29,11 +37,6 @@ export class ShardBook {
   /** How many digits of each label (0..9) the client's shard holds; undefined for a client without one. */
   labelsOf(clientId: string): number[] | undefined {
     return this.counts.get(clientId);
-  }
-
-  /** The owner's position in the partition, so each client's batch order has its own seed. */
-  index(clientId: string): number {
-    return [...this.shards.keys()].indexOf(clientId);
   }
 
   clear(): void {
