@@ -92,8 +92,8 @@ export const RoundStart = Type.Object({
    * `round:model` broadcast (encoded once for every participant). A round sent again to one client carries it.
    */
   weights: Type.Optional(Binary),
-  /** MNIST: the client's shard as little-endian uint16 indices into the training sprite. */
-  shard: Type.Optional(Binary),
+  /** MNIST: the client's shard, little-endian uint16 indices into the training sprite, in base64 (mnist-dataset's encodeShard). */
+  shard: Type.Optional(Type.String({ maxLength: 200_000 })),
   /** Epoch milliseconds after which the hub closes the round. */
   deadline: Type.Number(),
   /** Seed for the client's batch order, so runs can be repeated. */

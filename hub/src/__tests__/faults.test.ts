@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { roundWeights, type AckResponse, type RoundModel, type RoundStart, type RunDetail } from '@fl/shared';
 import { decodeShard } from '@fl/shared/data/mnist-dataset';
-import { toBytes } from '@fl/shared/validation';
 import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
 import { ADMIN_TOKEN, launch, runDetail, startTestHub, tempDataDir, waitForClients, waitForRunEnd, type TestHub } from './support/test-hub';
 import { waitFor } from './support/wait-for';
@@ -134,7 +133,7 @@ describe('faults during a federated run', () => {
     const staleUpdate = {
       runId,
       round: 1,
-      samples: decodeShard(toBytes(round1.shard!)).length,
+      samples: decodeShard(round1.shard!).length,
       weights: round1.weights,
       metrics: LOCAL_METRICS,
     };

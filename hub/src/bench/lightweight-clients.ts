@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { SecAggClient, decodeSetup } from '@fl/shared/secagg/index';
 import { StageMailbox } from '@fl/shared/secure-round-client';
+import { decodeShard } from '@fl/shared/data/mnist-dataset';
 import {
   CLIENT_NAMESPACE,
   createRng,
@@ -180,7 +181,7 @@ export async function startLightweightClients(
     const model = roundWeights(start, broadcast);
     await new Promise((r) => setTimeout(r, delayMs));
     mark(start.round, 'lastEmitted');
-    const samples = start.shard ? toBytes(start.shard).byteLength / 2 : 100;
+    const samples = start.shard ? decodeShard(start.shard).length : 100;
     const update = { runId: start.runId, round: start.round, samples, weights: updateFor(start, model), metrics: { loss: 1, accuracy: 0.5, trainMs: delayMs } };
     const response = await send(socket, 'update:submit', update);
     mark(start.round, 'lastAcked');

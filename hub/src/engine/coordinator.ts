@@ -69,6 +69,9 @@ export interface CoordinatorDeps {
  * Carries out what the pure round reducer decides: sends rounds, folds updates, commits rounds and
  * hands their models to the evaluation queue. Socket handlers and HTTP routes only call its methods.
  */
+/** The time between status pushes: 200 ms up to 2,000 clients, then 0.1 ms per client, at most a second. */
+export const statusIntervalMs = (clients: number) => Math.min(1000, Math.max(200, clients / 10));
+
 export class Coordinator {
   private state: EngineState = initialEngineState;
   private readonly queue: EngineEvent[] = [];
@@ -98,8 +101,9 @@ export class Coordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.shards = new ShardBook(deps.mnistTrainLabels);
-    // Pushed to dashboards at most every 200 ms, with the first STATUS_ROWS clients and every client counted.
-    this.statusPush = new StatusThrottle(deps.clock, 200, () => this.status(), (err) => deps.log.error({ err }, 'a status listener failed'));
+    // Pushed to dashboards at most every 200 ms (up to once a second with thousands of clients, since each push
+    // counts every client), with the first STATUS_ROWS clients and every client counted.
+    this.statusPush = new StatusThrottle(deps.clock, () => statusIntervalMs(this.state.clients.size), () => this.status(), (err) => deps.log.error({ err }, 'a status listener failed'));
     this.evaluations = new EvaluationQueue({ store: deps.store, evaluator: deps.models, log: deps.log, onStored: (id) => this.notifyRun(id) });
     this.resume();
   }

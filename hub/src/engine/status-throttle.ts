@@ -1,6 +1,6 @@
 import type { Clock } from './ports';
 
-/** Coalesces status pushes: at most one per `intervalMs`, however many changes arrive. */
+/** Coalesces status pushes: at most one per `intervalMs` (a number, or read anew before each push), however many changes arrive. */
 export class StatusThrottle<T> {
   private timer: unknown = null;
   private closed = false;
@@ -8,7 +8,7 @@ export class StatusThrottle<T> {
 
   constructor(
     private readonly clock: Clock,
-    private readonly intervalMs: number,
+    private readonly intervalMs: number | (() => number),
     private readonly read: () => T,
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
@@ -32,7 +32,7 @@ export class StatusThrottle<T> {
           this.onError(error);
         }
       }
-    }, this.intervalMs);
+    }, typeof this.intervalMs === 'number' ? this.intervalMs : this.intervalMs());
   }
 
   close(): void {

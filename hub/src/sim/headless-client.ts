@@ -9,7 +9,6 @@ import {
 } from '@fl/shared';
 import { FederatedClient, type ClientSnapshot, type DataProvider } from '@fl/shared/federated-client';
 import { createMnistDataset, decodeShard } from '@fl/shared/data/mnist-dataset';
-import { toBytes } from '@fl/shared/validation';
 import { decodeMnistSplit, type MnistSplitData } from '../data/mnist-files';
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -42,7 +41,7 @@ export function mnistProvider(load: () => Promise<MnistSplitData>): DataProvider
     async trainingSet(start: RoundStart) {
       const data = await load();
       if (!start.shard) throw new Error('round:start for MNIST carried no shard');
-      return createMnistDataset(data.images, data.labels, decodeShard(toBytes(start.shard)));
+      return createMnistDataset(data.images, data.labels, decodeShard(start.shard));
     },
   };
 }

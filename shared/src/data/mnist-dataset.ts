@@ -36,18 +36,29 @@ export function createMnistDataset(images: Uint8Array, labels: Uint8Array, indic
   };
 }
 
-/** Decodes a shard frame (little-endian uint16 indices) sent with round:start. */
-export function decodeShard(bytes: Uint8Array): Uint16Array {
-  if (bytes.byteLength % 2 !== 0) throw new Error('shard frame has an odd number of bytes');
-  const out = new Uint16Array(bytes.byteLength / 2);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = view.getUint16(i * 2, true);
+/**
+ * A shard as sent in round:start: its little-endian uint16 indices in base64, inside the message's JSON, so that a
+ * round start is one WebSocket frame (a binary attachment would be a second one, and a second write, per client).
+ */
+export function decodeShard(text: string): Uint16Array {
+  if (!SHARD_PATTERN.test(text)) throw new Error('shard is not base64');
+  const binary = atob(text);
+  if (binary.length % 2 !== 0) throw new Error('shard has an odd number of bytes');
+  const out = new Uint16Array(binary.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = binary.charCodeAt(2 * i) | (binary.charCodeAt(2 * i + 1) << 8);
   return out;
 }
 
-export function encodeShard(indices: Uint16Array): Uint8Array {
-  const out = new Uint8Array(indices.length * 2);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < indices.length; i++) view.setUint16(i * 2, indices[i]!, true);
-  return out;
+export function encodeShard(indices: Uint16Array): string {
+  let binary = '';
+  // In slices: String.fromCharCode takes its characters as arguments, and arguments are limited.
+  for (let from = 0; from < indices.length; from += 4096) {
+    const codes: number[] = [];
+    for (const index of indices.subarray(from, from + 4096)) codes.push(index & 0xff, index >> 8);
+    binary += String.fromCharCode(...codes);
+  }
+  return btoa(binary);
 }
+
+/** Standard base64 with its padding: what encodeShard writes. */
+export const SHARD_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -1,5 +1,4 @@
 import type { ClientData, RoundStart, TaskId } from '@fl/shared';
-import { toBytes } from '@fl/shared/validation';
 import type { DataProvider } from '@fl/shared/federated-client';
 import type { LocalDataset } from '@fl/shared/training';
 import { createMnistDataset, decodeShard } from '@fl/shared/data/mnist-dataset';
@@ -86,7 +85,7 @@ export class TabData implements DataProvider {
     if (task === 'mnist') {
       const { images, labels } = await this.mnist();
       if (!start.shard) throw new Error('round:start for MNIST carried no shard');
-      return createMnistDataset(images, labels, decodeShard(toBytes(start.shard)));
+      return createMnistDataset(images, labels, decodeShard(start.shard));
     }
     if (!this.chestState) throw new Error('the hub started a Chest X-Ray round, but no folder is loaded in this tab');
     return this.chestState.train;

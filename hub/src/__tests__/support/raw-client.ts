@@ -4,7 +4,6 @@ import {
   decodeWeights,
   encodeWeights,
   roundWeights,
-  toBytes,
   type AckResponse,
   type FlatWeights,
   type JoinReply,
@@ -79,7 +78,7 @@ export async function joinRaw(url: string, name: string, extra: Record<string, u
   socket.on('round:model', (m: RoundModel) => (model = m));
   socket.on('round:start', (raw: RoundStart) => {
     const start = { ...raw, weights: roundWeights(raw, model) };
-    const shard = start.shard ? decodeShard(toBytes(start.shard)) : new Uint16Array();
+    const shard = start.shard ? decodeShard(start.shard) : new Uint16Array();
     rounds.push({ start, weights: decodeWeights(start.weights), shard, shardSize: shard.length });
   });
   const reply = await emitAck<JoinReply>(socket, 'client:join', mnistJoinRequest(name, extra));

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { decodeShard } from '@fl/shared/data/mnist-dataset';
 import { decodeWeights, resolveSettings, toBytes, type EvalMetrics, type LaunchRequest, type UpdateSubmit } from '@fl/shared';
 import type { CompletedRound } from '../../store/store';
 import {
@@ -359,7 +360,7 @@ describe('Coordinator: held-out evaluation (items 8, 9)', () => {
       ['b', MNIST_DATA],
     ]);
     first.coordinator.launch(mnist({ rounds: 3, minClients: 2 }));
-    const shards = roundStarts(first, 1).map((s) => [s.clientId, Array.from(toBytes(s.payload.shard!))]);
+    const shards = roundStarts(first, 1).map((s) => [s.clientId, Array.from(decodeShard(s.payload.shard!))]);
     first.coordinator.submit('a', updateOf(first, 'a', fill(1)));
     first.coordinator.submit('b', updateOf(first, 'b', fill(3)));
     await vi.waitFor(() => expect(first.evaluator.calls).toHaveLength(1));
@@ -375,7 +376,7 @@ describe('Coordinator: held-out evaluation (items 8, 9)', () => {
     ]);
     expect(second.coordinator.engineState.run).toMatchObject({ round: 2, phase: 'training' });
     expectClose(globalSent(second, 2), Array.from(committed(first, 1).weights.values));
-    expect(roundStarts(second, 2).map((s) => [s.clientId, Array.from(toBytes(s.payload.shard!))]).sort()).toEqual(shards.sort());
+    expect(roundStarts(second, 2).map((s) => [s.clientId, Array.from(decodeShard(s.payload.shard!))]).sort()).toEqual(shards.sort());
   });
 
   it('stop() while an evaluation is pending ends the run in the store at once; the result is stored when it comes', async () => {
@@ -487,7 +488,7 @@ describe('Coordinator: repeatable runs', () => {
     hub.coordinator.join('b', { name: 'b', kind: 'headless', data: MNIST_DATA, backend: { name: 'cpu' } });
     for (const id of ['a', 'b', 'c']) hub.coordinator.submit(id, updateOf(hub, id, fill(1)));
     await hub.coordinator.idle();
-    return hub.transport.of('round:start').map((s) => ({ client: s.clientId, round: s.payload.round, seed: s.payload.seed, shard: Array.from(toBytes(s.payload.shard!)) }));
+    return hub.transport.of('round:start').map((s) => ({ client: s.clientId, round: s.payload.round, seed: s.payload.seed, shard: Array.from(decodeShard(s.payload.shard!)) }));
   }
 
   it('sends the same batch seeds and shards for the same seed and join order, whatever the run id and time', async () => {

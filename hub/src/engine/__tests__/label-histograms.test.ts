@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { partitionByLabel, partitionDirichlet, partitionIid, toBytes, type ClientView, type LaunchRequest } from '@fl/shared';
+import { decodeShard } from '@fl/shared/data/mnist-dataset';
+import { partitionByLabel, partitionDirichlet, partitionIid, type ClientView, type LaunchRequest } from '@fl/shared';
 import { MNIST_DATA, MNIST_LABELS, fakeHub, joinAll, xrayData, type FakeHub } from './support/fakes';
 
 const mnist = (over: Partial<LaunchRequest> = {}): LaunchRequest => ({ task: 'mnist', rounds: 2, minClients: 3, roundTimeoutSec: 60, seed: 7, ...over });
 
-/** Each client's shard as sent with round:start, decoded from its little-endian uint16 frame. */
+/** Each client's shard as sent with round:start, decoded. */
 function sentShards(hub: FakeHub): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const { clientId, payload } of hub.transport.of('round:start')) {
-    const bytes = toBytes(payload.shard!);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    out.set(clientId, Array.from({ length: bytes.byteLength / 2 }, (_, i) => view.getUint16(i * 2, true)));
+    out.set(clientId, Array.from(decodeShard(payload.shard!)));
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { statusIntervalMs } from '../coordinator';
 import { StatusThrottle } from '../status-throttle';
 import { FakeClock } from './support/fakes';
 
@@ -71,5 +72,23 @@ describe('StatusThrottle', () => {
     expect(clock.live).toBe(0);
     clock.advance(1000);
     expect(pushes).toEqual([]);
+  });
+
+  it('reads a changing interval before each push: a larger client table is pushed less often', () => {
+    const clock = new FakeClock();
+    let clients = 100;
+    const pushes: number[] = [];
+    const t = new StatusThrottle(clock, () => statusIntervalMs(clients), () => clients);
+    t.subscribe((v) => pushes.push(v));
+    t.changed();
+    clock.advance(200);
+    expect(pushes).toEqual([100]);
+    clients = 10_000;
+    t.changed();
+    clock.advance(999);
+    expect(pushes).toEqual([100]);
+    clock.advance(1);
+    expect(pushes).toEqual([100, 10_000]);
+    expect([statusIntervalMs(0), statusIntervalMs(2000), statusIntervalMs(5000), statusIntervalMs(100_000)]).toEqual([200, 200, 500, 1000]);
   });
 });

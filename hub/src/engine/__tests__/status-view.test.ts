@@ -30,4 +30,18 @@ describe('statusView at scale', () => {
     expect(status.clients).toHaveLength(STATUS_ROWS + 5);
     expect(status.clientCount).toBe(STATUS_ROWS + 5);
   });
+
+  it('picks the same first rows as sorting every client by join time would, ties in table order', () => {
+    // Join times out of order and repeated: a hub restart brings clients back in any order.
+    let state = initialEngineState;
+    let x = 12345;
+    for (let i = 0; i < 3 * STATUS_ROWS; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const event: EngineEvent = { type: 'client-joined', at: x % 400, client: { id: `c${i}`, name: `c${i}`, kind: 'headless', data: { task: 'mnist' }, backend: { name: 'cpu' } } };
+      state = reduce(state, event).state;
+    }
+    const sorted = [...state.clients.values()].sort((a, b) => a.joinedAt - b.joinedAt).slice(0, STATUS_ROWS);
+    const status = statusView(state, 0, null, () => undefined, STATUS_ROWS);
+    expect(status.clients.map((c) => c.id)).toEqual(sorted.map((c) => c.id));
+  });
 });
