@@ -160,6 +160,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     // After close() the coordinator arms no timer and never touches the store again.
     coordinator.close();
     await folds?.close();
+    await models.close();
     store.close();
   });
   return app;

@@ -160,7 +160,7 @@ export async function launchRun(url: string, request: LaunchRequest): Promise<st
   return ((await response.json()) as { id: string }).id;
 }
 
-/** Polls the run until it ends; an answer that is not a run (a hub under load can fail a request) is retried until the deadline. */
+/** Polls the run until it ends and its evaluations are stored; an answer that is not a run (a hub under load can fail a request) is retried until the deadline. */
 export async function waitForRun(url: string, id: string, timeoutMs = 1_800_000): Promise<RunDetail> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
@@ -169,7 +169,8 @@ export async function waitForRun(url: string, id: string, timeoutMs = 1_800_000)
     const body = await response.text();
     if (response.ok) {
       const run = JSON.parse(body) as RunDetail;
-      if (run.status !== 'running' && Array.isArray(run.rounds)) return run;
+      // Held-out evaluations are stored after their rounds (in their own thread): the record is whole once none is pending.
+      if (run.status !== 'running' && Array.isArray(run.rounds) && run.rounds.every((r) => r.evaluation !== 'pending')) return run;
     } else {
       lastError = `: the last answer was ${response.status} ${body.slice(0, 300)}`;
     }

@@ -4,8 +4,6 @@
  * confirmed ones into the round's sum with the same aggregators the event loop would use. Messages are handled in
  * the order the hub posted them, so a `finish` sees every `fold` posted before it.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { CodedError } from '@fl/shared';
 import type { Aggregator } from '../aggregation/aggregator';
@@ -13,6 +11,7 @@ import { checkFrame, type FrameExpectation } from './update-validator';
 import { createRoundAggregator } from './round-sum';
 import type { FromFoldWorker, ToFoldWorker } from './fold-protocol';
 import { threadCpuMs } from './thread-cpu';
+import { niceThisThread } from './threads';
 
 interface OpenSum {
   aggregator: Aggregator & { readonly clipped?: number };
@@ -30,12 +29,7 @@ if (!port) throw new Error('fold-thread.ts runs as a worker thread of the hub');
 
 /** Nice value of this thread: where it and the event loop want the same core, the event loop gets it. */
 const FOLD_NICE = 5;
-try {
-  // Linux: /proc/thread-self names this thread's id, and setpriority on a thread id affects that thread alone.
-  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), FOLD_NICE);
-} catch {
-  // Elsewhere (or not allowed) the worker runs at the hub's priority: folds still leave the event loop free.
-}
+niceThisThread(FOLD_NICE);
 const sums = new Map<number, OpenSum>();
 const send = (message: FromFoldWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { CodedError } from '@fl/shared';
 import type { FromFoldWorker, ToFoldWorker } from './fold-protocol';
 import type { Logger } from './ports';
+import { spawnThread } from './threads';
 import type { CheckedUpdate, RemoteSum, RoundTotal, SumSpec } from './round-sum';
 import type { FrameExpectation } from './update-validator';
 
@@ -21,18 +22,7 @@ export class FoldWorkerLost extends Error {
   override readonly name = 'FoldWorkerLost';
 }
 
-/**
- * Starts the fold thread. From source (tsx or vitest) its TypeScript is loaded through tsx's API, scoped to that
- * import: a worker does not take on the loader that `node --import tsx` registered for the main thread.
- */
-function spawnFoldThread(): Worker {
-  const here = import.meta.url;
-  // No inherited flags: the bench's probe (--import hub-probe.ts) and the like are the main thread's alone.
-  if (!here.endsWith('.ts')) return new Worker(new URL('./fold-thread.js', here), { execArgv: [] });
-  const entry = JSON.stringify(new URL('./fold-thread.ts', here).href);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((api) => api.tsImport(${entry}, ${entry}))`, { eval: true, execArgv: [] });
-}
+const spawnFoldThread = (): Worker => spawnThread(import.meta.url, 'fold-thread');
 
 /** Frames smaller than this are copied: cheap, and Node shares small buffers (ws's empty one, the Buffer pool). */
 const MOVE_FROM_BYTES = 64 * 1024;

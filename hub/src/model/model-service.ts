@@ -5,6 +5,7 @@ import { evaluateModel } from '@fl/shared/training';
 import { createMnistDataset } from '@fl/shared/data/mnist-dataset';
 import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
 import { loadMnistSplit } from '../data/mnist-files';
+import { EvaluationWorker } from './evaluation-worker';
 
 export interface CentralEvaluation {
   accuracy: number;
@@ -28,13 +29,20 @@ export class ModelService {
 
   private constructor(
     private readonly mnistTest: { images: Uint8Array; labels: Uint8Array },
-    private readonly initialWeights?: (task: TaskId) => FlatWeights,
+    private readonly initialWeights: ((task: TaskId) => FlatWeights) | undefined,
+    /** Where held-out evaluations run: a thread of their own (default), or this thread when null. */
+    private readonly thread: EvaluationWorker | null,
   ) {}
 
-  static async create(mnistDir: string, initialWeights?: (task: TaskId) => FlatWeights): Promise<ModelService> {
+  static async create(mnistDir: string, initialWeights?: (task: TaskId) => FlatWeights, options: { evaluationThread?: boolean } = {}): Promise<ModelService> {
     await initWasmBackend();
     const test = await loadMnistSplit(mnistDir, 'test');
-    return new ModelService(test, initialWeights);
+    return new ModelService(test, initialWeights, options.evaluationThread === false ? null : new EvaluationWorker(mnistDir));
+  }
+
+  /** Stops the evaluation thread; an evaluation still running there fails. */
+  async close(): Promise<void> {
+    await this.thread?.close();
   }
 
   shapes(task: TaskId): number[][] {
@@ -64,6 +72,7 @@ export class ModelService {
   /** Held-out accuracy and loss of a global model; null for tasks evaluated by their clients. */
   async evaluate(task: TaskId, weights: FlatWeights): Promise<CentralEvaluation | null> {
     if (!this.evaluates(task)) return null;
+    if (this.thread) return this.thread.evaluate(task, weights);
     const model = createModel(task);
     try {
       writeWeights(model, weights);

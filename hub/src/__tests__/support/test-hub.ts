@@ -79,9 +79,10 @@ export async function waitForRunEnd(hub: TestHub, id: string, timeoutMs = 120_00
   return waitFor(
     async () => {
       const run = await runDetail(hub, id);
-      return run.status !== 'running' ? run : null;
+      // Held-out evaluations run in their own thread after each commit: the run's record is whole once none is pending.
+      return run.status !== 'running' && run.rounds.every((r) => r.evaluation !== 'pending') ? run : null;
     },
-    { timeoutMs, intervalMs: 200, what: `run ${id} to end` },
+    { timeoutMs, intervalMs: 200, what: `run ${id} to end, its evaluations stored` },
   );
 }
 
