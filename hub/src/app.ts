@@ -46,6 +46,11 @@ export interface HubOptions {
   eventBudget?: EventBudgetConfig;
   /** Wraps the hub's model service as the engine's evaluator (tests hold an evaluation back to stop the hub inside it). */
   evaluator?: (models: ModelService) => Evaluator;
+  /**
+   * Start the fold and evaluation threads with the hub rather than with its first round, so that the first round
+   * does not wait for their code to load (server.ts; tests leave them to start when first needed).
+   */
+  startThreads?: boolean;
   /** Checkpoints kept per run (the last K rounds'; default 10). */
   keepCheckpoints?: number;
   /** SQLite durability: FULL (default) survives power loss; NORMAL may lose the last commits then. */
@@ -119,6 +124,10 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     maxUpdateBytes: updateLimit,
     ...(folds ? { folds } : {}),
   });
+  if (options.startThreads) {
+    folds?.warm();
+    models.warm();
+  }
   app.decorate('coordinator', coordinator);
   app.decorate('store', store);
 

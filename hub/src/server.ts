@@ -17,6 +17,7 @@ const app = await buildApp({
   keepCheckpoints: config.keepCheckpoints,
   sqliteSynchronous: config.sqliteSynchronous,
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
+  startThreads: true,
 });
 
 try {

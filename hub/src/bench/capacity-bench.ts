@@ -56,11 +56,17 @@ async function lightweightRun(o: CapacityOptions): Promise<LightweightRunResult>
     o.log?.(`   the hub may open ${files.soft} files (hard limit ${files.hard}): fewer than ${o.clients} clients and its own; expect EMFILE (raise ulimit -n before the bench)`);
   }
   let fleet: LoadFleet | null = null;
-  // Two collections half a second apart: V8 hands freed pages back lazily, and the first follows the hub's startup.
+  // Collections half a second apart until two readings agree within 2 MiB (at most 10 s): V8 hands freed pages back
+  // lazily, and the hub's fold and evaluation threads load their code after it starts listening.
   const settled = async () => {
-    await probe.read({ gc: true });
-    await new Promise((r) => setTimeout(r, 500));
-    return probe.read({ gc: true });
+    let last = await probe.read({ gc: true });
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = await probe.read({ gc: true });
+      if (Math.abs(now.rssBytes - last.rssBytes) < 2 * 1024 * 1024) return now;
+      last = now;
+    }
+    return last;
   };
   try {
     const none = await settled();

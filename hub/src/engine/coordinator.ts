@@ -69,6 +69,9 @@ export interface CoordinatorDeps {
  * Carries out what the pure round reducer decides: sends rounds, folds updates, commits rounds and
  * hands their models to the evaluation queue. Socket handlers and HTTP routes only call its methods.
  */
+/** Participants sent their round per turn of the event loop (see sendRoundSlices). */
+export const ROUND_START_SLICE = 200;
+
 /** The time between status pushes: 200 ms up to 2,000 clients, then 0.1 ms per client, at most a second. */
 export const statusIntervalMs = (clients: number) => Math.min(1000, Math.max(200, clients / 10));
 
@@ -550,10 +553,23 @@ export class Coordinator {
     this.secure = run.settings.secureAggregation ? this.startSecureRound(run, this.work) : null;
     // The participants score the model they receive: the one after the previous round.
     this.scores.keepOnly(effect.runId, effect.round - 1);
-    // The model once for everyone (Socket.IO encodes the broadcast once), then each participant's own part.
-    this.deps.transport.broadcast(effect.participants, 'round:model', { runId: effect.runId, round: effect.round, weights: this.work.frame });
-    for (const id of effect.participants) this.sendRoundStart(id, effect.deadline, false);
+    this.sendRoundSlices(this.work, effect, 0);
     this.deps.log.info({ runId: effect.runId, round: effect.round, participants: effect.participants.length }, 'round started');
+  }
+
+  /**
+   * The round's model and starts, ROUND_START_SLICE participants at a time with a turn of the event loop between
+   * slices, so that sending a round to thousands of clients never blocks the hub for long: in each slice the model
+   * once (Socket.IO encodes the broadcast once), then each participant's own part. A slice still to go when the
+   * round is no longer this work's (it ended, or the run stopped) is not sent.
+   */
+  private sendRoundSlices(work: RoundWork, effect: Extract<Effect, { type: 'start-round' }>, from: number): void {
+    if (this.work !== work || this.state.run?.id !== effect.runId || this.state.run.round !== effect.round) return;
+    const slice = effect.participants.slice(from, from + ROUND_START_SLICE);
+    this.deps.transport.broadcast(slice, 'round:model', { runId: effect.runId, round: effect.round, weights: work.frame });
+    for (const id of slice) this.sendRoundStart(id, effect.deadline, false);
+    const next = from + ROUND_START_SLICE;
+    if (next < effect.participants.length) setImmediate(() => this.sendRoundSlices(work, effect, next));
   }
 
   /** `withModel`: the model inline (a round sent again to one client); false right after the round's broadcast. */

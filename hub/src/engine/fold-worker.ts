@@ -75,6 +75,11 @@ export class FoldWorker {
     };
   }
 
+  /** Starts the thread now rather than with the first round (a hub that serves does this at start). */
+  warm(): void {
+    if (!this.closed) this.started();
+  }
+
   /** Stops the worker; what it still held fails. */
   async close(): Promise<void> {
     this.closed = true;

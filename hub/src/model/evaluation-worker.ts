@@ -40,6 +40,11 @@ export class EvaluationWorker {
     });
   }
 
+  /** Starts the thread and its TF.js backend now rather than with the first evaluation. */
+  warm(): void {
+    if (!this.closed) this.live();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;

@@ -40,6 +40,11 @@ export class ModelService {
     return new ModelService(test, initialWeights, options.evaluationThread === false ? null : new EvaluationWorker(mnistDir));
   }
 
+  /** Starts the evaluation thread now (see EvaluationWorker.warm). */
+  warm(): void {
+    this.thread?.warm();
+  }
+
   /** Stops the evaluation thread; an evaluation still running there fails. */
   async close(): Promise<void> {
     await this.thread?.close();

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { decodeShard } from '@fl/shared/data/mnist-dataset';
+import { ROUND_START_SLICE } from '../coordinator';
 import { decodeWeights, resolveSettings, toBytes, type EvalMetrics, type LaunchRequest, type UpdateSubmit } from '@fl/shared';
 import type { CompletedRound } from '../../store/store';
 import {
@@ -84,6 +85,30 @@ describe('Coordinator: effects (item 14)', () => {
     expect(hub.store.run(id)).toMatchObject({ status: 'failed' });
     expect(hub.coordinator.engineState.run).toBeNull();
     expect(hub.clock.live).toBe(0);
+  });
+
+  it('sends a large round in slices of ROUND_START_SLICE, each model before its starts, and no slice after the run stopped', async () => {
+    const count = 2 * ROUND_START_SLICE + 10;
+    const ids = Array.from({ length: count }, (_, i) => `c${i}`);
+    const twice = fakeHub();
+    joinAll(twice, ids.map((id): [string, typeof MNIST_DATA] => [id, MNIST_DATA]));
+    twice.coordinator.launch(mnist({ minClients: count }));
+    // The first slice goes out at once, the rest on later turns of the event loop.
+    expect(twice.transport.of('round:start')).toHaveLength(ROUND_START_SLICE);
+    await flush();
+    await flush();
+    const order = twice.transport.sent.filter((s) => s.event === 'round:model' || s.event === 'round:start').map((s) => `${s.event} ${s.clientId}`);
+    expect(twice.transport.of('round:start').map((s) => s.clientId)).toEqual(ids);
+    for (const id of ids) expect(order.indexOf(`round:model ${id}`)).toBeLessThan(order.indexOf(`round:start ${id}`));
+
+    const stopped = fakeHub();
+    joinAll(stopped, ids.map((id): [string, typeof MNIST_DATA] => [id, MNIST_DATA]));
+    const { id } = stopped.coordinator.launch(mnist({ minClients: count }));
+    stopped.coordinator.stop(id);
+    await flush();
+    await flush();
+    expect(stopped.transport.of('round:start')).toHaveLength(ROUND_START_SLICE);
+    expect(stopped.transport.of('round:model')).toHaveLength(ROUND_START_SLICE);
   });
 
   it('a run listener that throws after the commit does not abort the round: the next round starts', async () => {
