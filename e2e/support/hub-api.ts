@@ -34,9 +34,20 @@ export async function getRun(request: APIRequestContext, id: string): Promise<Ru
   return (await response.json()) as RunDetail;
 }
 
-/** Waits for the run to leave 'running' and returns it, whatever its end. */
+/**
+ * Waits for the run to leave 'running', whatever its end, and for its held-out evaluations (scored in the hub's
+ * evaluation thread after each commit) to be stored; returns it.
+ */
 export async function waitForRunEnd(request: APIRequestContext, id: string, timeout: number): Promise<RunDetail> {
-  await expect.poll(async () => (await getRun(request, id)).status, { timeout, intervals: [500, 1000] }).not.toBe('running');
+  await expect
+    .poll(
+      async () => {
+        const run = await getRun(request, id);
+        return run.status !== 'running' && run.rounds.every((r) => r.evaluation !== 'pending');
+      },
+      { timeout, intervals: [500, 1000] },
+    )
+    .toBe(true);
   return getRun(request, id);
 }
 
