@@ -231,7 +231,7 @@ pnpm bench --only privacy # the differential privacy section alone, into the las
 pnpm bench --only capacity # round overheads and the capacity ladder alone (today's hub: ~25 minutes)
 pnpm bench capacity --clients 10000 --rounds 3  # one capacity run: one JSON line (--train-ms, --per-round, --profile DIR)
 pnpm bench --only optimizers # the server optimiser section alone (--skip optimizers leaves it out)
-pnpm bench --only folds # the event loop's longest stall in a 1,000-update round, folding there and in the fold worker
+pnpm bench --only folds # aggregation vs memcpy, and the event loop's longest stall in a 1,000-update round, folding there and in the fold worker
 \`\`\`
 `;
   return { table, markdown, privacySvg: privacyPlotSvg(r.privacy), optimizersSvg: optimizersPlotSvg(r.optimizers) };

@@ -131,7 +131,7 @@ async function foldsSection(): Promise<FoldStallResults> {
   return benchFoldStall({ updates: quick ? 200 : 1000, trials: quick ? 1 : 3, log });
 }
 
-// --only capacity | secagg | privacy | optimizers | folds: that section alone, into the last run's bench-results.json; the other figures stay as they were.
+// --only capacity | secagg | privacy | optimizers | folds (aggregation vs memcpy and the fold worker's stalls): that section alone, into the last run's bench-results.json; the other figures stay as they were.
 if (args.only) {
   const path = `${repoRoot}/bench-results.json`;
   const previous = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
@@ -148,6 +148,10 @@ if (args.only) {
     log('9. server optimisers: fedVsCentral, IID and by-label (alone: --only optimizers)');
     previous.optimizers = { ...(await optimizersSection()), alone: true };
   } else if (args.only === 'folds') {
+    log('1. aggregation vs memcpy (alone: --only folds)');
+    const agg = benchAggregation(FEDAVG_CNN_PARAMS, quick ? 30 : 100, quick ? 3 : 5);
+    previous.aggregationVsMemcpy = agg.aggregationVsMemcpy;
+    previous.aggregation = agg;
     log('1c. aggregation off the event loop: the longest event-loop stall in a round (alone: --only folds)');
     previous.foldStall = await foldsSection();
   } else {

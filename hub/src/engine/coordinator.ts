@@ -70,7 +70,7 @@ export interface CoordinatorDeps {
  * hands their models to the evaluation queue. Socket handlers and HTTP routes only call its methods.
  */
 /** Participants sent their round per turn of the event loop (see sendRoundSlices). */
-export const ROUND_START_SLICE = 200;
+export const ROUND_START_SLICE = 50;
 
 /** The time between status pushes: 200 ms up to 2,000 clients, then 0.1 ms per client, at most a second. */
 export const statusIntervalMs = (clients: number) => Math.min(1000, Math.max(200, clients / 10));
