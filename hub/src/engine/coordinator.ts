@@ -65,16 +65,16 @@ export interface CoordinatorDeps {
   folds?: SumOpener;
 }
 
-/**
- * Carries out what the pure round reducer decides: sends rounds, folds updates, commits rounds and
- * hands their models to the evaluation queue. Socket handlers and HTTP routes only call its methods.
- */
 /** Participants sent their round per turn of the event loop (see sendRoundSlices). */
 export const ROUND_START_SLICE = 50;
 
 /** The time between status pushes: 200 ms up to 2,000 clients, then 0.1 ms per client, at most a second. */
 export const statusIntervalMs = (clients: number) => Math.min(1000, Math.max(200, clients / 10));
 
+/**
+ * Carries out what the pure round reducer decides: sends rounds, folds updates, commits rounds and
+ * hands their models to the evaluation queue. Socket handlers and HTTP routes only call its methods.
+ */
 export class Coordinator {
   private state: EngineState = initialEngineState;
   private readonly queue: EngineEvent[] = [];
@@ -564,7 +564,7 @@ export class Coordinator {
    * round is no longer this work's (it ended, or the run stopped) is not sent.
    */
   private sendRoundSlices(work: RoundWork, effect: Extract<Effect, { type: 'start-round' }>, from: number): void {
-    if (this.work !== work || this.state.run?.id !== effect.runId || this.state.run.round !== effect.round) return;
+    if (this.closed || this.work !== work || this.state.run?.id !== effect.runId || this.state.run.round !== effect.round) return;
     const slice = effect.participants.slice(from, from + ROUND_START_SLICE);
     this.deps.transport.broadcast(slice, 'round:model', { runId: effect.runId, round: effect.round, weights: work.frame });
     for (const id of slice) this.sendRoundStart(id, effect.deadline, false);
