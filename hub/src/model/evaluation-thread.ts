@@ -4,13 +4,11 @@
  * keeps sending rounds while the previous round's model is scored.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createModel, writeWeights } from '@fl/shared/models';
-import { evaluateModel } from '@fl/shared/training';
-import { createMnistDataset } from '@fl/shared/data/mnist-dataset';
 import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
 import { loadMnistSplit } from '../data/mnist-files';
 import { niceThisThread } from '../engine/threads';
 import type { EvaluationAnswer, EvaluationJobMessage } from './evaluation-worker';
+import { heldOutScore } from './held-out';
 
 const port = parentPort;
 if (!port) throw new Error('evaluation-thread.ts runs as a worker thread of the hub');
@@ -35,17 +33,12 @@ port.on('message', (job: EvaluationJobMessage | 'close') => {
   }
   chain = chain.then(async () => {
     let answer: EvaluationAnswer;
-    let model: ReturnType<typeof createModel> | null = null;
     try {
-      const { images, labels } = await test;
-      model = createModel(job.task);
-      writeWeights(model, { shapes: job.shapes, values: job.values });
-      const result = await evaluateModel(model, createMnistDataset(images, labels), 500);
-      answer = { id: job.id, accuracy: result.accuracy, loss: result.loss };
+      // The backend is up before any model is built.
+      const score = await heldOutScore(job.task, { shapes: job.shapes, values: job.values }, await test);
+      answer = { id: job.id, ...score };
     } catch (error) {
       answer = { id: job.id, error: error instanceof Error ? error.message : String(error) };
-    } finally {
-      model?.dispose();
     }
     port.postMessage(answer);
   });

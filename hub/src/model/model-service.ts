@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { scoredByClients, type FlatWeights, type TaskId } from '@fl/shared';
 import { CHEST_XRAY_DEFAULT_SIZE, createModel, readWeights, writeWeights } from '@fl/shared/models';
-import { evaluateModel } from '@fl/shared/training';
-import { createMnistDataset } from '@fl/shared/data/mnist-dataset';
 import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
 import { loadMnistSplit } from '../data/mnist-files';
 import { EvaluationWorker } from './evaluation-worker';
+import { heldOutScore } from './held-out';
 
 export interface CentralEvaluation {
   accuracy: number;
@@ -78,15 +77,7 @@ export class ModelService {
   async evaluate(task: TaskId, weights: FlatWeights): Promise<CentralEvaluation | null> {
     if (!this.evaluates(task)) return null;
     if (this.thread) return this.thread.evaluate(task, weights);
-    const model = createModel(task);
-    try {
-      writeWeights(model, weights);
-      const dataset = createMnistDataset(this.mnistTest.images, this.mnistTest.labels);
-      const result = await evaluateModel(model, dataset, 500);
-      return { accuracy: result.accuracy, loss: result.loss };
-    } finally {
-      model.dispose();
-    }
+    return heldOutScore(task, weights, this.mnistTest);
   }
 
   async export(task: TaskId, weights: FlatWeights): Promise<ExportedModel> {

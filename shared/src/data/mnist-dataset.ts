@@ -61,4 +61,4 @@ export function encodeShard(indices: Uint16Array): string {
 }
 
 /** Standard base64 with its padding: what encodeShard writes. */
-export const SHARD_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const SHARD_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
