@@ -6,6 +6,9 @@ import { CLIENT_NAMESPACE, DASHBOARD_NAMESPACE, encodeWeights, type TaskId, type
 import { Coordinator, systemClock, type Clock } from './engine/coordinator';
 import type { Evaluator } from './engine/ports';
 import { HubStore, type SqliteSynchronous } from './store/store';
+import type { RunStore } from './store/store-port';
+import { SqliteRunStore } from './store/sqlite-run-store';
+import { PgRunStore } from './store/pg-store';
 import { ModelService } from './model/model-service';
 import { loadMnistSplit } from './data/mnist-files';
 import { socketPlugin } from './socket/socket-plugin';
@@ -16,14 +19,14 @@ import { securityPlugin } from './http/security';
 import { setClientPageHeaders } from './http/client-page-headers';
 import { WindowCounter } from './socket/window-counter';
 import type { EventBudgetConfig } from './socket/event-budget';
-import { ClientIdentities } from './store/client-identities';
 import { FoldWorker } from './engine/fold-worker';
 import { redactedLogger } from './http/security';
 
 declare module 'fastify' {
   interface FastifyInstance {
     coordinator: Coordinator;
-    store: HubStore;
+    /** SQLite in DATA_DIR, or PostgreSQL with DATABASE_URL. */
+    store: RunStore;
   }
 }
 
@@ -53,6 +56,8 @@ export interface HubOptions {
   startThreads?: boolean;
   /** Checkpoints kept per run (the last K rounds'; default 10). */
   keepCheckpoints?: number;
+  /** PostgreSQL (postgresql://user[:password]@host:port/db) instead of SQLite in dataDir: several hub nodes share it. */
+  databaseUrl?: string;
   /** SQLite durability: FULL (default) survives power loss; NORMAL may lose the last commits then. */
   sqliteSynchronous?: SqliteSynchronous;
   /** Serve HTTPS and WSS with this certificate (PEM). */
@@ -92,10 +97,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   });
   installErrorHandler(app);
 
-  const store = new HubStore(options.dataDir, {
-    ...(options.keepCheckpoints ? { keepCheckpoints: options.keepCheckpoints } : {}),
-    ...(options.sqliteSynchronous ? { synchronous: options.sqliteSynchronous } : {}),
-  });
+  const store = await openStore(options, app.log);
   const models = await ModelService.create(options.mnistDir, options.initialWeights);
   const trainLabels = (await loadMnistSplit(options.mnistDir, 'train')).labels;
   const corsOrigins = options.corsOrigins ?? [];
@@ -124,6 +126,15 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     maxUpdateBytes: updateLimit,
     ...(folds ? { folds } : {}),
   });
+  try {
+    await coordinator.ready;
+  } catch (error) {
+    coordinator.close();
+    await folds?.close();
+    await models.close();
+    await store.close();
+    throw error;
+  }
   if (options.startThreads) {
     folds?.warm();
     models.warm();
@@ -138,7 +149,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     log: app.log,
     maxUpdateBytes: updateLimit,
     joinLimiter: new WindowCounter(options.joinsPerMinute ?? 60, 60_000, () => (options.clock ?? systemClock).now()),
-    identities: new ClientIdentities(store.db, options.newId ?? (() => randomUUID())),
+    identities: { claim: (clientId, secret) => store.claimIdentity(clientId, secret) },
     ...(options.eventBudget ? { eventBudget: options.eventBudget } : {}),
     ...(options.joinToken ? { joinToken: options.joinToken } : {}),
   });
@@ -146,9 +157,15 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   const dashboards = app.io.of(DASHBOARD_NAMESPACE);
   dashboards.on('connection', (socket) => socket.emit('hub:status', coordinator.status()));
   coordinator.onStatus((status) => dashboards.emit('hub:status', status));
+  // Read in order, so that a dashboard never gets an older state of a run after a newer one.
+  let runUpdates = Promise.resolve();
   coordinator.onRunChanged((runId) => {
-    const run = store.run(runId);
-    if (run) dashboards.emit('run:update', run);
+    runUpdates = runUpdates
+      .then(() => store.run(runId))
+      .then((run) => {
+        if (run) dashboards.emit('run:update', run);
+      })
+      .catch((err: unknown) => app.log.error({ err, runId }, 'run update not read'));
   });
 
   await app.register(apiRoutes, { store, coordinator, models, adminToken: options.adminToken });
@@ -166,11 +183,28 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   }
 
   app.addHook('onClose', async () => {
-    // After close() the coordinator arms no timer and never touches the store again.
+    // After close() the coordinator arms no timer and decides no write; those already decided settle first.
     coordinator.close();
+    await coordinator.written();
     await folds?.close();
     await models.close();
-    store.close();
+    await runUpdates;
+    await store.close();
   });
   return app;
+}
+
+async function openStore(options: HubOptions, log: { warn(obj: object, msg?: string): void }): Promise<RunStore> {
+  const identity = { newId: options.newId ?? (() => randomUUID()) };
+  const keep = options.keepCheckpoints ? { keepCheckpoints: options.keepCheckpoints } : {};
+  if (options.databaseUrl) {
+    return PgRunStore.open(options.databaseUrl, identity, { ...keep, onIdleError: (err) => log.warn({ err }, 'an idle PostgreSQL connection failed; the next query reconnects') });
+  }
+  return new SqliteRunStore(new HubStore(options.dataDir, { ...keep, ...(options.sqliteSynchronous ? { synchronous: options.sqliteSynchronous } : {}) }), identity);
+}
+
+/** The SQLite store under a hub's RunStore (tests and benches that inspect or time it synchronously). */
+export function sqliteOf(app: FastifyInstance): HubStore {
+  if (!(app.store instanceof SqliteRunStore)) throw new Error('this hub keeps its records in PostgreSQL, not SQLite');
+  return app.store.sqlite;
 }

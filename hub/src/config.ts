@@ -21,6 +21,8 @@ export interface HubConfig {
   /** Checkpoints kept per run: the last K rounds'. */
   keepCheckpoints: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** PostgreSQL instead of SQLite in dataDir (DATABASE_URL); several hub nodes share one. */
+  databaseUrl?: string;
   mnistDir: string;
   dashboardDir: string;
   clientDir: string;
@@ -46,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     ...tls(env, cwd),
     keepCheckpoints: positive(env.KEEP_CHECKPOINTS, 10, 'KEEP_CHECKPOINTS'),
     sqliteSynchronous: synchronous(env.SQLITE_SYNCHRONOUS),
+    ...databaseUrl(env.DATABASE_URL),
     mnistDir: env.MNIST_DIR ? resolve(cwd, env.MNIST_DIR) : defaultMnistDir(),
     dashboardDir: resolve(repoRoot, 'dashboard/dist'),
     clientDir: resolve(repoRoot, 'web-client/dist'),
@@ -74,6 +77,20 @@ function tls(env: NodeJS.ProcessEnv, cwd: string): { https?: { cert: Buffer; key
   if (!env.TLS_CERT && !env.TLS_KEY) return {};
   if (!env.TLS_CERT || !env.TLS_KEY) throw new Error('set both TLS_CERT and TLS_KEY (PEM files) to serve HTTPS');
   return { https: { cert: readFileSync(resolve(cwd, env.TLS_CERT)), key: readFileSync(resolve(cwd, env.TLS_KEY)) } };
+}
+
+function databaseUrl(value: string | undefined): { databaseUrl?: string } {
+  if (!value) return {};
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error('DATABASE_URL must be a URL: postgresql://user[:password]@host[:port]/database');
+  }
+  if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
+    throw new Error(`DATABASE_URL must start with postgresql:// (SQLite needs no URL: unset it), got ${url.protocol}//`);
+  }
+  return { databaseUrl: value };
 }
 
 function synchronous(value: string | undefined): 'FULL' | 'NORMAL' {

@@ -16,6 +16,7 @@ const app = await buildApp({
   joinsPerMinute: config.joinsPerMinute,
   keepCheckpoints: config.keepCheckpoints,
   sqliteSynchronous: config.sqliteSynchronous,
+  ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
   startThreads: true,
 });
@@ -39,7 +40,7 @@ const token = encodeURIComponent(config.adminToken);
 console.log(
   [
     '',
-    `  Federated Learning hub (data in ${config.dataDir})`,
+    `  Federated Learning hub (${config.databaseUrl ? `records in PostgreSQL at ${postgresHost(config.databaseUrl)}` : `data in ${config.dataDir}`})`,
     `  Dashboard:  ${scheme}://localhost:${port}/?token=${token}`,
     `  Client tab: ${base}/client/${config.joinToken ? `?join=${encodeURIComponent(config.joinToken)}` : ''}   (open it in each browser that should train)`,
     config.adminTokenFile
@@ -64,4 +65,11 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       process.exit(0);
     });
   });
+}
+
+/** Where the database is, without its user or password (they never reach the terminal or a log). */
+function postgresHost(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const socket = url.searchParams.get('host');
+  return `${url.host || socket || 'localhost'}${url.pathname}`;
 }

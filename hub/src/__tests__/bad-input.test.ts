@@ -16,6 +16,7 @@ import {
   type ReceivedRound,
 } from './support/raw-client';
 import { scaledEventBudget } from '../socket/event-budget';
+import { sqliteOf } from '../app';
 
 /** Generous limits: these tests join many sockets from one address and fuzz 1,000 messages per socket. */
 const HUB_LIMITS = { rateLimitPerMinute: 100_000, joinsPerMinute: 100_000, eventBudget: scaledEventBudget(1000) };
@@ -25,9 +26,9 @@ function hubSnapshot(hub: TestHub, runId: string) {
   const run = hub.app.coordinator.engineState.run;
   return {
     run: run && { id: run.id, round: run.round, phase: run.phase, submitted: run.submitted.toObject() },
-    storedRounds: hub.app.store.run(runId)!.rounds.map((r) => [r.round, r.status, r.weightsHash]),
-    initialHash: hub.app.store.checkpoint(runId, 0)!.sha256,
-    latestHash: hub.app.store.latestCheckpoint('mnist')?.sha256 ?? null,
+    storedRounds: sqliteOf(hub.app).run(runId)!.rounds.map((r) => [r.round, r.status, r.weightsHash]),
+    initialHash: sqliteOf(hub.app).checkpoint(runId, 0)!.sha256,
+    latestHash: sqliteOf(hub.app).latestCheckpoint('mnist')?.sha256 ?? null,
   };
 }
 
@@ -51,7 +52,7 @@ describe('bad input from training clients while a round collects updates', () =>
     runId = (response.json() as { id: string }).id;
     roundA = await a.round(runId, 1);
     roundB = await b.round(runId, 1);
-    initialHash = hub.app.store.checkpoint(runId, 0)!.sha256;
+    initialHash = sqliteOf(hub.app).checkpoint(runId, 0)!.sha256;
   });
 
   afterAll(async () => {
@@ -312,7 +313,7 @@ describe('state-changing actions need the admin token', () => {
       expect(response.json()).toMatchObject({ error: { code: 'HUB_ERR_UNAUTHORIZED' } });
     }
     expect((await status(hub)).run).toBeNull();
-    expect(hub.app.store.runs()).toHaveLength(0);
+    expect(sqliteOf(hub.app).runs()).toHaveLength(0);
   });
 
   it.each(['dashboard:launch', 'run:launch', 'runs:create', 'admin:launch'])(
@@ -321,7 +322,7 @@ describe('state-changing actions need the admin token', () => {
       const response = await emitAck(client.socket, event, { task: 'mnist', rounds: 1, token: ADMIN_TOKEN });
       expect(outcome(response)).toBe('HUB_ERR_UNKNOWN_EVENT');
       expect((await status(hub)).run).toBeNull();
-      expect(hub.app.store.runs()).toHaveLength(0);
+      expect(sqliteOf(hub.app).runs()).toHaveLength(0);
     },
   );
 
@@ -334,7 +335,7 @@ describe('state-changing actions need the admin token', () => {
     // Same connection, processed in order: once this is answered, the dashboard messages were handled.
     expect(outcome(await emitAck(clients, 'run:launch', { task: 'mnist', rounds: 1 }))).toBe('HUB_ERR_UNKNOWN_EVENT');
     expect((await status(hub)).run).toBeNull();
-    expect(hub.app.store.runs()).toHaveLength(0);
+    expect(sqliteOf(hub.app).runs()).toHaveLength(0);
   });
 
   it('answers POST /api/runs/:id/stop without or with a wrong token with 401 and the run goes on; socket events cannot stop it', async () => {
@@ -427,7 +428,7 @@ describe('fuzzing the client namespace while a run is active', () => {
   });
 
   it('closes the round afterwards with the participant’s unchanged model and the initial weights hash', async () => {
-    const initialHash = hub.app.store.checkpoint(runId, 0)!.sha256;
+    const initialHash = sqliteOf(hub.app).checkpoint(runId, 0)!.sha256;
     expect(await emitAck(participant.socket, 'update:submit', updateFor(round))).toEqual({ data: { accepted: true, received: 1 } });
     const run = await waitForRunEnd(hub, runId);
     expect(run.status).toBe('completed');

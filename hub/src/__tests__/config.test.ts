@@ -54,3 +54,18 @@ describe('storage settings', () => {
     expect(() => loadConfig({ DATA_DIR: dataDir, KEEP_CHECKPOINTS: '0' })).toThrow(/KEEP_CHECKPOINTS/);
   });
 });
+
+describe('loadConfig: DATABASE_URL', () => {
+  it('keeps records in SQLite when unset, and takes a postgresql:// URL as it is', () => {
+    const dataDir = tempDataDir();
+    expect(loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't' }).databaseUrl).toBeUndefined();
+    const url = 'postgresql://fl@localhost:5432/hub';
+    expect(loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', DATABASE_URL: url }).databaseUrl).toBe(url);
+  });
+
+  it('refuses what is not a PostgreSQL URL, saying what to set', () => {
+    const dataDir = tempDataDir();
+    expect(() => loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', DATABASE_URL: 'hub.sqlite' })).toThrow(/DATABASE_URL must be a URL: postgresql:\/\//);
+    expect(() => loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', DATABASE_URL: 'mysql://x@y/z' })).toThrow('DATABASE_URL must start with postgresql://');
+  });
+});

@@ -5,6 +5,7 @@ import { createMnistDataset } from '@fl/shared/data/mnist-dataset';
 import { evaluateModel } from '@fl/shared/training';
 import { loadMnistSplit, defaultMnistDir } from '../data/mnist-files';
 import { ADMIN_TOKEN, launch, runDetail, startMnistClients, startTestHub, waitForClients, waitForRunEnd, type TestHub } from './support/test-hub';
+import { sqliteOf } from '../app';
 
 /** Every run here from the same seed: the same shards and batch order each time the file runs. */
 const SEED = 1;
@@ -67,7 +68,7 @@ describe('a federated MNIST run with 3 headless clients', () => {
     expect(fresh.statusCode).toBe(201);
     const id = (fresh.json() as { id: string }).id;
     try {
-      expect(hub.app.store.checkpoint(id, 0)!.sha256).not.toBe(run.rounds[2]!.weightsHash);
+      expect(sqliteOf(hub.app).checkpoint(id, 0)!.sha256).not.toBe(run.rounds[2]!.weightsHash);
     } finally {
       await hub.app.inject({ method: 'POST', url: `/api/runs/${id}/stop`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     }
@@ -97,7 +98,7 @@ describe('a hub restarted on the same DATA_DIR', () => {
     hub = await startTestHub({ dataDir: hub.dataDir });
     const after = await runDetail(hub, first.id);
     expect(after).toEqual(before);
-    expect(hub.app.store.latestCheckpoint('mnist')!.sha256).toBe(lastHash);
+    expect(sqliteOf(hub.app).latestCheckpoint('mnist')!.sha256).toBe(lastHash);
 
     clients = startMnistClients(hub, 3, 'again');
     await waitForClients(hub, 3);
@@ -105,7 +106,7 @@ describe('a hub restarted on the same DATA_DIR', () => {
     expect(next.statusCode).toBe(201);
     const nextId = (next.json() as { id: string }).id;
     // The new run starts from the task's latest global model, not from fresh weights.
-    expect(hub.app.store.checkpoint(nextId, 0)!.sha256).toBe(lastHash);
+    expect(sqliteOf(hub.app).checkpoint(nextId, 0)!.sha256).toBe(lastHash);
     const continued = await waitForRunEnd(hub, nextId);
     expect(continued.status).toBe('completed');
     // A third epoch on top of two: the model goes on improving rather than starting over.

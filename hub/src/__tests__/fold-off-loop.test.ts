@@ -4,6 +4,7 @@ import { FoldWorker } from '../engine/fold-worker';
 import { ADMIN_TOKEN, fixedInitialWeights, sequentialIds, startTestHub, type TestHub } from './support/test-hub';
 import { emitAck, joinRaw, LOCAL_METRICS } from './support/raw-client';
 import { waitFor } from './support/wait-for';
+import { sqliteOf } from '../app';
 
 // The hub folds updates off its event loop (issue 13): it answers while a round of many large updates is summed.
 
@@ -34,10 +35,11 @@ describe('aggregation off the event loop', () => {
     const params = 2 ** 20;
     const clients = 500;
     hub = await startTestHub({ initialWeights: bigChestModel(params), newId: sequentialIds() });
-    const { coordinator, store } = hub.app;
+    const { coordinator } = hub.app;
+    const store = sqliteOf(hub.app);
     const ids = Array.from({ length: clients }, (_, i) => `client-${i}`);
     for (const [i, id] of ids.entries()) coordinator.join(id, xrayJoin(id, 1000 + i));
-    const { id: runId } = coordinator.launch({ task: 'chest-xray', rounds: 1, minClients: clients, roundTimeoutSec: 600, seed: 1, init: 'fresh', maxClientShare: 1 });
+    const { id: runId } = await coordinator.launch({ task: 'chest-xray', rounds: 1, minClients: clients, roundTimeoutSec: 600, seed: 1, init: 'fresh', maxClientShare: 1 });
     expect(coordinator.engineState.run).toMatchObject({ phase: 'training', round: 1 });
 
     const events: string[] = [];
@@ -72,13 +74,13 @@ describe('aggregation off the event loop', () => {
     const folds = new FoldWorker({ info: () => {}, warn: () => {}, error: () => {} });
     hub = await startTestHub({ initialWeights: bigChestModel(2 ** 16), newId: sequentialIds(), folds });
     const client = await joinRaw(hub.url, 'socket-client', { data: xrayJoin('socket-client', 50).data });
-    const { id: runId } = hub.app.coordinator.launch({ task: 'chest-xray', rounds: 1, minClients: 1, roundTimeoutSec: 600, seed: 1, init: 'fresh' });
+    const { id: runId } = await hub.app.coordinator.launch({ task: 'chest-xray', rounds: 1, minClients: 1, roundTimeoutSec: 600, seed: 1, init: 'fresh' });
     const received = await client.round(runId, 1);
     const weights = encodeWeights(received.weights, { round: 1, runTag: seedFromString(runId) });
     const answer = await emitAck(client.socket, 'update:submit', { runId, round: 1, samples: 100, weights, metrics: LOCAL_METRICS });
     expect(answer).toEqual({ data: { accepted: true, received: 1 } });
     expect(folds.transfers).toEqual({ moved: 1, copied: 0 });
-    await waitFor(() => hub!.app.store.run(runId)?.rounds.some((r) => r.round === 1 && r.status === 'completed'), { what: 'round 1 committed' });
+    await waitFor(() => sqliteOf(hub!.app).run(runId)?.rounds.some((r) => r.round === 1 && r.status === 'completed'), { what: 'round 1 committed' });
     client.close();
   });
 });

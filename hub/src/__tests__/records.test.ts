@@ -9,6 +9,7 @@ import type { ModelService } from '../model/model-service';
 import { startHeadlessClient } from '../sim/headless-client';
 import { launch, runDetail, startMnistClients, startTestHub, tempDataDir, waitForRunEnd, type TestHub } from './support/test-hub';
 import { waitFor } from './support/wait-for';
+import { sqliteOf } from '../app';
 
 /** The real evaluator, except that evaluations wait until released: the hub can be stopped between a commit and its evaluation. */
 function heldEvaluator(models: ModelService): Evaluator & { held: number } {
@@ -78,8 +79,8 @@ describe('records that survive a stop between a commit and its evaluation', () =
     await roundsStored(first, id, 1);
     const stopped = await first.app.inject({ method: 'POST', url: `/api/runs/${id}/stop`, headers: { authorization: 'Bearer test-admin-token' } });
     expect(stopped.statusCode).toBe(200);
-    expect(first.app.store.run(id)!.status).toBe('stopped');
-    expect(first.app.store.run(id)!.rounds[0]!.evaluation).toBe('pending');
+    expect(sqliteOf(first.app).run(id)!.status).toBe('stopped');
+    expect(sqliteOf(first.app).run(id)!.rounds[0]!.evaluation).toBe('pending');
     client!.client.close();
     await first.close();
 
@@ -148,7 +149,7 @@ describe("chest X-ray accuracy is the clients' score of the model it is shown fo
 
     // Score every stored model independently on the clients' test sets: the record of model r must be that score.
     async function scoreOf(round: number): Promise<number> {
-      const checkpoint = hub.app.store.checkpoint(id, round)!;
+      const checkpoint = sqliteOf(hub.app).checkpoint(id, round)!;
       const model = createModel('chest-xray', { imageSize: SIZE });
       try {
         writeWeights(model, checkpoint);

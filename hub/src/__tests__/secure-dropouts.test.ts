@@ -6,6 +6,7 @@ import { expectedModel, joinSecure, maxDifference, type KillPoint, type Scripted
 import { launch, startTestHub, status, waitForClients, waitForRunEnd, type TestHub } from './support/test-hub';
 import { waitFor } from './support/wait-for';
 import { epsilonFor, fixedPointRange } from '@fl/shared/privacy/index';
+import { sqliteOf } from '../app';
 
 /** Stages wait min(60 s, 250 ms per second of round timeout): 2 s here, ample for four in-process clients. */
 // Plain FedAvg on the server: the committed model is the unmasked mean itself.
@@ -56,8 +57,8 @@ describe('secure aggregation with scripted clients: exact sums, dropouts at ever
     expect(response.statusCode, response.body).toBe(201);
     const id = (response.json() as { id: string }).id;
     const run = await waitForRunEnd(hub, id, 60_000);
-    const base = hub.app.store.checkpoint(id, 0)!.values;
-    const result = hub.app.store.checkpoint(id, 1)?.values ?? null;
+    const base = sqliteOf(hub.app).checkpoint(id, 0)!.values;
+    const result = sqliteOf(hub.app).checkpoint(id, 1)?.values ?? null;
     return { hub, clients, run, base, result };
   }
 
@@ -197,7 +198,7 @@ describe('secure aggregation with scripted clients: exact sums, dropouts at ever
     );
     expect(needles.length).toBeGreaterThanOrEqual(3 * 13);
     const stored: string[] = [];
-    const db = secure.hub.app.store.db;
+    const db = sqliteOf(secure.hub.app).db;
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
     const large: string[] = [];
     for (const table of tables) {

@@ -6,6 +6,7 @@ import { createRng, encodeWeights, seedFromString, type RunDetail } from '@fl/sh
 import { decodeOptimizerState } from '../aggregation/server-optimizer-state';
 import { emitAck, gaussian, joinRaw, outcome, updateFor, type RawClient } from './support/raw-client';
 import { fixedInitialWeights, launch, sequentialIds, startTestHub, tempDataDir, waitForRunEnd, type TestHub } from './support/test-hub';
+import { sqliteOf } from '../app';
 
 /**
  * A fedadam run whose hub stops after round 2 (the run stays 'running' in its store, as after a crash) and
@@ -79,7 +80,7 @@ describe('server optimiser state across a hub restart', () => {
     const straight = await waitForRunEnd(straightHub, straightId);
     expect(straight.status).toBe('completed');
     expect(straight.rounds.map((r) => r.note)).toEqual(Array(4).fill('server fedadam lr 0.01'));
-    const straightState = straightHub.app.store.checkpoint(straightId, 4)!.optimizerState!;
+    const straightState = sqliteOf(straightHub.app).checkpoint(straightId, 4)!.optimizerState!;
     expect(decodeOptimizerState(straightState)).toMatchObject({ name: 'fedadam', step: 4 });
 
     // The same run, stopped with round 3 sent out.
@@ -101,12 +102,12 @@ describe('server optimiser state across a hub restart', () => {
     db.close();
 
     const second = await hubAt(dataDir, 'second');
-    expect(decodeOptimizerState(second.app.store.checkpoint(runId, 2)!.optimizerState!).step).toBe(2);
+    expect(decodeOptimizerState(sqliteOf(second.app).checkpoint(runId, 2)!.optimizerState!).step).toBe(2);
     await submitRounds(await joinAll(second, identities), runId, [3, 4]);
     const resumed = await waitForRunEnd(second, runId);
     expect(resumed.status).toBe('completed');
     expect(hashes(resumed)).toEqual(hashes(straight));
-    expect(Array.from(second.app.store.checkpoint(runId, 4)!.optimizerState!)).toEqual(Array.from(straightState));
+    expect(Array.from(sqliteOf(second.app).checkpoint(runId, 4)!.optimizerState!)).toEqual(Array.from(straightState));
 
     const lostHub = await hubAt(lostDir, 'lost');
     await submitRounds(await joinAll(lostHub, identities), runId, [3, 4]);
@@ -116,6 +117,6 @@ describe('server optimiser state across a hub restart', () => {
     expect(hashes(lost)[2]).not.toBe(hashes(straight)[2]);
     expect(hashes(lost)[3]).not.toBe(hashes(straight)[3]);
     expect(lost.rounds[2]!.note).toBe('server fedadam lr 0.01; server optimiser restarted: fedadam state after round 2 was not stored');
-    expect(decodeOptimizerState(lostHub.app.store.checkpoint(runId, 4)!.optimizerState!).step).toBe(2);
+    expect(decodeOptimizerState(sqliteOf(lostHub.app).checkpoint(runId, 4)!.optimizerState!).step).toBe(2);
   }, 240_000);
 });

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { createRng, encodeWeights, seedFromString, type FlatWeights, type JoinRequest, type TaskId, type UpdateReceipt } from '@fl/shared';
-import { buildApp } from '../app';
+import { buildApp, sqliteOf } from '../app';
 import { defaultMnistDir } from '../data/mnist-files';
 import { FoldWorker } from '../engine/fold-worker';
 import { createRoundAggregator, localSum, type SumSpec } from '../engine/round-sum';
@@ -92,10 +92,11 @@ async function measureRound(place: 'eventLoop' | 'worker', chest: FlatWeights, u
   });
   const producer = startProducer(new Uint8Array(0));
   try {
-    const { coordinator, store } = app;
+    const { coordinator } = app;
+    const store = sqliteOf(app);
     const ids = Array.from({ length: updates }, (_, i) => `client-${i}`);
     for (const id of ids) coordinator.join(id, xrayJoin(id));
-    const { id: runId } = coordinator.launch({ task: 'chest-xray', rounds: 1, minClients: updates, roundTimeoutSec: 3600, seed: 1, init: 'fresh', maxClientShare: 1 });
+    const { id: runId } = await coordinator.launch({ task: 'chest-xray', rounds: 1, minClients: updates, roundTimeoutSec: 3600, seed: 1, init: 'fresh', maxClientShare: 1 });
     const rng = createRng(3);
     const values = Float32Array.from({ length: chest.values.length }, () => rng() * 2 - 1);
     producer.postMessage({ frame: encodeWeights({ shapes: chest.shapes, values }, { round: 1, runTag: seedFromString(runId) }) });

@@ -1,3 +1,4 @@
+import { sqliteOf } from '../app';
 import type { Socket } from 'socket.io-client';
 import type { FastifyInstance } from 'fastify';
 import { CLIENT_NAMESPACE, type Compression, type FlatWeights, type RunDetail, type TaskId } from '@fl/shared';
@@ -102,7 +103,7 @@ function watchTimeline(app: FastifyInstance): Timeline {
       if (event === 'update:submit' && payload?.round !== undefined) t.hubReceived.set(key(socket.id, payload.round), performance.now());
     });
   });
-  const store = app.store;
+  const store = sqliteOf(app);
   const completeRound = store.completeRound.bind(store);
   store.completeRound = (r) => {
     const start = performance.now();

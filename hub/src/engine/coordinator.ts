@@ -41,7 +41,7 @@ import { FoldWorkerLost } from './fold-worker';
 import { initialWeights } from './initial-weights';
 import type { Effect, EngineEvent, EngineState, RunState } from './engine-types';
 import type { CompletedRound } from '../store/store';
-import type { Clock, EngineStore, Evaluator, Logger, Transport } from './ports';
+import type { Awaitable, Clock, EngineStore, Evaluator, Logger, Transport } from './ports';
 
 export { systemClock, type Clock, type Logger, type Transport } from './ports';
 
@@ -101,6 +101,12 @@ export class Coordinator {
   private closing: { runId: string; round: number } | null = null;
   /** Joins per client id: a departure that waited for a check is stale once the client joined again. */
   private readonly joins = new Map<string, number>();
+  /** The last store write still in flight (null: none): writes go out one at a time, in the order decided. */
+  private writing: Promise<void> | null = null;
+  /** A launch waiting for its run to be stored: a second one is refused. */
+  private launching = false;
+  /** Settles when the runs a stopped hub left active are ended or resumed; it rejects when the store cannot be read. */
+  readonly ready: Promise<void>;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.shards = new ShardBook(deps.mnistTrainLabels);
@@ -108,17 +114,21 @@ export class Coordinator {
     // counts every client), with the first STATUS_ROWS clients and every client counted.
     this.statusPush = new StatusThrottle(deps.clock, () => statusIntervalMs(this.state.clients.size), () => this.status(), (err) => deps.log.error({ err }, 'a status listener failed'));
     this.evaluations = new EvaluationQueue({ store: deps.store, evaluator: deps.models, log: deps.log, onStored: (id) => this.notifyRun(id) });
-    this.resume();
+    this.ready = this.resume();
+    // The hub awaits `ready` before it serves; a failure is its to report, not an unhandled rejection here.
+    this.ready.catch(() => {});
   }
 
   /** Ends or continues the runs a stopped hub left active, and evaluates every committed round that never was. */
-  private resume(): void {
+  private async resume(): Promise<void> {
     const { store, clock, log } = this.deps;
-    const plan = planResume(store, this.deps.models);
-    for (const end of plan.end) store.finishRun(end.runId, end.status, end.reason, clock.now());
-    for (const pending of store.pendingEvaluations()) this.evaluations.enqueue(pending);
+    const plan = await planResume(store, this.deps.models);
+    if (this.closed) return;
+    for (const end of plan.end) await this.inOrder(() => store.finishRun(end.runId, end.status, end.reason, clock.now()));
+    if (this.closed) return;
+    for (const pending of await store.pendingEvaluations()) this.evaluations.enqueue(pending);
     const resume = plan.resume;
-    if (!resume) return;
+    if (!resume || this.closed) return;
     this.global = { runId: resume.runId, weights: resume.weights };
     this.optimizer = { runId: resume.runId, optimizer: createServerOptimizer(resume.settings.serverOptimizer, resume.weights.values.length), lost: null };
     if (resume.optimizerState) this.optimizer.optimizer.restore(resume.optimizerState);
@@ -280,18 +290,30 @@ export class Coordinator {
     }
   }
 
-  launch(request: LaunchRequest): { id: string } {
+  /** Stores the run with its round-0 model, then starts it; nothing starts when the store refuses it. */
+  async launch(request: LaunchRequest): Promise<{ id: string }> {
     this.requireOpen();
-    if (this.state.run) {
-      throw new CodedError('HUB_ERR_RUN_ACTIVE', `run ${this.state.run.id} is still active: stop it or wait for it to end`);
+    await this.ready;
+    if (this.state.run || this.launching) {
+      const active = this.state.run ? `run ${this.state.run.id} is still active` : 'another run is being launched';
+      throw new CodedError('HUB_ERR_RUN_ACTIVE', `${active}: stop it or wait for it to end`);
     }
     const settings = resolveSettings(request, this.randomSeed());
     const conflict = settingsConflict(settings);
     if (conflict) throw new CodedError('HUB_ERR_INVALID_SETTINGS', conflict);
+    this.launching = true;
     const at = this.deps.clock.now();
-    const { weights, from } = initialWeights(this.deps.store, this.deps.models, settings);
     const id = this.deps.newId();
-    this.deps.store.createRun(id, settings, at, weights);
+    let weights: FlatWeights;
+    let from: string;
+    try {
+      ({ weights, from } = await initialWeights(this.deps.store, this.deps.models, settings));
+      const stored = weights;
+      await this.inOrder(() => this.deps.store.createRun(id, settings, at, stored));
+    } finally {
+      this.launching = false;
+    }
+    this.requireOpen();
     this.global = { runId: id, weights };
     this.optimizer = { runId: id, optimizer: createServerOptimizer(settings.serverOptimizer, weights.values.length), lost: null };
     this.shards.clear();
@@ -391,7 +413,7 @@ export class Coordinator {
     this.requireOpen();
     validateEvaluation(this.state, clientId, submit, this.scores.has(submit.runId, submit.round, clientId));
     const mean = this.scores.add(submit.runId, submit.round, clientId, submit.metrics);
-    if (mean) this.deps.store.setClientTest(submit.runId, submit.round, mean);
+    if (mean) this.persist('client test not stored', () => this.deps.store.setClientTest(submit.runId, submit.round, mean));
     this.notifyRun(submit.runId);
     this.dispatch({ type: 'evaluation-accepted', at: this.deps.clock.now(), clientId, runId: submit.runId, round: submit.round, metrics: submit.metrics });
     return { accepted: true };
@@ -399,12 +421,54 @@ export class Coordinator {
 
   /** Resolves when no check, aggregation or evaluation is in flight (tests). */
   async idle(): Promise<void> {
+    await this.ready.catch(() => {});
     for (;;) {
       await this.checking.drained();
       if (!this.aggregations.size) break;
       await Promise.all([...this.aggregations]);
     }
     await this.evaluations.idle();
+    await this.written();
+  }
+
+  /** Resolves when every store write decided so far has settled (the hub awaits it before it closes the store). */
+  async written(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  /**
+   * Runs `write` after every write decided before it (failed or not), and at once when none is in flight, so a
+   * synchronous store writes exactly when the engine decides. Its answer, or its failure, is the caller's.
+   */
+  private inOrder<T>(write: () => Awaitable<T>): Promise<T> {
+    const previous = this.writing;
+    let result: Promise<T>;
+    if (previous) {
+      result = previous.then(write);
+    } else {
+      let answer: Awaitable<T>;
+      try {
+        answer = write();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (!isThenable(answer)) return Promise.resolve(answer);
+      result = Promise.resolve(answer);
+    }
+    const settled: Promise<void> = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing = settled;
+    void settled.then(() => {
+      if (this.writing === settled) this.writing = null;
+    });
+    return result;
+  }
+
+  /** A write nothing waits for: its failure is logged (the engine goes on; the record catches up at the next write or start). */
+  private persist(what: string, write: () => Awaitable<unknown>): void {
+    this.inOrder(write).catch((error: unknown) => this.deps.log.error({ err: error }, what));
   }
 
   /** After this no timer is armed and the store is not touched again: a result still computing is dropped. */
@@ -507,13 +571,13 @@ export class Coordinator {
         return;
       case 'round-failed':
         log.warn({ runId: effect.runId, round: effect.round, reason: effect.reason }, 'round failed');
-        store.failRound(effect.runId, effect.round, effect.reason, clock.now() - effect.roundStartedAt, clock.now());
+        this.persist('failed round not stored', () => store.failRound(effect.runId, effect.round, effect.reason, clock.now() - effect.roundStartedAt, clock.now()));
         this.notifyRun(effect.runId);
         return;
       case 'run-finished':
         log.info({ runId: effect.runId, status: effect.status, reason: effect.reason }, 'run finished');
         // Stored at once: evaluations still running fill in their rounds later, and a crash now cannot resume an ended run.
-        store.finishRun(effect.runId, effect.status, effect.reason, clock.now());
+        this.persist('run end not stored', () => store.finishRun(effect.runId, effect.status, effect.reason, clock.now()));
         // A secure round of an ended run must not wake up later and relay stage frames for it.
         this.secure?.close();
         if (this.timer !== null) clock.clearTimeout(this.timer);
@@ -539,7 +603,8 @@ export class Coordinator {
   private startRound(effect: Extract<Effect, { type: 'start-round' }>): void {
     const run = this.state.run!;
     const global = this.global!;
-    if (effect.assignShards) this.deps.store.setShardOwners(effect.runId, effect.assignShards);
+    const owners = effect.assignShards;
+    if (owners) this.persist('shard owners not stored', () => this.deps.store.setShardOwners(effect.runId, owners));
     if (run.settings.task === 'mnist' && run.shardOwners) {
       const sizes = this.shards.assign(effect.runId, run.shardOwners, run.settings);
       if (sizes) this.dispatch({ type: 'shards-assigned', at: this.deps.clock.now(), runId: effect.runId, sizes });
@@ -616,7 +681,8 @@ export class Coordinator {
       stepped = this.serverStep(effect.runId, work.base, combined);
       const record = { ...finishRoundWork(work, this.global!.weights.shapes, run.settings.task, details, stepped.combined), privacy, optimizerState: stepped.encoded };
       weights = record.weights;
-      const checkpoint = store.completeRound(record);
+      const checkpoint = await this.inOrder(() => store.completeRound(record));
+      if (this.closed) return;
       log.info({ runId: effect.runId, round: effect.round, clients: work.contributions.length, sha256: checkpoint.sha256, epsilon: privacy?.epsilon }, 'round aggregated');
     } catch (error) {
       // A secure round the survivors cannot unmask is the clients' failure: retried like a round that timed out.
@@ -675,7 +741,16 @@ export class Coordinator {
     return { values: applyMeanDelta(work.base, sum, weight), note: dropped, survivors: secure.params.participants.length - secure.dropped.length };
   }
 
+  /** Listeners read the run from the store: they hear of it once the writes decided before have settled. */
   private notifyRun(runId: string): void {
-    for (const listener of this.runListeners) safely(this.deps.log, () => listener(runId));
+    const notify = () => {
+      for (const listener of this.runListeners) safely(this.deps.log, () => listener(runId));
+    };
+    if (this.writing) void this.writing.then(notify);
+    else notify();
   }
+}
+
+function isThenable<T>(value: Awaitable<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

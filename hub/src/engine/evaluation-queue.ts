@@ -51,10 +51,10 @@ export class EvaluationQueue {
   private async run(job: EvaluationJob): Promise<void> {
     if (this.closed) return;
     const { store, evaluator, log, onStored } = this.deps;
-    const weights = job.weights ?? store.checkpoint(job.runId, job.round);
+    const weights = job.weights ?? (await store.checkpoint(job.runId, job.round));
     if (!weights) {
       log.warn({ runId: job.runId, round: job.round }, 'evaluation skipped: the round checkpoint is gone');
-      store.failRoundEvaluation(job.runId, job.round);
+      await store.failRoundEvaluation(job.runId, job.round);
       safely(log, () => onStored(job.runId));
       return;
     }
@@ -62,15 +62,15 @@ export class EvaluationQueue {
       const result = await evaluator.evaluate(job.task, weights);
       if (this.closed) return;
       if (result) {
-        store.setRoundEvaluation(job.runId, job.round, result.accuracy, result.loss);
+        await store.setRoundEvaluation(job.runId, job.round, result.accuracy, result.loss);
         log.info({ runId: job.runId, round: job.round, accuracy: result.accuracy }, 'round evaluated');
       } else {
-        store.failRoundEvaluation(job.runId, job.round);
+        await store.failRoundEvaluation(job.runId, job.round);
       }
     } catch (error) {
       if (this.closed) return;
       log.error({ err: error, runId: job.runId, round: job.round }, 'evaluation failed');
-      store.failRoundEvaluation(job.runId, job.round);
+      await store.failRoundEvaluation(job.runId, job.round);
     }
     safely(log, () => onStored(job.runId));
   }

@@ -26,23 +26,29 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-/** What the round engine keeps: the part of HubStore it uses, so tests can pass a fake. */
+/** A port's answer now (an in-memory or synchronous SQLite store) or later (PostgreSQL). */
+export type Awaitable<T> = T | PromiseLike<T>;
+
+/**
+ * What the round engine keeps: the part of the RunStore it uses (SQLite or PostgreSQL), so tests can pass a
+ * fake. The engine awaits every answer and issues its writes one at a time, in the order it decided them.
+ */
 export interface EngineStore {
-  createRun(id: string, settings: RunSettings, at: number, initial: FlatWeights): Checkpoint;
-  completeRound(round: CompletedRound): Checkpoint;
-  failRound(runId: string, round: number, reason: string, durationMs: number, at: number): void;
-  finishRun(runId: string, status: Exclude<RunStatus, 'running'>, reason: string | null, at: number): void;
-  setRoundEvaluation(runId: string, round: number, accuracy: number, loss: number): void;
-  failRoundEvaluation(runId: string, round: number): void;
-  pendingEvaluations(): PendingEvaluation[];
-  setClientTest(runId: string, round: number, metrics: EvalMetrics): void;
-  setShardOwners(runId: string, owners: string[]): void;
-  shardOwners(runId: string): string[] | null;
-  latestCheckpoint(task: TaskId): Checkpoint | null;
+  createRun(id: string, settings: RunSettings, at: number, initial: FlatWeights): Awaitable<Checkpoint>;
+  completeRound(round: CompletedRound): Awaitable<Checkpoint>;
+  failRound(runId: string, round: number, reason: string, durationMs: number, at: number): Awaitable<void>;
+  finishRun(runId: string, status: Exclude<RunStatus, 'running'>, reason: string | null, at: number): Awaitable<void>;
+  setRoundEvaluation(runId: string, round: number, accuracy: number, loss: number): Awaitable<void>;
+  failRoundEvaluation(runId: string, round: number): Awaitable<void>;
+  pendingEvaluations(): Awaitable<PendingEvaluation[]>;
+  setClientTest(runId: string, round: number, metrics: EvalMetrics): Awaitable<void>;
+  setShardOwners(runId: string, owners: string[]): Awaitable<void>;
+  shardOwners(runId: string): Awaitable<string[] | null>;
+  latestCheckpoint(task: TaskId): Awaitable<Checkpoint | null>;
   /** With the server optimiser's state stored beside it (completeRound's `optimizerState`). */
-  checkpoint(runId: string, round: number): RoundCheckpoint | null;
-  runsWithStatus(status: RunStatus): string[];
-  run(id: string): RunDetail | null;
+  checkpoint(runId: string, round: number): Awaitable<RoundCheckpoint | null>;
+  runsWithStatus(status: RunStatus): Awaitable<string[]>;
+  run(id: string): Awaitable<RunDetail | null>;
 }
 
 /** The hub's models: shapes, fresh weights and the held-out evaluation (ModelService in production). */

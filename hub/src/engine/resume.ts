@@ -46,8 +46,8 @@ function resumedOptimizer(settings: RunSettings, checkpoint: RoundCheckpoint, le
  * What a starting hub does with runs that were active when it stopped (a crash, a SIGKILL): the newest
  * continues from its last completed round, older ones and unusable ones end with a reason.
  */
-export function planResume(store: EngineStore, models: Pick<Evaluator, 'shapes'>): ResumePlan {
-  const interrupted = store.runsWithStatus('running');
+export async function planResume(store: EngineStore, models: Pick<Evaluator, 'shapes'>): Promise<ResumePlan> {
+  const interrupted = await store.runsWithStatus('running');
   const end: ResumePlan['end'] = interrupted.slice(0, -1).map((runId) => ({
     runId,
     status: 'failed' as const,
@@ -55,10 +55,10 @@ export function planResume(store: EngineStore, models: Pick<Evaluator, 'shapes'>
   }));
   const runId = interrupted.at(-1);
   if (!runId) return { end, resume: null };
-  const run = store.run(runId)!;
+  const run = (await store.run(runId))!;
   const completed = run.rounds.filter((r) => r.status === 'completed').map((r) => r.round);
   const last = completed.length ? Math.max(...completed) : 0;
-  const checkpoint = store.checkpoint(runId, last);
+  const checkpoint = await store.checkpoint(runId, last);
   if (!checkpoint || !sameShapes(checkpoint.shapes, models.shapes(run.task))) {
     end.push({ runId, status: 'failed', reason: 'the hub stopped during this run and its last checkpoint cannot be used' });
     return { end, resume: null };
@@ -67,6 +67,7 @@ export function planResume(store: EngineStore, models: Pick<Evaluator, 'shapes'>
     end.push({ runId, status: 'completed', reason: null });
     return { end, resume: null };
   }
+  const shardOwners = await store.shardOwners(runId);
   return {
     end,
     resume: {
@@ -76,7 +77,7 @@ export function planResume(store: EngineStore, models: Pick<Evaluator, 'shapes'>
       startedAt: run.createdAt,
       weights: { shapes: checkpoint.shapes, values: checkpoint.values },
       sha256: checkpoint.sha256,
-      shardOwners: store.shardOwners(runId),
+      shardOwners,
       privacySpent: run.rounds.flatMap((r) =>
         r.status === 'completed' && r.privacy ? [{ samplingRate: r.privacy.samplingRate, noiseMultiplier: r.privacy.noiseMultiplier }] : [],
       ),

@@ -3,12 +3,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { CodedError, LaunchRequest, TaskSchema, type TaskId } from '@fl/shared';
 import { requireAdmin } from './auth';
-import type { HubStore } from '../store/store';
+import type { RunStore } from '../store/store-port';
 import type { Coordinator } from '../engine/coordinator';
 import type { ExportedModel, ModelService } from '../model/model-service';
 
 export interface ApiRoutesOptions {
-  store: HubStore;
+  store: RunStore;
   coordinator: Coordinator;
   models: ModelService;
   adminToken: string;
@@ -38,7 +38,7 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
   app.get('/api/runs', async () => store.runs());
 
   app.get('/api/runs/:id', { schema: { params: RunParams } }, async (request) => {
-    const run = store.run(request.params.id);
+    const run = await store.run(request.params.id);
     if (!run) throw new CodedError('HUB_ERR_NOT_FOUND', `no run ${request.params.id}`);
     return run;
   });
@@ -48,21 +48,22 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
   );
 
   app.post('/api/runs', { schema: { body: LaunchRequest }, preHandler: admin }, async (request, reply) => {
-    const { id } = coordinator.launch(request.body);
+    const { id } = await coordinator.launch(request.body);
     return reply.status(201).send({ id });
   });
 
   app.post('/api/runs/:id/stop', { schema: { params: RunParams }, preHandler: admin }, async (request) => {
-    if (!store.run(request.params.id)) throw new CodedError('HUB_ERR_NOT_FOUND', `no run ${request.params.id}`);
-    // The run's end is stored at once; evaluations still running fill in its rounds later.
+    if (!(await store.run(request.params.id))) throw new CodedError('HUB_ERR_NOT_FOUND', `no run ${request.params.id}`);
+    // The answer is the run as stored with its end; evaluations still running fill in its rounds later.
     coordinator.stop(request.params.id);
+    await coordinator.written();
     return store.run(request.params.id);
   });
 
   // The export is rebuilt only when the task's newest checkpoint changes.
   const exports = new Map<TaskId, { checkpointId: number; model: ExportedModel }>();
   async function exported(task: TaskId): Promise<ExportedModel> {
-    const checkpoint = store.latestCheckpoint(task);
+    const checkpoint = await store.latestCheckpoint(task);
     if (!checkpoint) throw new CodedError('HUB_ERR_NOT_FOUND', `no ${task} model has been trained yet: launch a run first`);
     const cached = exports.get(task);
     if (cached?.checkpointId === checkpoint.id) return cached.model;

@@ -20,7 +20,7 @@ import type { Static, TSchema } from 'typebox';
 import type { Coordinator, Logger, Transport } from '../engine/coordinator';
 import { tokensEqual } from '../http/auth';
 import type { WindowCounter } from './window-counter';
-import type { Claim, ClientIdentities } from '../store/client-identities';
+import type { Claim } from '../store/client-identities';
 import { DEFAULT_EVENT_BUDGET, EventBudget, type EventBudgetConfig } from './event-budget';
 
 type ClientNamespace = HubNamespace;
@@ -54,7 +54,7 @@ export interface ClientHandlerOptions {
   joinLimiter: WindowCounter;
   joinToken?: string;
   /** Who may speak for which client id. */
-  identities: ClientIdentities;
+  identities: { claim(clientId: string | undefined, secret: string | undefined): Promise<Claim> };
   /** Per-connection event budget (default DEFAULT_EVENT_BUDGET). */
   eventBudget?: EventBudgetConfig;
   now?: () => number;

@@ -32,10 +32,10 @@ export interface HubProcess {
   postJson(path: string, body: unknown, token?: string | null): Promise<{ status: number; json: unknown }>;
 }
 
-export async function startHubProcess({ port, dataDir }: { port: number; dataDir: string }): Promise<HubProcess> {
+export async function startHubProcess({ port, dataDir, env = {} }: { port: number; dataDir: string; env?: Record<string, string> }): Promise<HubProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: hubRoot,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN, LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

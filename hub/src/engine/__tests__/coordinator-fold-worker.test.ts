@@ -53,7 +53,7 @@ async function roundWithRefusals(hub: FakeHub, strategy: LaunchRequest['strategy
     ['b', xrayData(30)],
     ['c', xrayData(60)],
   ]);
-  hub.coordinator.launch(xray({ minClients: 3, maxClientShare: 1, strategy }));
+  await hub.coordinator.launch(xray({ minClients: 3, maxClientShare: 1, strategy }));
   const answers = await Promise.all([
     submit(hub, 'a', [1, 2, 3, 4, 5, 6]),
     submit(hub, 'a', fill(100)),
@@ -68,12 +68,12 @@ async function roundWithRefusals(hub: FakeHub, strategy: LaunchRequest['strategy
   return answers;
 }
 
-function twoClients(hub: FakeHub): string {
+async function twoClients(hub: FakeHub): Promise<string> {
   joinAll(hub, [
     ['a', xrayData(10)],
     ['b', xrayData(30)],
   ]);
-  return hub.coordinator.launch(xray({ minClients: 1, maxClientShare: 1 })).id;
+  return (await hub.coordinator.launch(xray({ minClients: 1, maxClientShare: 1 }))).id;
 }
 
 describe('Coordinator with a fold worker', () => {
@@ -101,7 +101,7 @@ describe('Coordinator with a fold worker', () => {
   it('answers once the worker has checked the update, and closes the round only after the last is accepted', async () => {
     const hub = hubWith(true);
     joinAll(hub, [['a', xrayData(10)]]);
-    hub.coordinator.launch(xray());
+    await hub.coordinator.launch(xray());
     const update = updateOf(hub, 'a', fill(1));
     const answer = hub.coordinator.submit('a', update);
     expect(answer).toBeInstanceOf(Promise);
@@ -115,7 +115,7 @@ describe('Coordinator with a fold worker', () => {
 
   it('the deadline waits for the updates in the worker; one arriving after it is refused with HUB_ERR_ROUND_CLOSED and not folded', async () => {
     const hub = hubWith(true);
-    twoClients(hub);
+    await twoClients(hub);
     const early = submit(hub, 'a', fill(2));
     hub.clock.advance(TIMEOUT_MS);
     expect(hub.coordinator.engineState.run).toMatchObject({ phase: 'training' });
@@ -128,7 +128,7 @@ describe('Coordinator with a fold worker', () => {
 
   it('a client that leaves while its update is in the worker is counted, and the round waits for the others', async () => {
     const hub = hubWith(true);
-    twoClients(hub);
+    await twoClients(hub);
     const sent = submit(hub, 'a', fill(1));
     hub.coordinator.leave('a');
     expect(await sent).toEqual({ accepted: true, received: 1 });
@@ -145,7 +145,7 @@ describe('Coordinator with a fold worker', () => {
     const own = new FoldWorker(new RecordingLogger());
     try {
       const hub = fakeHub({ deps: { folds: own } });
-      twoClients(hub);
+      await twoClients(hub);
       expect(await submit(hub, 'a', fill(7))).toEqual({ accepted: true, received: 1 });
       // Fault injection: the thread goes away with the round's sum in it.
       await (own as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
@@ -165,7 +165,7 @@ describe('Coordinator with a fold worker', () => {
 
   it('an update still in the worker when the run is stopped is refused, and nothing is committed', async () => {
     const hub = hubWith(true);
-    const id = twoClients(hub);
+    const id = await twoClients(hub);
     const sent = submit(hub, 'a', fill(1));
     hub.coordinator.stop(id);
     expect(await sent).toBe('HUB_ERR_NO_RUN');

@@ -51,7 +51,7 @@ describe('Coordinator: server optimiser', () => {
   it('commits plain FedAvg exactly as aggregated, with no state and no note', async () => {
     const hub = fakeHub();
     joinAll(hub, [['a', MNIST_DATA]]);
-    const { id } = hub.coordinator.launch(mnist({ name: 'fedavg' }));
+    const { id } = await hub.coordinator.launch(mnist({ name: 'fedavg' }));
     await submitDelta(hub, change(1));
     const record = committed(hub, id, 1);
     expect(record.optimizerState).toBeNull();
@@ -62,7 +62,7 @@ describe('Coordinator: server optimiser', () => {
   it('steps fedavgm along the round changes, stores its momentum with each round and notes it', async () => {
     const hub = fakeHub();
     joinAll(hub, [['a', MNIST_DATA]]);
-    const { id } = hub.coordinator.launch(mnist({ name: 'fedavgm', momentum: 0.5, learningRate: 1 }));
+    const { id } = await hub.coordinator.launch(mnist({ name: 'fedavgm', momentum: 0.5, learningRate: 1 }));
     // Round 1: delta d; m = d; x1 = FRESH + d. Round 2: delta 0; m = 0.5 d; x2 = x1 + 0.5 d.
     const d = (i: number) => 0.25 - FRESH[i]!;
     await submitDelta(hub, d);
@@ -80,9 +80,9 @@ describe('Coordinator: server optimiser', () => {
   it('starts each run with a fresh optimiser: the last run\'s momentum does not carry over', async () => {
     const hub = fakeHub();
     joinAll(hub, [['a', MNIST_DATA]]);
-    const first = hub.coordinator.launch(mnist({ name: 'fedavgm' }, { rounds: 1 }));
+    const first = await hub.coordinator.launch(mnist({ name: 'fedavgm' }, { rounds: 1 }));
     await submitDelta(hub, change(1));
-    const second = hub.coordinator.launch(mnist({ name: 'fedavgm' }, { rounds: 1 }));
+    const second = await hub.coordinator.launch(mnist({ name: 'fedavgm' }, { rounds: 1 }));
     await submitDelta(hub, change(1));
     expect(hub.store.run(first.id)!.status).toBe('completed');
     expect(decodeOptimizerState(committed(hub, second.id, 1).optimizerState!).step).toBe(1);
@@ -93,14 +93,16 @@ describe('Coordinator: server optimiser', () => {
   async function adamRun(crashAfter: number | null, tamper: (store: MemoryStore, runId: string) => void = () => {}) {
     const store = new MemoryStore();
     let hub = fakeHub({ store });
+    await hub.coordinator.ready;
     joinAll(hub, [['a', MNIST_DATA]]);
-    const { id } = hub.coordinator.launch(mnist({ name: 'fedadam', learningRate: 0.05 }));
+    const { id } = await hub.coordinator.launch(mnist({ name: 'fedadam', learningRate: 0.05 }));
     for (let round = 1; round <= 3; round++) {
       await submitDelta(hub, change(round));
       if (round === crashAfter) {
         hub.coordinator.close();
         tamper(store, id);
         hub = fakeHub({ store });
+        await hub.coordinator.ready;
         joinAll(hub, [['a', MNIST_DATA]]);
       }
     }

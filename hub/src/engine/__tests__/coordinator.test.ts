@@ -13,7 +13,7 @@ import {
   joinAll,
   xrayData,
   type FakeHub,
-  refusal,
+  refusal, refusalOf,
 } from './support/fakes';
 
 // ---------------------------------------------------------------- helpers
@@ -65,12 +65,12 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 // ---------------------------------------------------------------- item 14: effects
 
 describe('Coordinator: effects (item 14)', () => {
-  it('arms the round deadline even when sending round:start throws, and closes the round when it passes', () => {
+  it('arms the round deadline even when sending round:start throws, and closes the round when it passes', async () => {
     const hub = fakeHub();
     hub.transport.throwOn.add('round:start');
     joinAll(hub, [['a', MNIST_DATA]]);
     const launchedAt = hub.clock.now();
-    const { id } = hub.coordinator.launch(mnist());
+    const { id } = await hub.coordinator.launch(mnist());
     expect(hub.coordinator.engineState.run).toMatchObject({ phase: 'training', round: 1, attempt: 1 });
     expect(hub.clock.live).toBe(1);
     expect(hub.clock.nextAt).toBe(launchedAt + TIMEOUT_MS);
@@ -92,7 +92,7 @@ describe('Coordinator: effects (item 14)', () => {
     const ids = Array.from({ length: count }, (_, i) => `c${i}`);
     const twice = fakeHub();
     joinAll(twice, ids.map((id): [string, typeof MNIST_DATA] => [id, MNIST_DATA]));
-    twice.coordinator.launch(mnist({ minClients: count }));
+    await twice.coordinator.launch(mnist({ minClients: count }));
     // The first slice goes out at once, the rest on later turns of the event loop.
     expect(twice.transport.of('round:start')).toHaveLength(ROUND_START_SLICE);
     await flush();
@@ -103,7 +103,7 @@ describe('Coordinator: effects (item 14)', () => {
 
     const stopped = fakeHub();
     joinAll(stopped, ids.map((id): [string, typeof MNIST_DATA] => [id, MNIST_DATA]));
-    const { id } = stopped.coordinator.launch(mnist({ minClients: count }));
+    const { id } = await stopped.coordinator.launch(mnist({ minClients: count }));
     stopped.coordinator.stop(id);
     await flush();
     await flush();
@@ -120,7 +120,7 @@ describe('Coordinator: effects (item 14)', () => {
       thrown += 1;
       throw new Error('dashboard gone');
     });
-    const { id } = hub.coordinator.launch(mnist());
+    const { id } = await hub.coordinator.launch(mnist());
     hub.coordinator.submit('a', updateOf(hub, 'a', fill(1)));
     await hub.coordinator.idle();
     expect(thrown).toBeGreaterThan(0);
@@ -131,7 +131,7 @@ describe('Coordinator: effects (item 14)', () => {
     expect(roundStarts(hub, 2).map((s) => s.clientId)).toEqual(['a']);
   });
 
-  it('a status listener that throws neither escapes the timer nor keeps other listeners from the push', () => {
+  it('a status listener that throws neither escapes the timer nor keeps other listeners from the push', async () => {
     const hub = fakeHub();
     const seen: string[] = [];
     hub.coordinator.onStatus(() => {
@@ -139,7 +139,7 @@ describe('Coordinator: effects (item 14)', () => {
     });
     hub.coordinator.onStatus((status) => seen.push(status.status));
     joinAll(hub, [['a', MNIST_DATA]]);
-    hub.coordinator.launch(mnist());
+    await hub.coordinator.launch(mnist());
     expect(() => hub.clock.advance(200)).not.toThrow();
     expect(seen).toEqual(['training']);
   });
@@ -151,7 +151,7 @@ describe('Coordinator: effects (item 14)', () => {
       ['b', MNIST_DATA],
       ['c', MNIST_DATA],
     ]);
-    hub.coordinator.launch(mnist({ minClients: 3 }));
+    await hub.coordinator.launch(mnist({ minClients: 3 }));
     const held = (id: string) => hub.coordinator.engineState.clients.get(id)!.samples;
     expect(held('a') + held('b') + held('c')).toBe(40);
     const bad = fill(100);
@@ -205,20 +205,20 @@ describe('Coordinator: after close() (item 15)', () => {
     const training = fakeHub();
     training.coordinator.onStatus(() => {});
     joinAll(training, [['a', MNIST_DATA]]);
-    training.coordinator.launch(mnist());
+    await training.coordinator.launch(mnist());
     expect(training.clock.live).toBe(2); // the round deadline and the status push
     training.coordinator.close();
     expect(training.clock.live).toBe(0);
 
     const waiting = fakeHub();
-    waiting.coordinator.launch(mnist({ minClients: 2 }));
+    await waiting.coordinator.launch(mnist({ minClients: 2 }));
     expect(waiting.clock.live).toBe(1);
     waiting.coordinator.close();
     expect(waiting.clock.live).toBe(0);
 
     const scoring = fakeHub();
     joinAll(scoring, [['a', xrayData(100)]]);
-    scoring.coordinator.launch(xray({ rounds: 1 }));
+    await scoring.coordinator.launch(xray({ rounds: 1 }));
     scoring.coordinator.submit('a', updateOf(scoring, 'a', fill(1)));
     await scoring.coordinator.idle();
     expect(scoring.coordinator.engineState.run?.phase).toBe('evaluating');
@@ -227,10 +227,10 @@ describe('Coordinator: after close() (item 15)', () => {
     expect(scoring.clock.live).toBe(0);
   });
 
-  it('ignores every event: joins, departures, stops, data changes and old timers change nothing', () => {
+  it('ignores every event: joins, departures, stops, data changes and old timers change nothing', async () => {
     const hub = fakeHub();
     joinAll(hub, [['a', MNIST_DATA]]);
-    const { id } = hub.coordinator.launch(mnist());
+    const { id } = await hub.coordinator.launch(mnist());
     hub.coordinator.close();
     const state = hub.coordinator.engineState;
     const counts = () => ({ sent: hub.transport.attempts, armed: hub.clock.armed.length, store: hub.store.calls.length });
@@ -244,13 +244,13 @@ describe('Coordinator: after close() (item 15)', () => {
     expect(counts()).toEqual(before);
   });
 
-  it('refuses launches, updates and scores without touching the closed store', () => {
+  it('refuses launches, updates and scores without touching the closed store', async () => {
     const hub = fakeHub();
     joinAll(hub, [
       ['a', xrayData(100)],
       ['b', xrayData(100)],
     ]);
-    hub.coordinator.launch(xray({ minClients: 2 }));
+    await hub.coordinator.launch(xray({ minClients: 2 }));
     const update = updateOf(hub, 'a', fill(1));
     hub.coordinator.close();
     hub.store.close();
@@ -261,14 +261,14 @@ describe('Coordinator: after close() (item 15)', () => {
     const idle = fakeHub();
     idle.coordinator.close();
     idle.store.close();
-    expect(refusal(() => idle.coordinator.launch(mnist()))).toBe('HUB_ERR_INTERNAL');
+    expect(await refusalOf(idle.coordinator.launch(mnist()))).toBe('HUB_ERR_INTERNAL');
     expect(idle.store.callsAfterClose).toEqual([]);
   });
 
   it('an aggregation in flight when close() is called commits nothing and starts no round', async () => {
     const hub = fakeHub();
     joinAll(hub, [['a', MNIST_DATA]]);
-    hub.coordinator.launch(mnist());
+    await hub.coordinator.launch(mnist());
     hub.coordinator.submit('a', updateOf(hub, 'a', fill(1)));
     expect(hub.coordinator.engineState.run?.phase).toBe('aggregating');
     hub.coordinator.close();
@@ -286,7 +286,7 @@ describe('Coordinator: after close() (item 15)', () => {
     joinAll(hub, [['a', MNIST_DATA]]);
     const changed: string[] = [];
     hub.coordinator.onRunChanged((runId) => changed.push(runId));
-    hub.coordinator.launch(mnist({ rounds: 3 }));
+    await hub.coordinator.launch(mnist({ rounds: 3 }));
     hub.coordinator.submit('a', updateOf(hub, 'a', fill(1)));
     await vi.waitFor(() => expect(hub.evaluator.calls).toHaveLength(1));
     hub.coordinator.close();
@@ -312,7 +312,7 @@ describe('Coordinator: maxClientShare (item 5)', () => {
       ['b', xrayData(100)],
       ['big', xrayData(10_000_000)],
     ]);
-    hub.coordinator.launch(xray({ rounds: 1, minClients: 3, ...(maxClientShare !== undefined ? { maxClientShare } : {}) }));
+    await hub.coordinator.launch(xray({ rounds: 1, minClients: 3, ...(maxClientShare !== undefined ? { maxClientShare } : {}) }));
     expect(hub.coordinator.engineState.clients.get('big')!.samples).toBe(10_000_000);
     hub.coordinator.submit('a', updateOf(hub, 'a', fill(0)));
     hub.coordinator.submit('b', updateOf(hub, 'b', fill(0)));
@@ -338,7 +338,7 @@ describe('Coordinator: held-out evaluation (items 8, 9)', () => {
     const hub = fakeHub();
     hub.evaluator.hold = true;
     joinAll(hub, [['a', MNIST_DATA]]);
-    const { id } = hub.coordinator.launch(mnist());
+    const { id } = await hub.coordinator.launch(mnist());
     hub.coordinator.submit('a', updateOf(hub, 'a', fill(2)));
     await vi.waitFor(() => expect(hub.evaluator.calls).toHaveLength(1));
     expect(committed(hub, 1).evaluation).toBe('pending');
@@ -352,7 +352,7 @@ describe('Coordinator: held-out evaluation (items 8, 9)', () => {
   it('does not queue chest X-ray rounds: only the clients score them', async () => {
     const hub = fakeHub();
     joinAll(hub, [['a', xrayData(100)]]);
-    hub.coordinator.launch(xray());
+    await hub.coordinator.launch(xray());
     hub.coordinator.submit('a', updateOf(hub, 'a', fill(2)));
     await hub.coordinator.idle();
     expect(committed(hub, 1).evaluation).toBe('none');
@@ -384,7 +384,7 @@ describe('Coordinator: held-out evaluation (items 8, 9)', () => {
       ['a', MNIST_DATA],
       ['b', MNIST_DATA],
     ]);
-    first.coordinator.launch(mnist({ rounds: 3, minClients: 2 }));
+    await first.coordinator.launch(mnist({ rounds: 3, minClients: 2 }));
     const shards = roundStarts(first, 1).map((s) => [s.clientId, Array.from(decodeShard(s.payload.shard!))]);
     first.coordinator.submit('a', updateOf(first, 'a', fill(1)));
     first.coordinator.submit('b', updateOf(first, 'b', fill(3)));
@@ -408,7 +408,7 @@ describe('Coordinator: held-out evaluation (items 8, 9)', () => {
     const hub = fakeHub();
     hub.evaluator.hold = true;
     joinAll(hub, [['a', MNIST_DATA]]);
-    const { id } = hub.coordinator.launch(mnist({ rounds: 3 }));
+    const { id } = await hub.coordinator.launch(mnist({ rounds: 3 }));
     hub.coordinator.submit('a', updateOf(hub, 'a', fill(2)));
     await vi.waitFor(() => expect(hub.evaluator.calls).toHaveLength(1));
     hub.coordinator.stop(id);
@@ -431,7 +431,7 @@ describe("Coordinator: clients' scores of each model (item 11)", () => {
       ['b', xrayData(300, 30)],
       ['c', MNIST_DATA],
     ]);
-    const { id } = hub.coordinator.launch(xray({ rounds: 2, minClients: 2 }));
+    const { id } = await hub.coordinator.launch(xray({ rounds: 2, minClients: 2 }));
     expect(hub.coordinator.engineState.run?.participants).toEqual(['a', 'b']);
 
     // Round 1 trains the initial model: its scores are round 0's, the run's initial score.
@@ -487,7 +487,7 @@ describe("Coordinator: clients' scores of each model (item 11)", () => {
       ['a', xrayData(100)],
       ['b', xrayData(100)],
     ]);
-    const { id } = hub.coordinator.launch(xray({ rounds: 1, minClients: 2 }));
+    const { id } = await hub.coordinator.launch(xray({ rounds: 1, minClients: 2 }));
     hub.coordinator.submit('a', updateOf(hub, 'a', fill(1)));
     hub.coordinator.submit('b', updateOf(hub, 'b', fill(1)));
     await hub.coordinator.idle();
@@ -508,7 +508,7 @@ describe('Coordinator: repeatable runs', () => {
       ['b', MNIST_DATA],
       ['c', MNIST_DATA],
     ]);
-    hub.coordinator.launch(mnist({ minClients: 3, seed }));
+    await hub.coordinator.launch(mnist({ minClients: 3, seed }));
     // A repeated join mid-round resends the round: the same seed.
     hub.coordinator.join('b', { name: 'b', kind: 'headless', data: MNIST_DATA, backend: { name: 'cpu' } });
     for (const id of ['a', 'b', 'c']) hub.coordinator.submit(id, updateOf(hub, id, fill(1)));

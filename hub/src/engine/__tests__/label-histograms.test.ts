@@ -22,7 +22,7 @@ function histogram(rows: ArrayLike<number>): number[] {
 
 const view = (hub: FakeHub, id: string): ClientView => hub.coordinator.status().clients.find((c) => c.id === id)!;
 
-function started(partition: LaunchRequest['partition'], dirichletAlpha?: number): FakeHub {
+async function started(partition: LaunchRequest['partition'], dirichletAlpha?: number): Promise<FakeHub> {
   const hub = fakeHub();
   joinAll(hub, [
     ['a', MNIST_DATA],
@@ -30,13 +30,13 @@ function started(partition: LaunchRequest['partition'], dirichletAlpha?: number)
     ['x', xrayData(10)],
     ['c', MNIST_DATA],
   ]);
-  hub.coordinator.launch(mnist({ partition, ...(dirichletAlpha ? { dirichletAlpha } : {}) }));
+  await hub.coordinator.launch(mnist({ partition, ...(dirichletAlpha ? { dirichletAlpha } : {}) }));
   return hub;
 }
 
 describe('status: each MNIST client\'s label histogram', () => {
-  it.each(['iid', 'by-label', 'dirichlet'] as const)('with partition %s counts the digits of the shard each client was sent, summing to its samples', (partition) => {
-    const hub = started(partition, 0.3);
+  it.each(['iid', 'by-label', 'dirichlet'] as const)('with partition %s counts the digits of the shard each client was sent, summing to its samples', async (partition) => {
+    const hub = await started(partition, 0.3);
     const shards = sentShards(hub);
     expect([...shards.keys()].sort()).toEqual(['a', 'b', 'c']);
     for (const id of ['a', 'b', 'c']) {
@@ -49,33 +49,33 @@ describe('status: each MNIST client\'s label histogram', () => {
     expect('labels' in view(hub, 'x')).toBe(false);
   });
 
-  it('cuts the shards with the partition the run asked for, dirichlet with its alpha', () => {
+  it('cuts the shards with the partition the run asked for, dirichlet with its alpha', async () => {
     const cases = [
       ['iid', partitionIid(MNIST_LABELS.length, 3, 7)],
       ['by-label', partitionByLabel(MNIST_LABELS, 3, 7)],
       ['dirichlet', partitionDirichlet(MNIST_LABELS, 3, 0.2, 7)],
     ] as const;
     for (const [partition, expected] of cases) {
-      const sent = [...sentShards(started(partition, 0.2)).values()].map((s) => s.join(',')).sort();
+      const sent = [...sentShards(await started(partition, 0.2)).values()].map((s) => s.join(',')).sort();
       expect(sent).toEqual(expected.map((s) => Array.from(s).join(',')).sort());
     }
     // The alpha is used: another one cuts other shards.
     expect(partitionDirichlet(MNIST_LABELS, 3, 0.2, 7)).not.toEqual(partitionDirichlet(MNIST_LABELS, 3, 50, 7));
   });
 
-  it('keeps the last run\'s histograms once it is stopped and drops them when the next run launches', () => {
-    const hub = started('dirichlet', 0.3);
+  it('keeps the last run\'s histograms once it is stopped and drops them when the next run launches', async () => {
+    const hub = await started('dirichlet', 0.3);
     const before = view(hub, 'a').labels;
     hub.coordinator.stop(hub.coordinator.engineState.run!.id);
     expect(hub.coordinator.engineState.run).toBeNull();
     expect(view(hub, 'a').labels).toEqual(before);
     // The next run waits for a fifth client: no shard is cut yet, so no histogram shows.
-    hub.coordinator.launch(mnist({ minClients: 5 }));
+    await hub.coordinator.launch(mnist({ minClients: 5 }));
     expect('labels' in view(hub, 'a')).toBe(false);
   });
 
-  it('hands out copies: changing a status does not change the next one', () => {
-    const hub = started('iid');
+  it('hands out copies: changing a status does not change the next one', async () => {
+    const hub = await started('iid');
     const first = view(hub, 'a').labels!;
     const kept = [...first];
     first[0] = 999;

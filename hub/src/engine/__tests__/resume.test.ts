@@ -38,69 +38,69 @@ function adamState(rounds: number, length = 6): OptimizerState {
 }
 
 describe('planResume', () => {
-  it('does nothing when no run was active', () => {
+  it('does nothing when no run was active', async () => {
     const store = new MemoryStore();
     seed(store, 'done', 1);
     store.finishRun('done', 'completed', null, 2);
-    expect(planResume(store, models)).toEqual({ end: [], resume: null });
+    expect(await planResume(store, models)).toEqual({ end: [], resume: null });
   });
 
-  it('continues an interrupted run from the round after its last completed one, with that checkpoint and its shard owners', () => {
+  it('continues an interrupted run from the round after its last completed one, with that checkpoint and its shard owners', async () => {
     const store = new MemoryStore();
     seed(store, 'r', 500, { rounds: 5, completed: [1, 2], failed: [3] });
     store.setShardOwners('r', ['b', 'a']);
     const checkpoint = store.checkpoint('r', 2)!;
-    const plan = planResume(store, models);
+    const plan = await planResume(store, models);
     expect(plan.end).toEqual([]);
     expect(plan.resume).toMatchObject({ runId: 'r', round: 3, startedAt: 500, sha256: checkpoint.sha256, shardOwners: ['b', 'a'], settings: settings(5) });
     expect(Array.from(plan.resume!.weights.values)).toEqual([2, 2, 2, 2, 2, 2]);
   });
 
-  it('continues a run that completed no round from its initial model, round 1', () => {
+  it('continues a run that completed no round from its initial model, round 1', async () => {
     const store = new MemoryStore();
     seed(store, 'r', 1, { failed: [1] });
-    const plan = planResume(store, models);
+    const plan = await planResume(store, models);
     expect(plan.resume).toMatchObject({ runId: 'r', round: 1, shardOwners: null });
     expect(Array.from(plan.resume!.weights.values)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
-  it('continues only the newest of two interrupted runs and fails the older', () => {
+  it('continues only the newest of two interrupted runs and fails the older', async () => {
     const store = new MemoryStore();
     seed(store, 'older', 1, { completed: [1] });
     seed(store, 'newer', 2, { completed: [1] });
-    const plan = planResume(store, models);
+    const plan = await planResume(store, models);
     expect(plan.end).toEqual([{ runId: 'older', status: 'failed', reason: expect.stringContaining('a later run was active') }]);
     expect(plan.resume?.runId).toBe('newer');
   });
 
-  it('fails the run when its last checkpoint is missing, or holds another model', () => {
+  it('fails the run when its last checkpoint is missing, or holds another model', async () => {
     const missing = new MemoryStore();
     seed(missing, 'r', 1, { completed: [1, 2] });
     missing.dropCheckpoint('r', 2);
-    expect(planResume(missing, models)).toEqual({
+    expect(await planResume(missing, models)).toEqual({
       end: [{ runId: 'r', status: 'failed', reason: expect.stringContaining('checkpoint cannot be used') }],
       resume: null,
     });
 
     const reshaped = new MemoryStore();
     seed(reshaped, 'r', 1, { completed: [1] });
-    expect(planResume(reshaped, { shapes: () => [[6]] })).toEqual({
+    expect(await planResume(reshaped, { shapes: () => [[6]] })).toEqual({
       end: [{ runId: 'r', status: 'failed', reason: expect.stringContaining('checkpoint cannot be used') }],
       resume: null,
     });
   });
 
-  it('completes a run whose rounds were all committed (the hub stopped before it ended)', () => {
+  it('completes a run whose rounds were all committed (the hub stopped before it ended)', async () => {
     const store = new MemoryStore();
     seed(store, 'r', 1, { rounds: 2, completed: [1, 2] });
-    expect(planResume(store, models)).toEqual({ end: [{ runId: 'r', status: 'completed', reason: null }], resume: null });
+    expect(await planResume(store, models)).toEqual({ end: [{ runId: 'r', status: 'completed', reason: null }], resume: null });
   });
 
-  it("carries the server optimiser's state stored with the last completed round's checkpoint", () => {
+  it("carries the server optimiser's state stored with the last completed round's checkpoint", async () => {
     const store = new MemoryStore();
     const states = new Map([1, 2].map((r) => [r, adamState(r)]));
     seed(store, 'r', 1, { rounds: 5, completed: [1, 2], failed: [3], optimizer: 'fedadam', states });
-    const plan = planResume(store, models);
+    const plan = await planResume(store, models);
     expect(plan.resume).toMatchObject({ round: 3, optimizerLost: null });
     const resumed = plan.resume!.optimizerState!;
     expect(resumed).toMatchObject({ name: 'fedadam', step: 2 });
@@ -108,40 +108,40 @@ describe('planResume', () => {
     expect(Array.from(resumed.v!)).toEqual(Array.from(states.get(2)!.v!));
   });
 
-  it('starts the optimiser afresh for fedavg, and for a stateful run that completed no round', () => {
+  it('starts the optimiser afresh for fedavg, and for a stateful run that completed no round', async () => {
     const plain = new MemoryStore();
     seed(plain, 'r', 1, { completed: [1] });
     expect(plain.checkpoint('r', 1)!.optimizerState).toBeNull();
-    expect(planResume(plain, models).resume).toMatchObject({ optimizerState: null, optimizerLost: null });
+    expect((await planResume(plain, models)).resume).toMatchObject({ optimizerState: null, optimizerLost: null });
 
     const fresh = new MemoryStore();
     seed(fresh, 'r', 1, { failed: [1], optimizer: 'fedyogi' });
-    expect(planResume(fresh, models).resume).toMatchObject({ round: 1, optimizerState: null, optimizerLost: null });
+    expect((await planResume(fresh, models)).resume).toMatchObject({ round: 1, optimizerState: null, optimizerLost: null });
   });
 
-  it('says why a stateful run restarts its optimiser when the stored state is missing, unreadable or of another model', () => {
-    const lostWith = (state: Uint8Array | null) => {
+  it('says why a stateful run restarts its optimiser when the stored state is missing, unreadable or of another model', async () => {
+    const lostWith = async (state: Uint8Array | null) => {
       const store = new MemoryStore();
       seed(store, 'r', 1, { completed: [1, 2], optimizer: 'fedadam', states: new Map([[2, adamState(2)]]) });
       store.setOptimizerState('r', 2, state);
-      const plan = planResume(store, models);
+      const plan = await planResume(store, models);
       expect(plan.end).toEqual([]);
       expect(plan.resume?.optimizerState).toBeNull();
       return plan.resume!.optimizerLost;
     };
-    expect(lostWith(null)).toBe('fedadam state after round 2 was not stored');
-    expect(lostWith(Uint8Array.from([1, 2, 3]))).toMatch(/^fedadam state after round 2 cannot be read: stored server optimiser state: not a state frame/);
-    expect(lostWith(encodeOptimizerState(adamState(2, 4)))).toBe('fedadam state after round 2 cannot be used: the state has 4 values, the model 6');
+    expect(await lostWith(null)).toBe('fedadam state after round 2 was not stored');
+    expect(await lostWith(Uint8Array.from([1, 2, 3]))).toMatch(/^fedadam state after round 2 cannot be read: stored server optimiser state: not a state frame/);
+    expect(await lostWith(encodeOptimizerState(adamState(2, 4)))).toBe('fedadam state after round 2 cannot be used: the state has 4 values, the model 6');
     const yogi = { ...adamState(2), name: 'fedyogi' as const };
-    expect(lostWith(encodeOptimizerState(yogi))).toBe("fedadam state after round 2 cannot be used: the state is fedyogi's, the run uses fedadam");
+    expect(await lostWith(encodeOptimizerState(yogi))).toBe("fedadam state after round 2 cannot be used: the state is fedyogi's, the run uses fedadam");
   });
 
-  it('changes nothing in the store: the caller ends the runs', () => {
+  it('changes nothing in the store: the caller ends the runs', async () => {
     const store = new MemoryStore();
     seed(store, 'older', 1, { completed: [1] });
     seed(store, 'newer', 2, { completed: [1] });
     const before = store.calls.length;
-    planResume(store, models);
+    await planResume(store, models);
     const writes = store.calls.slice(before).filter((c) => !['runsWithStatus', 'run', 'checkpoint', 'shardOwners'].includes(c.method));
     expect(writes).toEqual([]);
   });

@@ -425,6 +425,17 @@ export function joinAll(hub: FakeHub, clients: [id: string, data: ClientData | n
   }
 }
 
+/** The code a promise is refused with; fails the test when it resolves. */
+export async function refusalOf(answer: Promise<unknown>): Promise<ErrorCode> {
+  try {
+    await answer;
+  } catch (error) {
+    if (error instanceof CodedError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a refusal, the call succeeded');
+}
+
 /** The code a call is refused with; fails the test when the call succeeds. */
 export function refusal(fn: () => unknown): ErrorCode {
   try {
