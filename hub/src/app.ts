@@ -1,8 +1,13 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import { CLIENT_NAMESPACE, DASHBOARD_NAMESPACE, encodeWeights, type TaskId, type FlatWeights } from '@fl/shared';
+import type { IncomingMessage } from 'node:http';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { createClient, type RedisClientType } from 'redis';
+import { CLIENT_HANDSHAKE_QUERY, CLIENT_NAMESPACE, CodedError, DASHBOARD_NAMESPACE, STATUS_ROWS, encodeWeights, type FlatWeights, type HubStatus, type TaskId } from '@fl/shared';
+import { ClusterNodes } from './cluster/cluster-nodes';
+import { EngineLease } from './cluster/engine-lease';
 import { Coordinator, systemClock, type Clock } from './engine/coordinator';
 import type { Evaluator } from './engine/ports';
 import { HubStore, type SqliteSynchronous } from './store/store';
@@ -56,8 +61,21 @@ export interface HubOptions {
   startThreads?: boolean;
   /** Checkpoints kept per run (the last K rounds'; default 10). */
   keepCheckpoints?: number;
-  /** PostgreSQL (postgresql://user[:password]@host:port/db) instead of SQLite in dataDir: several hub nodes share it. */
+  /**
+   * PostgreSQL (postgresql://user[:password]@host:port/db) instead of SQLite in dataDir: several hub nodes share
+   * it, and the one holding the engine lease runs the rounds (the others stand by).
+   */
   databaseUrl?: string;
+  /** Redis (redis://host:port): Socket.IO events reach the sockets of every hub node (@socket.io/redis-streams-adapter). */
+  redisUrl?: string;
+  /** This node's id in the cluster (default: a random UUID per process). */
+  nodeId?: string;
+  /** Where the other nodes reach this one (a standby forwards engine requests to the leader's URL). */
+  nodeUrl?: string;
+  /** How often a standby tries to take the engine lease (default 1000 ms). */
+  leasePollMs?: number;
+  /** This node held the engine lease and lost it (its database session failed): server.ts exits, to be restarted. */
+  onLeadershipLost?: (error: Error) => void;
   /** SQLite durability: FULL (default) survives power loss; NORMAL may lose the last commits then. */
   sqliteSynchronous?: SqliteSynchronous;
   /** Serve HTTPS and WSS with this certificate (PEM). */
@@ -103,6 +121,9 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   const corsOrigins = options.corsOrigins ?? [];
   await app.register(securityPlugin, { corsOrigins, rateLimitPerMinute: options.rateLimitPerMinute ?? 1200 });
   const updateLimit = maxUpdateBytes(models);
+  const redis = options.redisUrl ? await connectRedis(options.redisUrl, app.log) : null;
+  /** The round engine: from the start on one node; on a node sharing PostgreSQL, once it holds the engine lease. */
+  let engine: Coordinator | null = null;
   await app.register(socketPlugin, {
     allowedOrigins: corsOrigins,
     serverOptions: {
@@ -110,28 +131,98 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
       serveClient: false,
       connectionStateRecovery: { maxDisconnectionDuration: 120_000 },
       ...(corsOrigins.length ? { cors: { origin: corsOrigins } } : {}),
+      // Several nodes: events reach every node's sockets through Redis streams, and WebSocket only, so that the
+      // load balancer in front needs no sticky sessions.
+      ...(redis ? { adapter: createAdapter(redis), transports: ['websocket'] as const } : {}),
     },
+    refuseUpgrade: (request) =>
+      engine === null && isClientHandshake(request) ? 'this hub node does not run the round engine now: connect through the cluster address' : null,
   });
 
   const transport = new SocketTransport();
   const folds = options.folds === false ? null : (options.folds ?? new FoldWorker(app.log));
-  const coordinator = new Coordinator({
-    store,
-    models: options.evaluator ? options.evaluator(models) : models,
-    mnistTrainLabels: trainLabels,
-    transport,
-    clock: options.clock ?? systemClock,
-    log: app.log,
-    newId: options.newId ?? (() => randomUUID()),
-    maxUpdateBytes: updateLimit,
-    ...(folds ? { folds } : {}),
-  });
+  const clients = app.io.of(CLIENT_NAMESPACE);
+  const dashboards = app.io.of(DASHBOARD_NAMESPACE);
+  // A client that reached a node without the engine (no load balancer in front) is told why; it retries by itself.
+  clients.use((_socket, next) => (engine ? next() : next(Object.assign(new Error('HUB_ERR_NO_LEADER'), { data: { code: 'HUB_ERR_NO_LEADER' } }))));
+  // Read in order, so that a dashboard never gets an older state of a run after a newer one.
+  let runUpdates = Promise.resolve();
+
+  /** Builds the round engine on this node (it resumes what the store holds) and starts serving training clients. */
+  async function startEngine(): Promise<void> {
+    const coordinator = new Coordinator({
+      store,
+      models: options.evaluator ? options.evaluator(models) : models,
+      mnistTrainLabels: trainLabels,
+      transport,
+      clock: options.clock ?? systemClock,
+      log: app.log,
+      newId: options.newId ?? (() => randomUUID()),
+      maxUpdateBytes: updateLimit,
+      ...(folds ? { folds } : {}),
+    });
+    try {
+      await coordinator.ready;
+    } catch (error) {
+      coordinator.close();
+      throw error;
+    }
+    coordinator.onStatus((status) => dashboards.emit('hub:status', status));
+    coordinator.onRunChanged((runId) => {
+      runUpdates = runUpdates
+        .then(() => store.run(runId))
+        .then((run) => {
+          if (run) dashboards.emit('run:update', run);
+        })
+        .catch((err: unknown) => app.log.error({ err, runId }, 'run update not read'));
+    });
+    registerClientHandlers(clients, {
+      coordinator,
+      transport,
+      log: app.log,
+      maxUpdateBytes: updateLimit,
+      joinLimiter: new WindowCounter(options.joinsPerMinute ?? 60, 60_000, () => (options.clock ?? systemClock).now()),
+      identities: { claim: (clientId, secret) => store.claimIdentity(clientId, secret) },
+      ...(options.eventBudget ? { eventBudget: options.eventBudget } : {}),
+      ...(options.joinToken ? { joinToken: options.joinToken } : {}),
+    });
+    engine = coordinator;
+  }
+
+  const node = { id: options.nodeId ?? randomUUID(), url: options.nodeUrl ?? '', pid: process.pid };
+  let cluster: { nodes: ClusterNodes; lease: EngineLease } | null = null;
   try {
-    await coordinator.ready;
+    if (store instanceof PgRunStore) {
+      const databaseUrl = options.databaseUrl!;
+      const nodes = await ClusterNodes.join({ databaseUrl, node, clients: () => clients.sockets.size, log: app.log });
+      let leading: Promise<void> = Promise.resolve();
+      const lease = await EngineLease.start({
+        databaseUrl,
+        nodeId: node.id,
+        log: app.log,
+        ...(options.leasePollMs ? { pollMs: options.leasePollMs } : {}),
+        onAcquired: (epoch) => {
+          store.fenceWith(epoch);
+          leading = startEngine();
+          return leading;
+        },
+        onLost: (error) => {
+          // Another node may lead already: this one's engine must stop at once (its writes are fenced anyway).
+          engine?.close();
+          engine = null;
+          clients.disconnectSockets(true);
+          (options.onLeadershipLost ?? ((err: Error) => app.log.error({ err }, 'this node stopped leading')))(error);
+        },
+      });
+      await leading;
+      cluster = { nodes, lease };
+    } else {
+      await startEngine();
+    }
   } catch (error) {
-    coordinator.close();
     await folds?.close();
     await models.close();
+    await redis?.quit().catch(() => {});
     await store.close();
     throw error;
   }
@@ -139,36 +230,35 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     folds?.warm();
     models.warm();
   }
-  app.decorate('coordinator', coordinator);
+  app.decorate('coordinator', {
+    getter(): Coordinator {
+      if (!engine) throw new CodedError('HUB_ERR_NO_LEADER', 'this hub node does not run the round engine');
+      return engine;
+    },
+  });
   app.decorate('store', store);
 
-  const clients = app.io.of(CLIENT_NAMESPACE);
-  registerClientHandlers(clients, {
-    coordinator,
-    transport,
-    log: app.log,
-    maxUpdateBytes: updateLimit,
-    joinLimiter: new WindowCounter(options.joinsPerMinute ?? 60, 60_000, () => (options.clock ?? systemClock).now()),
-    identities: { claim: (clientId, secret) => store.claimIdentity(clientId, secret) },
-    ...(options.eventBudget ? { eventBudget: options.eventBudget } : {}),
-    ...(options.joinToken ? { joinToken: options.joinToken } : {}),
+  const leaderUrl = async () => (cluster ? cluster.nodes.leaderUrl() : null);
+  dashboards.on('connection', (socket) => {
+    if (engine) {
+      socket.emit('hub:status', engine.status());
+      return;
+    }
+    // A standby's dashboards get the leader's pushes through Redis; the first status they ask the leader for.
+    void leaderStatus(leaderUrl)
+      .then((status) => status && socket.emit('hub:status', status))
+      .catch((err: unknown) => app.log.warn({ err }, "the leader's status could not be read for a dashboard"));
   });
 
-  const dashboards = app.io.of(DASHBOARD_NAMESPACE);
-  dashboards.on('connection', (socket) => socket.emit('hub:status', coordinator.status()));
-  coordinator.onStatus((status) => dashboards.emit('hub:status', status));
-  // Read in order, so that a dashboard never gets an older state of a run after a newer one.
-  let runUpdates = Promise.resolve();
-  coordinator.onRunChanged((runId) => {
-    runUpdates = runUpdates
-      .then(() => store.run(runId))
-      .then((run) => {
-        if (run) dashboards.emit('run:update', run);
-      })
-      .catch((err: unknown) => app.log.error({ err, runId }, 'run update not read'));
+  await app.register(apiRoutes, {
+    store,
+    engine: () => engine,
+    leaderUrl,
+    cluster: async () =>
+      cluster ? cluster.nodes.list() : [{ id: node.id, url: node.url, pid: node.pid, leader: true, clients: clients.sockets.size }],
+    models,
+    adminToken: options.adminToken,
   });
-
-  await app.register(apiRoutes, { store, coordinator, models, adminToken: options.adminToken });
 
   await app.register(fastifyStatic, { root: options.mnistDir, prefix: '/data/mnist/', decorateReply: false });
   if (options.clientDir && existsSync(options.clientDir)) {
@@ -178,20 +268,47 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     await app.register(fastifyStatic, { root: options.dashboardDir, prefix: '/', decorateReply: false });
   } else {
     app.get('/', async (_request, reply) =>
-      reply.type('text/plain').send(`Federated Learning hub running. Status: ${coordinator.status().status.toUpperCase()}\n`),
+      reply.type('text/plain').send(`Federated Learning hub running. Status: ${engine ? engine.status().status.toUpperCase() : 'STANDBY'}\n`),
     );
   }
 
   app.addHook('onClose', async () => {
     // After close() the coordinator arms no timer and decides no write; those already decided settle first.
-    coordinator.close();
-    await coordinator.written();
+    const coordinator = engine;
+    engine = null;
+    coordinator?.close();
+    await coordinator?.written();
+    // Giving the lease up after the last write lets a standby take over at once.
+    await cluster?.lease.close();
+    await cluster?.nodes.close();
     await folds?.close();
     await models.close();
     await runUpdates;
+    await redis?.quit().catch(() => {});
     await store.close();
   });
   return app;
+}
+
+/** A training client's Socket.IO handshake (CLIENT_HANDSHAKE_QUERY), not a dashboard's. */
+function isClientHandshake(request: IncomingMessage): boolean {
+  const query = new URL(request.url ?? '/', 'http://hub').searchParams;
+  return Object.entries(CLIENT_HANDSHAKE_QUERY).every(([key, value]) => query.get(key) === value);
+}
+
+async function connectRedis(url: string, log: FastifyBaseLogger): Promise<RedisClientType> {
+  const client: RedisClientType = createClient({ url });
+  client.on('error', (err: unknown) => log.warn({ err }, 'Redis connection error; reconnecting'));
+  await client.connect();
+  return client;
+}
+
+/** The leader's status for a dashboard on a standby (null when no node leads). */
+async function leaderStatus(leaderUrl: () => Promise<string | null>): Promise<HubStatus | null> {
+  const url = await leaderUrl();
+  if (!url) return null;
+  const response = await fetch(`${url}/api/status?clients=${STATUS_ROWS}`);
+  return response.ok ? ((await response.json()) as HubStatus) : null;
 }
 
 async function openStore(options: HubOptions, log: { warn(obj: object, msg?: string): void }): Promise<RunStore> {

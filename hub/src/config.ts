@@ -23,6 +23,12 @@ export interface HubConfig {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   /** PostgreSQL instead of SQLite in dataDir (DATABASE_URL); several hub nodes share one. */
   databaseUrl?: string;
+  /** Redis for Socket.IO events across hub nodes (REDIS_URL). */
+  redisUrl?: string;
+  /** Where the other hub nodes reach this one (NODE_URL; default http://127.0.0.1:PORT). */
+  nodeUrl: string;
+  /** This node's id in the cluster (NODE_ID; default a random UUID per start). */
+  nodeId?: string;
   mnistDir: string;
   dashboardDir: string;
   clientDir: string;
@@ -49,6 +55,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     keepCheckpoints: positive(env.KEEP_CHECKPOINTS, 10, 'KEEP_CHECKPOINTS'),
     sqliteSynchronous: synchronous(env.SQLITE_SYNCHRONOUS),
     ...databaseUrl(env.DATABASE_URL),
+    ...redisUrl(env.REDIS_URL, env.DATABASE_URL),
+    nodeUrl: env.NODE_URL || `http://127.0.0.1:${port}`,
+    ...(env.NODE_ID ? { nodeId: env.NODE_ID } : {}),
     mnistDir: env.MNIST_DIR ? resolve(cwd, env.MNIST_DIR) : defaultMnistDir(),
     dashboardDir: resolve(repoRoot, 'dashboard/dist'),
     clientDir: resolve(repoRoot, 'web-client/dist'),
@@ -91,6 +100,14 @@ function databaseUrl(value: string | undefined): { databaseUrl?: string } {
     throw new Error(`DATABASE_URL must start with postgresql:// (SQLite needs no URL: unset it), got ${url.protocol}//`);
   }
   return { databaseUrl: value };
+}
+
+function redisUrl(value: string | undefined, databaseUrl: string | undefined): { redisUrl?: string } {
+  if (!value) return {};
+  if (!/^rediss?:\/\//.test(value)) throw new Error('REDIS_URL must start with redis:// (or rediss://), e.g. redis://localhost:6379');
+  // Without a shared database every node would run its own rounds: Redis alone makes no cluster.
+  if (!databaseUrl) throw new Error('REDIS_URL joins hub nodes that share a PostgreSQL database: set DATABASE_URL too');
+  return { redisUrl: value };
 }
 
 function synchronous(value: string | undefined): 'FULL' | 'NORMAL' {

@@ -17,6 +17,14 @@ const app = await buildApp({
   keepCheckpoints: config.keepCheckpoints,
   sqliteSynchronous: config.sqliteSynchronous,
   ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+  ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+  ...(config.nodeId ? { nodeId: config.nodeId } : {}),
+  nodeUrl: config.nodeUrl,
+  // Another node may run the rounds already: stop, and let the supervisor (pnpm cluster, Docker) start this one again.
+  onLeadershipLost: () => {
+    console.error('this hub node lost the engine lease (its database session failed); exiting');
+    process.exit(1);
+  },
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
   startThreads: true,
 });

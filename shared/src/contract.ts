@@ -11,6 +11,11 @@ export * from './payloads';
 export const CLIENT_NAMESPACE = '/clients';
 /** Socket.IO namespace of dashboards: live status, read-only. */
 export const DASHBOARD_NAMESPACE = '/dashboard';
+/**
+ * The handshake query a training client's connection carries, so that a hub node that does not run the round
+ * engine can refuse it before the WebSocket opens (503), and a load balancer tries the next node.
+ */
+export const CLIENT_HANDSHAKE_QUERY = { role: 'client' } as const;
 
 export const JoinRequest = Type.Object(
   {

@@ -28,7 +28,9 @@ export function useHub(listeners: HubListeners): HubFeed {
 
   useEffect(() => {
     let pushed = false;
+    // WebSocket only, as every hub socket: behind a load balancer of several hub nodes no sticky sessions are needed.
     const socket: Socket<HubToDashboardEvents, DashboardToHubEvents> = io(DASHBOARD_NAMESPACE, {
+      transports: ['websocket'],
       reconnectionDelayMax: 3000,
     });
     socket.on('connect', () => {

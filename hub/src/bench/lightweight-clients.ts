@@ -4,6 +4,7 @@ import { StageMailbox } from '@fl/shared/secure-round-client';
 import { decodeShard } from '@fl/shared/data/mnist-dataset';
 import {
   CLIENT_NAMESPACE,
+  CLIENT_HANDSHAKE_QUERY,
   createRng,
   decodeWeights,
   encodeWeights,
@@ -192,7 +193,7 @@ export async function startLightweightClients(
   const firstIndex = options.firstIndex ?? 0;
   for (let i = 0; i < count; i += batch) {
     const joined = Array.from({ length: Math.min(batch, count - i) }, (_, j) => {
-      const socket: ClientSocket = io(new URL(CLIENT_NAMESPACE, hubUrl).href, { transports: ['websocket'], forceNew: true, reconnection: false });
+      const socket: ClientSocket = io(new URL(CLIENT_NAMESPACE, hubUrl).href, { transports: ['websocket'], query: CLIENT_HANDSHAKE_QUERY, forceNew: true, reconnection: false });
       sockets.push(socket);
       if (options.countBytes) countSent(socket, sent);
       const mailbox = new StageMailbox();

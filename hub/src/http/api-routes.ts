@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { CodedError, LaunchRequest, TaskSchema, type TaskId } from '@fl/shared';
@@ -6,10 +6,16 @@ import { requireAdmin } from './auth';
 import type { RunStore } from '../store/store-port';
 import type { Coordinator } from '../engine/coordinator';
 import type { ExportedModel, ModelService } from '../model/model-service';
+import type { ClusterNodeView } from '../cluster/cluster-nodes';
 
 export interface ApiRoutesOptions {
   store: RunStore;
-  coordinator: Coordinator;
+  /** The round engine when this node runs it; null on a standby, which forwards engine requests to the leader. */
+  engine: () => Coordinator | null;
+  /** The leading node's URL (null: none leads now, or a single hub). */
+  leaderUrl: () => Promise<string | null>;
+  /** The hub nodes sharing this hub's database (one: a single hub). */
+  cluster: () => Promise<ClusterNodeView[]>;
   models: ModelService;
   adminToken: string;
 }
@@ -18,15 +24,41 @@ const RunParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const TaskParams = Type.Object({ task: TaskSchema });
 
 /** The JSON API: status, runs, launch/stop (admin token), and the global model in TF.js format. */
-export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, { store, coordinator, models, adminToken }) => {
+export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, { store, engine, leaderUrl, cluster, models, adminToken }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const admin = requireAdmin(adminToken);
+
+  /**
+   * Runs `handle` with the engine on the node that runs it; a standby passes the request on to the leader and
+   * answers what it answered (so a dashboard may be served by any node).
+   */
+  async function onEngine<T>(request: FastifyRequest, reply: FastifyReply, handle: (coordinator: Coordinator) => Promise<T> | T): Promise<T | FastifyReply> {
+    const coordinator = engine();
+    if (coordinator) return handle(coordinator);
+    const url = await leaderUrl();
+    if (!url) throw new CodedError('HUB_ERR_NO_LEADER', 'no hub node runs the round engine right now (one takes over within seconds): try again shortly');
+    const answer = await fetch(`${url}${request.url}`, {
+      method: request.method,
+      headers: {
+        ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+        ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => {
+      throw new CodedError('HUB_ERR_NO_LEADER', `the leading hub node at ${url} did not answer: try again shortly`);
+    });
+    return reply
+      .status(answer.status)
+      .type(answer.headers.get('content-type') ?? 'application/json')
+      .send(Buffer.from(await answer.arrayBuffer()));
+  }
 
   /** Every client row by default (scripts count them); `?clients=N` takes the first N, as dashboards get. */
   app.get(
     '/api/status',
     { schema: { querystring: Type.Object({ clients: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }) } },
-    async (request) => coordinator.status(request.query.clients ?? Infinity),
+    async (request, reply) => onEngine(request, reply, (coordinator) => coordinator.status(request.query.clients ?? Infinity)),
   );
 
   /** Lets a page check its token before the first action: 204, or 401 with the reason. */
@@ -47,18 +79,25 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
     store.participation(request.params.id, request.params.round),
   );
 
-  app.post('/api/runs', { schema: { body: LaunchRequest }, preHandler: admin }, async (request, reply) => {
-    const { id } = await coordinator.launch(request.body);
-    return reply.status(201).send({ id });
+  app.post('/api/runs', { schema: { body: LaunchRequest }, preHandler: admin }, async (request, reply) =>
+    onEngine(request, reply, async (coordinator) => {
+      const { id } = await coordinator.launch(request.body);
+      return reply.status(201).send({ id });
+    }),
+  );
+
+  app.post('/api/runs/:id/stop', { schema: { params: RunParams }, preHandler: admin }, async (request, reply) => {
+    if (!(await store.run(request.params.id))) throw new CodedError('HUB_ERR_NOT_FOUND', `no run ${request.params.id}`);
+    return onEngine(request, reply, async (coordinator) => {
+      // The answer is the run as stored with its end; evaluations still running fill in its rounds later.
+      coordinator.stop(request.params.id);
+      await coordinator.written();
+      return store.run(request.params.id);
+    });
   });
 
-  app.post('/api/runs/:id/stop', { schema: { params: RunParams }, preHandler: admin }, async (request) => {
-    if (!(await store.run(request.params.id))) throw new CodedError('HUB_ERR_NOT_FOUND', `no run ${request.params.id}`);
-    // The answer is the run as stored with its end; evaluations still running fill in its rounds later.
-    coordinator.stop(request.params.id);
-    await coordinator.written();
-    return store.run(request.params.id);
-  });
+  /** The hub nodes, which one runs the round engine, and each one's training clients. */
+  app.get('/api/cluster', { preHandler: admin }, async () => ({ nodes: await cluster() }));
 
   // The export is rebuilt only when the task's newest checkpoint changes.
   const exports = new Map<TaskId, { checkpointId: number; model: ExportedModel }>();

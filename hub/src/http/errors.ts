@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   HUB_ERR_RUN_ACTIVE: 409,
   HUB_ERR_TOO_LARGE: 413,
   HUB_ERR_RATE_LIMITED: 429,
+  HUB_ERR_NO_LEADER: 503,
 };
 
 export function httpStatus(code: ErrorCode): number {

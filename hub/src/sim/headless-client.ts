@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import {
   CLIENT_NAMESPACE,
+  CLIENT_HANDSHAKE_QUERY,
   MNIST_BASE_URL,
   mnistFiles,
   type ClientToHubEvents,
@@ -58,6 +59,7 @@ export interface HeadlessClientOptions {
 export function startHeadlessClient(options: HeadlessClientOptions): { client: FederatedClient; socket: Socket<HubToClientEvents, ClientToHubEvents> } {
   const socket: Socket<HubToClientEvents, ClientToHubEvents> = io(new URL(CLIENT_NAMESPACE, options.hubUrl).href, {
     transports: ['websocket'],
+    query: CLIENT_HANDSHAKE_QUERY,
     reconnectionDelayMax: 2000,
   });
   const client = new FederatedClient({

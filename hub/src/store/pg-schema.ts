@@ -1,8 +1,11 @@
 import type { PoolClient } from 'pg';
 import { StoreError } from './store-error';
 
-/** Bumped with each change a hub must make to an existing database; version 1 is SQLite's schema of today. */
-export const PG_SCHEMA_VERSION = 1;
+/**
+ * Bumped with each change a hub must make to an existing database; version 1 is SQLite's schema, version 2 adds
+ * the engine lease and the node list (a version-1 hub would write without the lease's fencing, so it must refuse).
+ */
+export const PG_SCHEMA_VERSION = 2;
 
 // SQLite's tables with PostgreSQL's types: INTEGER times, ids and counts as BIGINT, REAL as DOUBLE PRECISION,
 // BLOB as BYTEA. `seq` stands in for SQLite's rowid, which orders runs created at the same millisecond.
@@ -67,6 +70,21 @@ CREATE TABLE IF NOT EXISTS participation (
   test TEXT,
   PRIMARY KEY (run_id, round, client_id)
 );
+CREATE TABLE IF NOT EXISTS cluster_lease (
+  name TEXT PRIMARY KEY,
+  epoch BIGINT NOT NULL,
+  holder TEXT,
+  acquired_at BIGINT
+);
+INSERT INTO cluster_lease (name, epoch) VALUES ('engine', 0) ON CONFLICT (name) DO NOTHING;
+CREATE TABLE IF NOT EXISTS cluster_nodes (
+  id TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  seen_at BIGINT NOT NULL,
+  clients INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS client_identities (
   client_id TEXT PRIMARY KEY,
   secret_sha256 BYTEA NOT NULL,
@@ -87,5 +105,8 @@ export async function ensureSchema(client: PoolClient): Promise<void> {
   if (version === undefined) await client.query('INSERT INTO store_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
   else if (version > PG_SCHEMA_VERSION) {
     throw new StoreError('HUB_ERR_STORE_SCHEMA', `the database has schema version ${version}; this hub knows up to ${PG_SCHEMA_VERSION}`);
+  } else if (version < PG_SCHEMA_VERSION) {
+    // The tables a newer version adds were created above (IF NOT EXISTS); nothing else changed.
+    await client.query('UPDATE store_schema SET version = $1', [PG_SCHEMA_VERSION]);
   }
 }

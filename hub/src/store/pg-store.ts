@@ -5,7 +5,7 @@ import { FORGET_AFTER_MS, hashSecret, type Claim } from './client-identities';
 import { ensureSchema } from './pg-schema';
 import { toCheckpoint, toDetail, toParticipation, type CheckpointRow, type ParticipationRow, type RoundRow, type RunRow } from './pg-rows';
 import { hashWeights, type Checkpoint, type CompletedRound, type PendingEvaluation, type RoundCheckpoint } from './store';
-import { refuse, type ConstraintKind } from './store-error';
+import { refuse, StoreError, type ConstraintKind } from './store-error';
 import type { IdentityOptions, ModelSummary, RunStore } from './store-port';
 
 const INT8_OID = 20;
@@ -75,6 +75,8 @@ export interface PgStoreOptions {
  */
 export class PgRunStore implements RunStore {
   private readonly keepCheckpoints: number;
+  /** The engine lease's epoch this node's engine writes under; null: no lease (tests of the store alone). */
+  private fence: number | null = null;
 
   private constructor(
     private readonly pool: Pool,
@@ -107,6 +109,44 @@ export class PgRunStore implements RunStore {
     return transaction(this.pool, fn, begin);
   }
 
+  /**
+   * From now on every write of the round engine commits only while the engine lease is still at `epoch`: a node
+   * that lost the lease (another took it, so the epoch moved on) has its writes refused with HUB_ERR_STORE_FENCED.
+   */
+  fenceWith(epoch: number): void {
+    this.fence = epoch;
+  }
+
+  /**
+   * Reads the lease's epoch under a share lock held to the commit, so a node taking the lease (which updates that
+   * row) waits for a write in flight, and a write after the lease moved is refused.
+   */
+  private async checkFence(client: PoolClient): Promise<void> {
+    if (this.fence === null) return;
+    const { rows } = await client.query<{ epoch: number }>("SELECT epoch FROM cluster_lease WHERE name = 'engine' FOR SHARE");
+    const epoch = rows[0]?.epoch;
+    if (epoch !== this.fence) {
+      throw new StoreError('HUB_ERR_STORE_FENCED', `another hub node holds the engine lease (epoch ${epoch ?? 'none'}); this node's epoch ${this.fence} may not write`);
+    }
+  }
+
+  /** A transaction of the round engine: fenced when the node holds a lease. */
+  private engineTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.transaction(async (client) => {
+      await this.checkFence(client);
+      return fn(client);
+    });
+  }
+
+  /** One statement of the round engine: on its own without a lease, in a fenced transaction with one. */
+  private async engineWrite(sql: string, params: unknown[]): Promise<void> {
+    if (this.fence === null) {
+      await this.pool.query(sql, params);
+      return;
+    }
+    await this.engineTransaction((client) => client.query(sql, params));
+  }
+
   private async insertCheckpoint(
     client: PoolClient,
     task: TaskId,
@@ -127,7 +167,7 @@ export class PgRunStore implements RunStore {
 
   async createRun(id: string, settings: RunSettings, at: number, initial: FlatWeights): Promise<Checkpoint> {
     try {
-      return await this.transaction(async (client) => {
+      return await this.engineTransaction(async (client) => {
         await client.query('INSERT INTO runs (id, task, status, settings, created_at) VALUES ($1, $2, $3, $4, $5)', [
           id,
           settings.task,
@@ -144,7 +184,7 @@ export class PgRunStore implements RunStore {
 
   async completeRound(r: CompletedRound): Promise<Checkpoint> {
     try {
-      return await this.transaction(async (client) => {
+      return await this.engineTransaction(async (client) => {
         const checkpoint = await this.insertCheckpoint(client, r.task, r.runId, r.round, r.weights, r.at, r.optimizerState ?? null);
         await client.query(
           `INSERT INTO rounds (run_id, round, status, clients, samples, accuracy, loss, duration_ms, client_test, reason, note, checkpoint_id, ended_at, eval_state, weights_sha256, privacy)
@@ -191,7 +231,7 @@ export class PgRunStore implements RunStore {
   async failRound(runId: string, round: number, reason: string, durationMs: number, at: number): Promise<void> {
     try {
       // SQLite's INSERT OR REPLACE: a round stored before is replaced whole, its other columns cleared.
-      await this.pool.query(
+      await this.engineWrite(
         `INSERT INTO rounds (run_id, round, status, clients, samples, duration_ms, reason, ended_at)
          VALUES ($1, $2, 'failed', 0, 0, $3, $4, $5)
          ON CONFLICT (run_id, round) DO UPDATE SET status = 'failed', clients = 0, samples = 0, accuracy = NULL, loss = NULL,
@@ -205,11 +245,11 @@ export class PgRunStore implements RunStore {
   }
 
   async finishRun(runId: string, status: Exclude<RunStatus, 'running'>, reason: string | null, at: number): Promise<void> {
-    await this.pool.query('UPDATE runs SET status = $1, reason = $2, ended_at = $3 WHERE id = $4', [status, reason, at, runId]);
+    await this.engineWrite('UPDATE runs SET status = $1, reason = $2, ended_at = $3 WHERE id = $4', [status, reason, at, runId]);
   }
 
   async setRoundEvaluation(runId: string, round: number, accuracy: number, loss: number): Promise<void> {
-    await this.pool.query("UPDATE rounds SET accuracy = $1, loss = $2, eval_state = 'done' WHERE run_id = $3 AND round = $4", [
+    await this.engineWrite("UPDATE rounds SET accuracy = $1, loss = $2, eval_state = 'done' WHERE run_id = $3 AND round = $4", [
       accuracy,
       loss,
       runId,
@@ -218,7 +258,7 @@ export class PgRunStore implements RunStore {
   }
 
   async failRoundEvaluation(runId: string, round: number): Promise<void> {
-    await this.pool.query("UPDATE rounds SET eval_state = 'failed' WHERE run_id = $1 AND round = $2", [runId, round]);
+    await this.engineWrite("UPDATE rounds SET eval_state = 'failed' WHERE run_id = $1 AND round = $2", [runId, round]);
   }
 
   async pendingEvaluations(): Promise<PendingEvaluation[]> {
@@ -232,17 +272,17 @@ export class PgRunStore implements RunStore {
   async setClientTest(runId: string, round: number, metrics: EvalMetrics): Promise<void> {
     const json = JSON.stringify(metrics);
     if (round === 0) {
-      await this.pool.query('UPDATE runs SET initial_test = $1 WHERE id = $2', [json, runId]);
+      await this.engineWrite('UPDATE runs SET initial_test = $1 WHERE id = $2', [json, runId]);
       return;
     }
-    await this.pool.query(
+    await this.engineWrite(
       "UPDATE rounds SET client_test = $1, accuracy = $2, loss = $3, eval_state = 'done' WHERE run_id = $4 AND round = $5",
       [json, metrics.accuracy, metrics.loss ?? null, runId, round],
     );
   }
 
   async setShardOwners(runId: string, owners: string[]): Promise<void> {
-    await this.pool.query('UPDATE runs SET shard_owners = $1 WHERE id = $2', [JSON.stringify(owners), runId]);
+    await this.engineWrite('UPDATE runs SET shard_owners = $1 WHERE id = $2', [JSON.stringify(owners), runId]);
   }
 
   async shardOwners(runId: string): Promise<string[] | null> {

@@ -5,7 +5,9 @@ export type StoreErrorCode =
   /** A round for a run that does not exist. */
   | 'HUB_ERR_STORE_UNKNOWN_RUN'
   /** The database was written by a newer hub whose schema this one does not know. */
-  | 'HUB_ERR_STORE_SCHEMA';
+  | 'HUB_ERR_STORE_SCHEMA'
+  /** Another hub node took the engine lease: this node's engine may no longer write (its fencing token is old). */
+  | 'HUB_ERR_STORE_FENCED';
 
 /** A refused store operation; `cause` holds the database's own error. Nothing of the operation was stored. */
 export class StoreError extends Error {

@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import {
   CLIENT_NAMESPACE,
+  CLIENT_HANDSHAKE_QUERY,
   isErrorResponse,
   type BackendInfo,
   type ClientToHubEvents,
@@ -51,7 +52,7 @@ export class HubSession {
     const identity = (this.identity = { name: options.name });
     this.credentials = options.credentials;
     // WebSocket only: the hub sends no CORS headers, which long-polling from a ?hub= page would need.
-    this.socket = io(new URL(CLIENT_NAMESPACE, options.hubUrl).href, { transports: ['websocket'], reconnectionDelayMax: 5000 });
+    this.socket = io(new URL(CLIENT_NAMESPACE, options.hubUrl).href, { transports: ['websocket'], query: CLIENT_HANDSHAKE_QUERY, reconnectionDelayMax: 5000 });
     this.client = new FederatedClient({
       socket: this.socket,
       // Read at every join, so a reconnect announces the current name under the same client id.
