@@ -8,7 +8,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const port = Number(process.env.PORT ?? 5000);
+// `pnpm cluster [--nodes N] [--port P]`: the same builds, then several nodes behind nginx (hub/src/cluster/cli.ts).
+const clusterArgs = process.argv[2] === '--cluster' ? process.argv.slice(3) : null;
+const portArg = clusterArgs ? clusterArgs[clusterArgs.indexOf('--port') + 1] : undefined;
+const port = Number(clusterArgs ? (clusterArgs.includes('--port') ? portArg : 8080) : (process.env.PORT ?? 5000));
 const host = process.env.HOST ?? '0.0.0.0';
 const skipBuild = process.env.START_SKIP_BUILD === '1';
 
@@ -56,7 +59,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 if (!(await portFree())) {
-  console.error(`port ${port} is in use: is another hub running? set PORT`);
+  console.error(clusterArgs ? `port ${port} is in use: choose another with --port` : `port ${port} is in use: is another hub running? set PORT`);
   process.exit(1);
 }
 
@@ -76,4 +79,5 @@ for (const [command, args, cwd] of steps) {
   }
 }
 if (!skipBuild) console.log('built the pages; starting the hub');
-process.exit(await step(process.execPath, [...tsx, 'src/server.ts'], join(root, 'hub')));
+const entry = clusterArgs ? ['src/cluster/cli.ts', ...clusterArgs] : ['src/server.ts'];
+process.exit(await step(process.execPath, [...tsx, ...entry], join(root, 'hub')));

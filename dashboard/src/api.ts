@@ -1,4 +1,4 @@
-import type { HubStatus, RunDetail } from '@fl/shared/api';
+import type { ClusterNode, HubStatus, RunDetail } from '@fl/shared/api';
 import type { LaunchRequest } from '@fl/shared/settings';
 import type { TaskId } from '@fl/shared/tasks';
 
@@ -51,6 +51,9 @@ export const api = {
       '/api/runs',
       withToken(token, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     ),
+
+  /** The hub nodes and which one runs the rounds (admin token). */
+  cluster: (token: string) => request<{ nodes: ClusterNode[] }>('/api/cluster', withToken(token)),
 
   stop: (token: string, id: string) =>
     request<RunDetail>(`/api/runs/${encodeURIComponent(id)}/stop`, withToken(token, { method: 'POST' })),

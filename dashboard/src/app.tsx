@@ -6,6 +6,8 @@ import { useModelAvailability } from './hooks/use-model-availability';
 import { chartSelection, runLabels, MAX_COMPARED } from './run-selection';
 import { AccessNotice } from './components/access-notice';
 import { Card } from './components/card';
+import { ClusterNodes } from './components/cluster-nodes';
+import { useCluster } from './hooks/use-cluster';
 import { ClientList } from './components/client-list';
 import { LaunchForm } from './components/launch-form';
 import { MetricsChart } from './components/metrics-chart';
@@ -17,6 +19,7 @@ import { StatusHeader } from './components/status-header';
 
 export function App() {
   const access = useAccess();
+  const cluster = useCluster(access.token);
   const history = useRuns();
   const { status, connection } = useHub({ onRunUpdate: history.upsert, onConnect: history.refresh });
   const activeId = status?.run?.id ?? null;
@@ -86,6 +89,11 @@ export function App() {
             <Card area="models" title="Global models (TF.js)">
               <ModelDownloads availability={models} />
             </Card>
+            {access.token && (
+              <Card area="nodes" title="Hub nodes">
+                <ClusterNodes cluster={cluster} />
+              </Card>
+            )}
           </div>
           <Card area="history" title="Run history">
             <RunHistory

@@ -132,3 +132,15 @@ export interface ParticipationRecord {
   trainMs: number;
   test: EvalMetrics | null;
 }
+
+/** One hub node of a cluster (GET /api/cluster); a single hub is a cluster of one, its own leader. */
+export interface ClusterNode {
+  id: string;
+  /** Where the other nodes reach it. */
+  url: string;
+  pid: number;
+  /** Holds the engine lease: it runs the rounds; the others stand by. */
+  leader: boolean;
+  /** Training clients connected to it. */
+  clients: number;
+}

@@ -11,10 +11,19 @@ export const CHEST_XRAY_CLASSES = ['NORMAL', 'PNEUMONIA'] as const;
 export interface ModelOptions {
   /** Side of the square grayscale input (chest-xray only). */
   imageSize?: number;
+  /** Draws the initial weights from this seed (the run's), so every hub starts a run with the same model; unseeded: random. */
+  seed?: number;
+}
+
+/** The kernel initialiser of a model's `layer`-th weighted layer: `name`'s distribution, seeded per layer when `seed` is given. */
+function kernel(name: 'varianceScaling' | 'glorotNormal', seed: number | undefined, layer: number) {
+  if (seed === undefined) return { kernelInitializer: name };
+  const layerSeed = (Math.imul(seed >>> 0, 2654435761) + layer * 40503) >>> 0;
+  return { kernelInitializer: name === 'varianceScaling' ? tf.initializers.varianceScaling({ seed: layerSeed }) : tf.initializers.glorotNormal({ seed: layerSeed }) };
 }
 
 /** The small CNN of the TF.js MNIST example (~6k parameters). */
-export function createMnistModel(): tf.LayersModel {
+export function createMnistModel(seed?: number): tf.LayersModel {
   const model = tf.sequential();
   model.add(
     tf.layers.conv2d({
@@ -22,29 +31,29 @@ export function createMnistModel(): tf.LayersModel {
       kernelSize: 5,
       filters: 8,
       activation: 'relu',
-      kernelInitializer: 'varianceScaling',
+      ...kernel('varianceScaling', seed, 0),
     }),
   );
   model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-  model.add(tf.layers.conv2d({ kernelSize: 5, filters: 16, activation: 'relu', kernelInitializer: 'varianceScaling' }));
+  model.add(tf.layers.conv2d({ kernelSize: 5, filters: 16, activation: 'relu', ...kernel('varianceScaling', seed, 1) }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
   model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: MNIST_CLASSES, activation: 'softmax', kernelInitializer: 'varianceScaling' }));
+  model.add(tf.layers.dense({ units: MNIST_CLASSES, activation: 'softmax', ...kernel('varianceScaling', seed, 2) }));
   return model;
 }
 
 /** A four-block CNN for grayscale chest X-rays; the input side is configurable. */
-export function createChestXrayModel(imageSize = CHEST_XRAY_DEFAULT_SIZE): tf.LayersModel {
+export function createChestXrayModel(imageSize = CHEST_XRAY_DEFAULT_SIZE, seed?: number): tf.LayersModel {
   const model = tf.sequential();
-  model.add(tf.layers.conv2d({ inputShape: [imageSize, imageSize, 1], kernelSize: 3, filters: 16, padding: 'same', activation: 'relu' }));
+  model.add(tf.layers.conv2d({ inputShape: [imageSize, imageSize, 1], kernelSize: 3, filters: 16, padding: 'same', activation: 'relu', ...kernel('glorotNormal', seed, 0) }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-  model.add(tf.layers.conv2d({ kernelSize: 3, filters: 32, padding: 'same', activation: 'relu' }));
+  model.add(tf.layers.conv2d({ kernelSize: 3, filters: 32, padding: 'same', activation: 'relu', ...kernel('glorotNormal', seed, 1) }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-  model.add(tf.layers.conv2d({ kernelSize: 3, filters: 32, padding: 'same', activation: 'relu' }));
+  model.add(tf.layers.conv2d({ kernelSize: 3, filters: 32, padding: 'same', activation: 'relu', ...kernel('glorotNormal', seed, 2) }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-  model.add(tf.layers.conv2d({ kernelSize: 3, filters: 64, padding: 'same', activation: 'relu' }));
+  model.add(tf.layers.conv2d({ kernelSize: 3, filters: 64, padding: 'same', activation: 'relu', ...kernel('glorotNormal', seed, 3) }));
   model.add(tf.layers.globalAveragePooling2d({}));
-  model.add(tf.layers.dense({ units: CHEST_XRAY_CLASSES.length, activation: 'softmax' }));
+  model.add(tf.layers.dense({ units: CHEST_XRAY_CLASSES.length, activation: 'softmax', ...kernel('glorotNormal', seed, 4) }));
   return model;
 }
 
@@ -52,9 +61,9 @@ export function createChestXrayModel(imageSize = CHEST_XRAY_DEFAULT_SIZE): tf.La
 export function createModel(task: TaskId, options: ModelOptions = {}): tf.LayersModel {
   switch (task) {
     case 'mnist':
-      return createMnistModel();
+      return createMnistModel(options.seed);
     case 'chest-xray':
-      return createChestXrayModel(options.imageSize);
+      return createChestXrayModel(options.imageSize, options.seed);
     default: {
       const _exhaustive: never = task;
       throw new Error(`unknown task ${String(_exhaustive)}`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParticipationRecord } from '@fl/shared';
 import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
-import { startPostgres, type PostgresServer } from '../store/__tests__/support/postgres-server';
+import { startPostgres, type PostgresServer } from '../cluster/services/postgres';
 import { tempDataDir } from './support/test-hub';
 import { waitFor } from './support/wait-for';
 import { clientIdOf, closeAll, mnistClientsAt, type HeadlessClient } from './support/scenario';

@@ -1,15 +1,9 @@
 import pg from 'pg';
+import type { ClusterNode } from '@fl/shared';
 import type { Logger } from '../engine/ports';
 
 /** One hub node as GET /api/cluster shows it. */
-export interface ClusterNodeView {
-  id: string;
-  url: string;
-  pid: number;
-  leader: boolean;
-  /** Training clients connected to this node. */
-  clients: number;
-}
+export type ClusterNodeView = ClusterNode;
 
 export interface ClusterNodesOptions {
   databaseUrl: string;
@@ -65,7 +59,7 @@ export class ClusterNodes {
     );
   }
 
-  /** The nodes heard from lately, oldest first, with the lease holder marked as leader. */
+  /** The nodes heard from lately, oldest first, with the lease holder marked as leader and each node's clients. */
   async list(): Promise<ClusterNodeView[]> {
     const { rows } = await this.pool.query<{ id: string; url: string; pid: number; clients: number; leader: boolean }>(
       `SELECT n.id, n.url, n.pid, n.clients, (l.holder = n.id) AS leader
@@ -73,7 +67,9 @@ export class ClusterNodes {
        WHERE n.seen_at >= $1 ORDER BY n.started_at, n.id`,
       [this.now() - 3 * this.heartbeatMs],
     );
-    return rows.map((r) => ({ id: r.id, url: r.url, pid: r.pid, leader: r.leader === true, clients: r.clients }));
+    // This node's count is read now; the others' are as of their last heartbeat.
+    const self = this.options.node.id;
+    return rows.map((r) => ({ id: r.id, url: r.url, pid: r.pid, leader: r.leader === true, clients: r.id === self ? this.options.clients() : r.clients }));
   }
 
   /** The leader's URL when it is alive and not this node; null when no live node leads. */

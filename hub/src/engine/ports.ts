@@ -54,7 +54,8 @@ export interface EngineStore {
 /** The hub's models: shapes, fresh weights and the held-out evaluation (ModelService in production). */
 export interface Evaluator {
   shapes(task: TaskId): number[][];
-  freshWeights(task: TaskId): FlatWeights;
+  /** A new model's weights; with `seed` (a run's), the same on every hub. */
+  freshWeights(task: TaskId, seed?: number): FlatWeights;
   /** Held-out accuracy and loss; null for tasks only the clients can score. */
   evaluate(task: TaskId, weights: FlatWeights): Promise<{ accuracy: number; loss: number } | null>;
   /** Whether `evaluate` scores this task (the hub holds its test data). */

@@ -58,9 +58,9 @@ export class ModelService {
     return shapes;
   }
 
-  freshWeights(task: TaskId): FlatWeights {
+  freshWeights(task: TaskId, seed?: number): FlatWeights {
     if (this.initialWeights) return this.initialWeights(task);
-    const model = createModel(task, modelOptions(task));
+    const model = createModel(task, { ...modelOptions(task), ...(seed !== undefined ? { seed } : {}) });
     try {
       return readWeights(model);
     } finally {

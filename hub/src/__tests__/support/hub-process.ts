@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HubStatus, RunDetail } from '@fl/shared';
@@ -8,17 +7,7 @@ import { waitFor } from './wait-for';
 
 const hubRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** A port nobody listens on right now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+export { freePort } from '../../cluster/services/processes';
 
 /** A hub in its own process (`src/server.ts` under tsx), so that it can be killed like a crashed server. */
 export interface HubProcess {

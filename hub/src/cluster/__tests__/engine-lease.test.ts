@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineLease } from '../engine-lease';
 import { PgRunStore } from '../../store/pg-store';
-import { startPostgres, type PostgresServer } from '../../store/__tests__/support/postgres-server';
+import { startPostgres, type PostgresServer } from '../services/postgres';
 
 // The engine lease on a real PostgreSQL: one holder at a time, a new epoch at each taking, and a standby that
 // takes over when the holder's session ends, whether it gave the lease back or its connection was cut.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgRunStore } from '../pg-store';
 import { PG_SCHEMA_VERSION } from '../pg-schema';
-import { findPostgresBinaries, startPostgres, type PostgresServer } from './support/postgres-server';
+import { findPostgresBinaries, startPostgres, type PostgresServer } from '../../cluster/services/postgres';
 import { completedRound, mnist, weights } from './support/store-fixtures';
 
 // What only the PostgreSQL store has: a schema version, several hubs on one database, BIGINT limits, and the

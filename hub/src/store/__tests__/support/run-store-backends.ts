@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { PgRunStore } from '../../pg-store';
 import { SqliteRunStore } from '../../sqlite-run-store';
 import type { RunStore } from '../../store-port';
-import { startPostgres, type PostgresServer } from './postgres-server';
+import { startPostgres, type PostgresServer } from '../../../cluster/services/postgres';
 
 // The engines the shared RunStore suite runs on. Each test gets an empty store of its own: a fresh
 // folder for SQLite, a fresh database on the file's PostgreSQL server.

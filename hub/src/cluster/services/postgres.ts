@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
-// A real PostgreSQL server for one test file: its own data folder in a temporary directory, reachable only
-// through a Unix socket in that directory (no TCP port to collide with), stopped and removed afterwards.
+// A PostgreSQL server of its own, from Debian's binaries (never the system service), for a test file or for
+// `pnpm cluster`: its data folder in a temporary directory, reachable only through a Unix socket in that
+// directory (no TCP port to collide with), stopped and removed afterwards. Tuned for throwaway data (no fsync).
 
 /** Debian installs the server binaries here, one folder per major version. */
 const DEBIAN_ROOT = '/usr/lib/postgresql';
@@ -44,8 +45,8 @@ function serverUser(): { uid: number; gid: number; name: string } | null {
 export interface PostgresServer {
   /** A connection URL for a database on this server. */
   url(database: string): string;
-  /** A new empty database; its URL. */
-  createDatabase(): Promise<string>;
+  /** A new empty database (named `name`, else test_N); its URL. */
+  createDatabase(name?: string): Promise<string>;
   /** One statement on a database, on a connection of its own. */
   query<R extends pg.QueryResultRow>(url: string, sql: string, params?: unknown[]): Promise<R[]>;
   stop(): Promise<void>;
@@ -104,8 +105,8 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     url,
     query,
-    async createDatabase() {
-      const name = `test_${++databases}`;
+    async createDatabase(name = `test_${++databases}`) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
       await query(url('postgres'), `CREATE DATABASE ${name}`);
       return url(name);
     },
