@@ -15,8 +15,10 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$P
 fi
 
 # Debian's PostgreSQL, Redis and nginx (installed, not started: the tests run their own) and, with
-# --browser, Chromium.
-bash scripts/install-system-packages.sh "${1:-}"
+# --browser, Chromium; --no-system-packages (the Docker image's build, docker/build.sh) skips them.
+if [ "${1:-}" != "--no-system-packages" ]; then
+  bash scripts/install-system-packages.sh "${1:-}"
+fi
 
 # better-sqlite3 compiles from source when its prebuilt binary cannot be downloaded; point
 # node-gyp at the local Node headers so it needs no download either.

@@ -58,7 +58,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a port number, got ${process.env.PORT}`);
   process.exit(1);
 }
-if (!(await portFree())) {
+if (!process.argv.includes('--build-only') && !(await portFree())) {
   console.error(clusterArgs ? `port ${port} is in use: choose another with --port` : `port ${port} is in use: is another hub running? set PORT`);
   process.exit(1);
 }
@@ -77,6 +77,11 @@ for (const [command, args, cwd] of steps) {
     console.error(`the build step failed (${code}); the hub was not started`);
     process.exit(code);
   }
+}
+// `--build-only`: the builds and nothing else (the Docker image's build stage, docker/build.sh).
+if (process.argv.includes('--build-only')) {
+  console.log('built the pages and the MNIST sprites');
+  process.exit(0);
 }
 if (!skipBuild) console.log('built the pages; starting the hub');
 const entry = clusterArgs ? ['src/cluster/cli.ts', ...clusterArgs] : ['src/server.ts'];

@@ -126,7 +126,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // The first node takes the engine lease; the others start beside it as standbys.
     await nodes[0]!.start();
     await Promise.all(nodes.slice(1).map((n) => n.start()));
-    const nginx: Nginx = await startNginx({ port: options.port, upstreams: ports });
+    const nginx: Nginx = await startNginx({ port: options.port, upstreams: ports.map((p) => `127.0.0.1:${p}`) });
     started.push(nginx);
     return { url: nginx.url, databaseUrl, redisUrl: redis.url, nodes, stop };
   } catch (error) {

@@ -10,9 +10,12 @@ import { program, stopChild, waitUntil } from './processes';
 export interface NginxOptions {
   /** Where it listens (all interfaces, so tabs on the LAN can reach it). */
   port: number;
-  /** The hub nodes' ports on 127.0.0.1. */
-  upstreams: number[];
+  /** The hub nodes, as host:port. */
+  upstreams: string[];
 }
+
+/** The folders under nginx's own directory that it writes its temporary files to. */
+export const NGINX_TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
 
 export interface Nginx {
   url: string;
@@ -41,7 +44,7 @@ http {
   scgi_temp_path ${temp('scgi')};
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   upstream hub_nodes {
-${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
+${upstreams.map((u) => `    server ${u} max_fails=0;`).join('\n')}
   }
   server {
     listen ${port};
@@ -67,8 +70,8 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const binary = program('nginx', ['/usr/sbin/nginx', '/usr/bin/nginx'], 'nginx');
   const dir = mkdtempSync(join(tmpdir(), 'fl-nginx-'));
   // Run as root, nginx's workers run as nobody: they must be able to write its temporary files.
-  for (const name of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, 'temp', name), { recursive: true });
-  for (const sub of ['', 'temp', 'temp/client_body', 'temp/proxy', 'temp/fastcgi', 'temp/uwsgi', 'temp/scgi']) chmodSync(join(dir, sub), 0o777);
+  for (const name of NGINX_TEMP_DIRS) mkdirSync(join(dir, 'temp', name), { recursive: true });
+  for (const sub of ['', 'temp', ...NGINX_TEMP_DIRS.map((n) => `temp/${n}`)]) chmodSync(join(dir, sub), 0o777);
   const config = join(dir, 'nginx.conf');
   writeFileSync(config, nginxConfig(dir, options));
   const child = spawn(binary, ['-p', dir, '-c', config, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
