@@ -2,6 +2,7 @@ import type { RoundBreakdown } from './training-bench';
 import type { CapacityStep, LightweightRound } from './capacity-bench';
 import { capacityMeaning, capacityParts, capacityRows, capacityTable, isLightweightRounds, lightweightRoundLine } from './capacity-report';
 import type { SynchronousResult } from './store-bench';
+import type { ClusterBenchResults } from './cluster-bench';
 import type { MessageBytes, SecAggResults, SecAggRoundTime } from './secagg-bench';
 import { browserWorkerMeaning, browserWorkerRows } from './browser-report';
 import type { PrivacyResults } from './privacy-bench';
@@ -53,6 +54,8 @@ export interface BenchResults {
   privacy?: PrivacyResults;
   /** Each server optimiser at its defaults, IID and by-label, against the centralised model (possibly from an --only optimizers run). */
   optimizers?: OptimizersResults;
+  /** Rounds through 3 hub nodes behind nginx vs 1 node, and the bytes between the nodes (possibly from an --only cluster run). */
+  cluster?: ClusterBenchResults & { alone?: boolean };
   durationSec?: number;
 }
 
@@ -83,7 +86,30 @@ export function rows(r: BenchResults): [string, string, string, string][] {
     ...secaggRows(r.secagg),
     ...privacyRows(r.privacy),
     ...optimizersRows(r.optimizers),
+    ...clusterRows(r.cluster),
   ];
+}
+
+function clusterRows(c: BenchResults['cluster']): [string, string, string, string][] {
+  if (!c) return [];
+  return [
+    [`clusterVsOneNode: mean round, 3 nodes behind nginx vs 1 node, ${c.clients} clients`, f(c.ratio), '(no target: 2 cores; the cost of the hop)', ''],
+    ['bytes between the nodes per round vs the updates they carry', f(c.betweenNodesVsUpdates, 4), '(goal: one partial sum per node)', ''],
+  ];
+}
+
+function clusterSection(c: BenchResults['cluster']): string {
+  if (!c) return '_Not measured in this run._';
+  const line = (s: ClusterBenchResults['one']) =>
+    `| ${s.nodes} | ${s.roundMs.map((m) => ms(m)).join(', ')} | ${ms(mean(s.roundMs))} | ${s.redisBytes.toLocaleString('en-US')} | ${s.forwardedBytes.toLocaleString('en-US')} |`;
+  return `${c.alone ? '_From an `--only cluster` run._\n\n' : ''}${c.clients} lightweight clients in load workers (${c.trainMs} ms of simulated training each), ${c.rounds} MNIST rounds: one node on PostgreSQL and Redis with the clients connected to it, then three nodes behind nginx with the clients connected through nginx. Each side starts its own PostgreSQL, Redis and nginx.
+
+| nodes | rounds (ms) | mean (ms) | Redis bytes in the run | HTTP bytes forwarded between nodes |
+|---|---|---|---|---|
+${line(c.one)}
+${line(c.three)}
+
+The updates of one round are ${c.updateBytesPerRound.toLocaleString('en-US')} bytes (${c.clients} MNIST frames); with three nodes, ${((c.three.redisBytes + c.three.forwardedBytes) / c.rounds).toLocaleString('en-US', { maximumFractionDigits: 0 })} bytes a round crossed between the nodes (Redis and forwarded requests). Every training client is on the leader (standbys refuse training sockets), so no update crosses between nodes; hierarchical FedAvg, where each node would send one partial sum, is not built yet.`;
 }
 
 /** Targets of the secure round time, by client count (issue 10). */
@@ -182,6 +208,10 @@ ${privacySection(r.privacy)}
 ## Server optimisers: fedVsCentral per optimiser, IID and by-label
 
 ${optimizersSection(r.optimizers)}
+
+## Several hub nodes: 3 behind nginx vs 1
+
+${clusterSection(r.cluster)}
 
 ## Durability: SQLite synchronous=FULL vs NORMAL (WAL)
 

@@ -20,6 +20,7 @@ import { PRIVACY_PLOT_FILE } from './privacy-report';
 import { benchOptimizers, type OptimizersResults } from './optimizers-bench';
 import { OPTIMIZERS_PLOT_FILE } from './optimizers-report';
 import { benchFoldStall, type FoldStallResults } from './fold-bench';
+import { benchCluster, type ClusterBenchResults } from './cluster-bench';
 
 // `pnpm bench capacity --clients N [--rounds R] [--train-ms D] [--per-round K] [--profile DIR]`: that run alone, one JSON line.
 if (process.argv[2] === 'capacity') {
@@ -126,12 +127,17 @@ async function optimizersSection(): Promise<OptimizersResults> {
   return benchOptimizers({ clients: 4, rounds, seed: 1, quick, before: { optimizer: 'adam', learningRate: 0.002 }, log });
 }
 
+/** Rounds through 3 hub nodes behind nginx vs 1 node, and the bytes between the nodes (--quick: fewer clients). */
+async function clusterSection(): Promise<ClusterBenchResults> {
+  return benchCluster({ clients: quick ? 20 : 100, rounds: 3, trainMs: 500, log });
+}
+
 /** The event loop's longest stall in a round of 1,000 large updates (--quick: 200, one trial), folding there and in the fold worker. */
 async function foldsSection(): Promise<FoldStallResults> {
   return benchFoldStall({ updates: quick ? 200 : 1000, trials: quick ? 1 : 3, log });
 }
 
-// --only capacity | secagg | privacy | optimizers | folds (aggregation vs memcpy and the fold worker's stalls): that section alone, into the last run's bench-results.json; the other figures stay as they were.
+// --only capacity | secagg | privacy | optimizers | cluster | folds (aggregation vs memcpy and the fold worker's stalls): that section alone, into the last run's bench-results.json; the other figures stay as they were.
 if (args.only) {
   const path = `${repoRoot}/bench-results.json`;
   const previous = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
@@ -147,6 +153,9 @@ if (args.only) {
   } else if (args.only === 'optimizers') {
     log('9. server optimisers: fedVsCentral, IID and by-label (alone: --only optimizers)');
     previous.optimizers = { ...(await optimizersSection()), alone: true };
+  } else if (args.only === 'cluster') {
+    log('10. several hub nodes: 3 behind nginx vs 1 (alone: --only cluster)');
+    previous.cluster = { ...(await clusterSection()), alone: true };
   } else if (args.only === 'folds') {
     log('1. aggregation vs memcpy (alone: --only folds)');
     const agg = benchAggregation(FEDAVG_CNN_PARAMS, quick ? 30 : 100, quick ? 3 : 5);
@@ -155,7 +164,7 @@ if (args.only) {
     log('1c. aggregation off the event loop: the longest event-loop stall in a round (alone: --only folds)');
     previous.foldStall = await foldsSection();
   } else {
-    throw new Error(`--only knows "capacity", "secagg", "privacy", "optimizers" and "folds", not "${args.only}"`);
+    throw new Error(`--only knows "capacity", "secagg", "privacy", "optimizers", "cluster" and "folds", not "${args.only}"`);
   }
   writeFileSync(path, `${JSON.stringify(previous, null, 2)}\n`);
   writeReport(previous);
@@ -222,6 +231,11 @@ for (const compression of ['float32', 'float16', 'int8'] as const) {
 results.wireRounds = wireRounds;
 
 await loadSection(results, !skip.has('capacity'));
+
+if (!skip.has('cluster')) {
+  log('10. several hub nodes: 3 behind nginx vs 1');
+  results.cluster = await clusterSection();
+}
 
 log('5. federated vs centralised');
 const fedRounds = quick ? 2 : 10;

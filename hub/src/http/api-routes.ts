@@ -32,26 +32,33 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
    * Runs `handle` with the engine on the node that runs it; a standby passes the request on to the leader and
    * answers what it answered (so a dashboard may be served by any node).
    */
+  /** What this node passed on to the leader and got back (GET /api/cluster/forwarded; the cluster bench reads it). */
+  const forwarded = { requests: 0, bytes: 0 };
+
   async function onEngine<T>(request: FastifyRequest, reply: FastifyReply, handle: (coordinator: Coordinator) => Promise<T> | T): Promise<T | FastifyReply> {
     const coordinator = engine();
     if (coordinator) return handle(coordinator);
     const url = await leaderUrl();
     if (!url) throw new CodedError('HUB_ERR_NO_LEADER', 'no hub node runs the round engine right now (one takes over within seconds): try again shortly');
+    const body = request.body !== undefined ? JSON.stringify(request.body) : undefined;
     const answer = await fetch(`${url}${request.url}`, {
       method: request.method,
       headers: {
         ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
-        ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+      ...(body !== undefined ? { body } : {}),
       signal: AbortSignal.timeout(10_000),
     }).catch(() => {
       throw new CodedError('HUB_ERR_NO_LEADER', `the leading hub node at ${url} did not answer: try again shortly`);
     });
+    const answered = Buffer.from(await answer.arrayBuffer());
+    forwarded.requests += 1;
+    forwarded.bytes += request.url.length + (body === undefined ? 0 : Buffer.byteLength(body)) + answered.byteLength;
     return reply
       .status(answer.status)
       .type(answer.headers.get('content-type') ?? 'application/json')
-      .send(Buffer.from(await answer.arrayBuffer()));
+      .send(answered);
   }
 
   /** Every client row by default (scripts count them); `?clients=N` takes the first N, as dashboards get. */
@@ -98,6 +105,9 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
 
   /** The hub nodes, which one runs the round engine, and each one's training clients. */
   app.get('/api/cluster', { preHandler: admin }, async () => ({ nodes: await cluster() }));
+
+  /** Requests this node passed on to the leader, and their bytes (path, body and answer). */
+  app.get('/api/cluster/forwarded', { preHandler: admin }, async () => ({ ...forwarded }));
 
   // The export is rebuilt only when the task's newest checkpoint changes.
   const exports = new Map<TaskId, { checkpointId: number; model: ExportedModel }>();

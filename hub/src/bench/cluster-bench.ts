@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from 'redis';
+import { encodeWeights } from '@fl/shared';
+import { createModel, readWeights } from '@fl/shared/models';
+import { startCluster } from '../cluster/launch-cluster';
+import { freePort } from '../cluster/services/processes';
+import { BENCH_TOKEN, launchRun, waitForClientCount, waitForRun } from './bench-hub';
+import { startLoadFleet } from './load-fleet';
+
+/** One configuration's run: its rounds' wall times and what crossed between the nodes. */
+export interface ClusterSide {
+  nodes: number;
+  /** Each round's duration as the run record has it (start to commit). */
+  roundMs: number[];
+  /** What Redis received and sent during the run (the Socket.IO adapter's traffic between the nodes). */
+  redisBytes: number;
+  /** Bytes the nodes sent each other over HTTP during the run (standbys forwarding to the leader), as the nodes count them. */
+  forwardedBytes: number;
+}
+
+export interface ClusterBenchResults {
+  clients: number;
+  rounds: number;
+  trainMs: number;
+  /** One node on PostgreSQL and Redis, clients connected to it directly. */
+  one: ClusterSide;
+  /** Three nodes behind nginx, clients through nginx. */
+  three: ClusterSide;
+  /** Mean round of three nodes over the mean round of one. */
+  ratio: number;
+  /** The bytes of the updates a round carries: clients x one update frame of the MNIST model. */
+  updateBytesPerRound: number;
+  /** Between the three nodes per round (Redis and forwarded HTTP) over the updates' bytes per round. */
+  betweenNodesVsUpdates: number;
+}
+
+async function redisTraffic(url: string): Promise<number> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const info = await client.info('stats');
+    const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+    return field('total_net_input_bytes') + field('total_net_output_bytes');
+  } finally {
+    await client.quit();
+  }
+}
+
+async function side(nodes: number, o: { clients: number; rounds: number; trainMs: number; log: (m: string) => void }): Promise<ClusterSide> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fl-bench-cluster-'));
+  // Behind nginx (and here, from one machine) every client has the same address: the per-address limits must let them all in.
+  const env = { ...process.env, ADMIN_TOKEN: BENCH_TOKEN, DATA_DIR: dataDir, LOG_LEVEL: 'warn', JOINS_PER_MINUTE: '1000000', RATE_LIMIT_PER_MINUTE: '1000000' };
+  const cluster = await startCluster({ nodes, port: await freePort(), env, restart: false });
+  try {
+    const url = nodes === 1 ? cluster.nodes[0]!.url : cluster.url;
+    const fleet = await startLoadFleet(url, o.clients, o.trainMs);
+    try {
+      await waitForClientCount(url, o.clients);
+      const before = { redis: await redisTraffic(cluster.redisUrl), forwarded: await forwardedBytes(cluster.nodes.map((n) => n.url)) };
+      const id = await launchRun(url, { task: 'mnist', rounds: o.rounds, minClients: o.clients, roundTimeoutSec: 120, seed: 1, init: 'fresh' });
+      const run = await waitForRun(url, id);
+      if (run.status !== 'completed') throw new Error(`the ${nodes}-node run ended ${run.status}: ${run.reason}`);
+      const redisBytes = (await redisTraffic(cluster.redisUrl)) - before.redis;
+      const forwarded = (await forwardedBytes(cluster.nodes.map((n) => n.url))) - before.forwarded;
+      const roundMs = run.rounds.map((r) => r.durationMs);
+      o.log(`   ${nodes} node${nodes > 1 ? 's' : ''}: rounds ${roundMs.map((m) => `${m} ms`).join(', ')}; Redis ${redisBytes} B, forwarded ${forwarded} B in the run`);
+      return { nodes, roundMs, redisBytes, forwardedBytes: forwarded };
+    } finally {
+      await fleet.close();
+    }
+  } finally {
+    await cluster.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The bytes each node has forwarded to the leader so far (GET /api/cluster/forwarded, summed). */
+async function forwardedBytes(urls: string[]): Promise<number> {
+  let total = 0;
+  for (const url of urls) {
+    const response = await fetch(`${url}/api/cluster/forwarded`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
+    if (!response.ok) throw new Error(`${url}/api/cluster/forwarded answered ${response.status}`);
+    total += ((await response.json()) as { bytes: number }).bytes;
+  }
+  return total;
+}
+
+/** Rounds through three nodes behind nginx vs one node, the same lightweight clients in load workers for both. */
+export async function benchCluster(o: { clients: number; rounds: number; trainMs: number; log: (m: string) => void }): Promise<ClusterBenchResults> {
+  const one = await side(1, o);
+  const three = await side(3, o);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const model = createModel('mnist');
+  const frameBytes = encodeWeights(readWeights(model)).byteLength;
+  model.dispose();
+  const updateBytesPerRound = o.clients * frameBytes;
+  const betweenPerRound = (three.redisBytes + three.forwardedBytes) / o.rounds;
+  return {
+    clients: o.clients,
+    rounds: o.rounds,
+    trainMs: o.trainMs,
+    one,
+    three,
+    ratio: mean(three.roundMs) / mean(one.roundMs),
+    updateBytesPerRound,
+    betweenNodesVsUpdates: betweenPerRound / updateBytesPerRound,
+  };
+}
