@@ -18,6 +18,8 @@ export interface ClusterSide {
   redisBytes: number;
   /** Bytes the nodes sent each other over HTTP during the run (standbys forwarding to the leader), as the nodes count them. */
   forwardedBytes: number;
+  /** The adapter's messages added to its Redis stream during the run, by namespace: count and bytes of their fields. */
+  streamByNamespace: Record<string, { messages: number; bytes: number }>;
 }
 
 export interface ClusterBenchResults {
@@ -36,16 +38,43 @@ export interface ClusterBenchResults {
   betweenNodesVsUpdates: number;
 }
 
-async function redisTraffic(url: string): Promise<number> {
-  const client = createClient({ url });
-  await client.connect();
-  try {
+function redisTraffic(url: string): Promise<number> {
+  return withRedis(url, async (client) => {
     const info = await client.info('stats');
     const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
     return field('total_net_input_bytes') + field('total_net_output_bytes');
+  });
+}
+
+/** The Socket.IO adapter's stream (@socket.io/redis-streams-adapter's default name). */
+const ADAPTER_STREAM = 'socket.io';
+
+async function withRedis<T>(url: string, fn: (client: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    return await fn(client);
   } finally {
     await client.quit();
   }
+}
+
+/** The id of the adapter stream's newest entry ('0' when empty). */
+const lastStreamId = (url: string) => withRedis(url, async (c) => (await c.xRevRange(ADAPTER_STREAM, '+', '-', { COUNT: 1 }))[0]?.id ?? '0');
+
+/** The adapter's messages after `fromId`, summed by namespace. */
+function streamSince(url: string, fromId: string): Promise<Record<string, { messages: number; bytes: number }>> {
+  return withRedis(url, async (c) => {
+    const out: Record<string, { messages: number; bytes: number }> = {};
+    for (const entry of await c.xRange(ADAPTER_STREAM, `(${fromId}`, '+')) {
+      const nsp = String(entry.message.nsp ?? '?');
+      const bytes = Object.entries(entry.message).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(String(v)), 0);
+      const slot = (out[nsp] ??= { messages: 0, bytes: 0 });
+      slot.messages += 1;
+      slot.bytes += bytes;
+    }
+    return out;
+  });
 }
 
 async function side(nodes: number, o: { clients: number; rounds: number; trainMs: number; log: (m: string) => void }): Promise<ClusterSide> {
@@ -58,15 +87,16 @@ async function side(nodes: number, o: { clients: number; rounds: number; trainMs
     const fleet = await startLoadFleet(url, o.clients, o.trainMs);
     try {
       await waitForClientCount(url, o.clients);
-      const before = { redis: await redisTraffic(cluster.redisUrl), forwarded: await forwardedBytes(cluster.nodes.map((n) => n.url)) };
+      const before = { redis: await redisTraffic(cluster.redisUrl), forwarded: await forwardedBytes(cluster.nodes.map((n) => n.url)), stream: await lastStreamId(cluster.redisUrl) };
       const id = await launchRun(url, { task: 'mnist', rounds: o.rounds, minClients: o.clients, roundTimeoutSec: 120, seed: 1, init: 'fresh' });
       const run = await waitForRun(url, id);
       if (run.status !== 'completed') throw new Error(`the ${nodes}-node run ended ${run.status}: ${run.reason}`);
       const redisBytes = (await redisTraffic(cluster.redisUrl)) - before.redis;
       const forwarded = (await forwardedBytes(cluster.nodes.map((n) => n.url))) - before.forwarded;
+      const streamByNamespace = await streamSince(cluster.redisUrl, before.stream);
       const roundMs = run.rounds.map((r) => r.durationMs);
-      o.log(`   ${nodes} node${nodes > 1 ? 's' : ''}: rounds ${roundMs.map((m) => `${m} ms`).join(', ')}; Redis ${redisBytes} B, forwarded ${forwarded} B in the run`);
-      return { nodes, roundMs, redisBytes, forwardedBytes: forwarded };
+      o.log(`   ${nodes} node${nodes > 1 ? 's' : ''}: rounds ${roundMs.map((m) => `${m} ms`).join(', ')}; Redis ${redisBytes} B, forwarded ${forwarded} B in the run; stream ${JSON.stringify(streamByNamespace)}`);
+      return { nodes, roundMs, redisBytes, forwardedBytes: forwarded, streamByNamespace };
     } finally {
       await fleet.close();
     }

@@ -109,6 +109,10 @@ function clusterSection(c: BenchResults['cluster']): string {
 ${line(c.one)}
 ${line(c.three)}
 
+What the Socket.IO adapter put in its Redis stream during the three-node run, by namespace: ${Object.entries(c.three.streamByNamespace ?? {})
+    .map(([nsp, v]) => `${nsp} ${v.messages} messages, ${v.bytes.toLocaleString('en-US')} bytes`)
+    .join('; ') || 'nothing'} (Redis's own byte counts above also hold each message's delivery to every other node and the adapter's heartbeats).
+
 The updates of one round are ${c.updateBytesPerRound.toLocaleString('en-US')} bytes (${c.clients} MNIST frames); with three nodes, ${((c.three.redisBytes + c.three.forwardedBytes) / c.rounds).toLocaleString('en-US', { maximumFractionDigits: 0 })} bytes a round crossed between the nodes (Redis and forwarded requests). Every training client is on the leader (standbys refuse training sockets), so no update crosses between nodes; hierarchical FedAvg, where each node would send one partial sum, is not built yet.`;
 }
 

@@ -32,15 +32,24 @@ const KNOWN_EVENTS = new Set(['client:join', 'client:data', 'round:progress', 'u
 export class SocketTransport implements Transport {
   readonly sockets = new Map<string, ClientSocket>();
 
+  /**
+   * Local: with connection state recovery Socket.IO routes even a socket's own emit through the adapter, which in a
+   * cluster would publish every client's messages to Redis (and wait for it) although the socket is on this node.
+   */
   send<E extends keyof HubToClientEvents>(clientId: string, event: E, ...args: Parameters<HubToClientEvents[E]>): void {
-    this.sockets.get(clientId)?.emit(event, ...args);
+    // Not `socket.local`: that is a broadcast to every other socket of the node.
+    const socket = this.sockets.get(clientId);
+    socket?.nsp.local.to(socket.id).emit(event, ...args);
   }
 
-  /** Socket.IO encodes a broadcast's packet once and writes the same bytes to every socket in the rooms. */
+  /**
+   * Socket.IO encodes a broadcast's packet once and writes the same bytes to every socket in the rooms. Local: the
+   * sockets are this node's, and a model frame must never travel through a cluster's Redis adapter.
+   */
   broadcast<E extends keyof HubToClientEvents>(clientIds: readonly string[], event: E, ...args: Parameters<HubToClientEvents[E]>): void {
     const sockets = clientIds.flatMap((id) => this.sockets.get(id) ?? []);
     if (!sockets.length) return;
-    sockets[0]!.nsp.to(sockets.map((socket) => socket.id)).emit(event, ...args);
+    sockets[0]!.nsp.local.to(sockets.map((socket) => socket.id)).emit(event, ...args);
   }
 }
 
