@@ -103,6 +103,12 @@ test.describe('dashboard', () => {
     await expect(rows).toHaveCount(3, { timeout: 60_000 });
     await expect(rows.locator('.badge-browser')).toHaveCount(2);
     await expect(rows.locator('.badge-headless')).toHaveCount(1);
+    // A single hub is a cluster of one: it leads, and holds the three clients (the card polls every 5 s).
+    const nodes = page.getByTestId('cluster-nodes').locator('li');
+    await expect(nodes).toHaveCount(1);
+    await expect(nodes.first()).toHaveAttribute('data-leader', 'true');
+    await expect(nodes.first()).toContainText('leads the rounds');
+    await expect(nodes.first()).toContainText('3 clients', { timeout: 15_000 });
     await waitUntilIdle(request);
     // Who would take part, by the form's task: all three hold MNIST, none a chest X-ray folder.
     await expect(page.getByTestId('launch-eligible')).toHaveText('3 of 3 clients hold MNIST data and would take part.');

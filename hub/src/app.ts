@@ -139,7 +139,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
       engine === null && isClientHandshake(request) ? 'this hub node does not run the round engine now: connect through the cluster address' : null,
   });
 
-  const transport = new SocketTransport();
+  const transport = new SocketTransport(redis !== null);
   const folds = options.folds === false ? null : (options.folds ?? new FoldWorker(app.log));
   const clients = app.io.of(CLIENT_NAMESPACE);
   const dashboards = app.io.of(DASHBOARD_NAMESPACE);

@@ -4,16 +4,13 @@
  * The bench process only starts them, waits for their joins and collects their reports.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { availableParallelism, setPriority } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadWorkerCount, mergeTimings, workerShares, type EpochRoundTimings } from './capacity-figures';
 import type { FromLoadWorker, LoadWorkerReport, ToLoadWorker } from './load-protocol';
 
 const hubDir = fileURLToPath(new URL('../..', import.meta.url));
 const workerPath = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
-
-/** The load workers' scheduling priority (nice value; the hub runs at 0). */
-export const LOAD_NICENESS = 10;
 
 export interface FleetReport {
   /** Per round, over every client of every worker. */
@@ -69,11 +66,6 @@ async function stop(children: ChildProcess[]): Promise<void> {
 export async function startLoadFleet(hubUrl: string, clients: number, delayMs: number, options: { workers?: number } = {}): Promise<LoadFleet> {
   const shares = workerShares(clients, options.workers ?? loadWorkerCount(clients, availableParallelism()));
   const children = shares.map(() => fork(workerPath, [], { cwd: hubDir, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  // The load runs at a lower priority than the hub (nice 10): where both want a core, the hub gets it first, so
-  // that the hub's stalls are its own work, not its wait behind the clients that load it.
-  for (const child of children) {
-    if (child.pid !== undefined) setPriority(child.pid, LOAD_NICENESS);
-  }
   try {
     const joinMs = 60_000 + 20 * clients;
     await Promise.all(

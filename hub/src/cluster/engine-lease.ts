@@ -84,14 +84,18 @@ export class EngineLease {
 
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, keepAlive: true, keepAliveInitialDelayMillis: 5000 });
     client.on('error', (error) => this.failed(client, error));
     client.on('end', () => this.failed(client, new Error('the lease connection ended')));
     await client.connect();
+    // A holder whose machine vanished sends nothing: these make the server drop its session (and the lock) after
+    // about 5 + 3 x 2 s of silence on TCP. (On a Unix socket they do not apply; the session ends with the process.)
+    await client.query('SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3');
     this.client = client;
     return client;
   }
 
+  /** The session ended under us. A holder is told and not tried again: the node stops its engine and exits (server.ts). */
   private failed(client: pg.Client, error: Error): void {
     if (client !== this.client || this.closed) return;
     this.client = null;
