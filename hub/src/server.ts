@@ -1,4 +1,4 @@
-import { networkInterfaces } from 'node:os';
+import { lanAddress, stopOnSignals } from './cli/process-stop';
 import { buildApp } from './app';
 import { loadConfig } from './config';
 
@@ -39,9 +39,7 @@ try {
 }
 
 const port = (app.server.address() as { port: number }).port;
-const lan = Object.values(networkInterfaces())
-  .flat()
-  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const lan = lanAddress();
 const scheme = config.https ? 'https' : 'http';
 const base = `${scheme}://${lan ?? 'localhost'}:${port}`;
 const token = encodeURIComponent(config.adminToken);
@@ -58,22 +56,7 @@ console.log(
   ].join('\n'),
 );
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  // Ctrl-C reaches this process twice under the launcher (from the terminal and forwarded): one stop.
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    setTimeout(() => {
-      console.error('the hub did not close within 10 s; exiting');
-      process.exit(1);
-    }, 10_000).unref();
-    void app.close().then(() => {
-      console.log('hub stopped');
-      process.exit(0);
-    });
-  });
-}
+stopOnSignals(() => app.close(), { stopped: 'hub stopped', timeoutMs: 10_000, late: 'the hub did not close within 10 s; exiting' });
 
 /** Where the database is, without its user or password (they never reach the terminal or a log). */
 function postgresHost(databaseUrl: string): string {

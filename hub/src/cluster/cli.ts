@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { networkInterfaces } from 'node:os';
+import { lanAddress, stopOnSignals } from '../cli/process-stop';
 import { loadConfig } from '../config';
 import { startCluster } from './launch-cluster';
 
@@ -25,9 +25,7 @@ const cluster = await startCluster({
   onOutput: values.quiet ? () => {} : (id, line) => console.log(`[${id}] ${line}`),
 });
 
-const lan = Object.values(networkInterfaces())
-  .flat()
-  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const lan = lanAddress();
 console.log(
   [
     '',
@@ -40,15 +38,4 @@ console.log(
   ].join('\n'),
 );
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('stopping the cluster ...');
-    void cluster.stop().then(() => {
-      console.log('cluster stopped');
-      process.exit(0);
-    });
-  });
-}
+stopOnSignals(() => cluster.stop(), { stopping: 'stopping the cluster ...', stopped: 'cluster stopped' });
