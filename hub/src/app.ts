@@ -191,10 +191,11 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
 
   const node = { id: options.nodeId ?? randomUUID(), url: options.nodeUrl ?? '', pid: process.pid };
   let cluster: { nodes: ClusterNodes; lease: EngineLease } | null = null;
+  let nodes: ClusterNodes | null = null;
   try {
     if (store instanceof PgRunStore) {
       const databaseUrl = options.databaseUrl!;
-      const nodes = await ClusterNodes.join({ databaseUrl, node, clients: () => clients.sockets.size, log: app.log });
+      nodes = await ClusterNodes.join({ databaseUrl, node, clients: () => clients.sockets.size, log: app.log });
       let leading: Promise<void> = Promise.resolve();
       const lease = await EngineLease.start({
         databaseUrl,
@@ -220,6 +221,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
       await startEngine();
     }
   } catch (error) {
+    await nodes?.close().catch(() => {});
     await folds?.close();
     await models.close();
     await redis?.quit().catch(() => {});
