@@ -74,7 +74,8 @@ export class ClusterNodes {
 
   /** The leader's URL when it is alive and not this node; null when no live node leads. */
   async leaderUrl(): Promise<string | null> {
-    const leader = (await this.list()).find((n) => n.leader);
+    // Not this node: one that holds the lease but is still starting its engine must not forward to itself.
+    const leader = (await this.list()).find((n) => n.leader && n.id !== this.options.node.id);
     return leader ? leader.url : null;
   }
 

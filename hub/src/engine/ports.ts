@@ -1,5 +1,5 @@
-import type { EvalMetrics, FlatWeights, HubToClientEvents, RunDetail, RunSettings, RunStatus, TaskId } from '@fl/shared';
-import type { Checkpoint, CompletedRound, PendingEvaluation, RoundCheckpoint } from '../store/store';
+import type { FlatWeights, HubToClientEvents, TaskId } from '@fl/shared';
+import type { RunStore } from '../store/store-port';
 
 /** Sends hub events to one training client. */
 export interface Transport {
@@ -30,26 +30,29 @@ export interface Logger {
 export type Awaitable<T> = T | PromiseLike<T>;
 
 /**
- * What the round engine keeps: the part of the RunStore it uses (SQLite or PostgreSQL), so tests can pass a
- * fake. The engine awaits every answer and issues its writes one at a time, in the order it decided them.
+ * What the round engine keeps: the part of the RunStore it uses (SQLite or PostgreSQL), with the same arguments and
+ * answers, now or later, so tests can pass a synchronous fake. The engine awaits every answer and issues its writes
+ * one at a time, in the order it decided them.
  */
-export interface EngineStore {
-  createRun(id: string, settings: RunSettings, at: number, initial: FlatWeights): Awaitable<Checkpoint>;
-  completeRound(round: CompletedRound): Awaitable<Checkpoint>;
-  failRound(runId: string, round: number, reason: string, durationMs: number, at: number): Awaitable<void>;
-  finishRun(runId: string, status: Exclude<RunStatus, 'running'>, reason: string | null, at: number): Awaitable<void>;
-  setRoundEvaluation(runId: string, round: number, accuracy: number, loss: number): Awaitable<void>;
-  failRoundEvaluation(runId: string, round: number): Awaitable<void>;
-  pendingEvaluations(): Awaitable<PendingEvaluation[]>;
-  setClientTest(runId: string, round: number, metrics: EvalMetrics): Awaitable<void>;
-  setShardOwners(runId: string, owners: string[]): Awaitable<void>;
-  shardOwners(runId: string): Awaitable<string[] | null>;
-  latestCheckpoint(task: TaskId): Awaitable<Checkpoint | null>;
-  /** With the server optimiser's state stored beside it (completeRound's `optimizerState`). */
-  checkpoint(runId: string, round: number): Awaitable<RoundCheckpoint | null>;
-  runsWithStatus(status: RunStatus): Awaitable<string[]>;
-  run(id: string): Awaitable<RunDetail | null>;
-}
+export type EngineStore = {
+  [K in EngineStoreMethod]: (...args: Parameters<RunStore[K]>) => Awaitable<Awaited<ReturnType<RunStore[K]>>>;
+};
+
+type EngineStoreMethod =
+  | 'createRun'
+  | 'completeRound'
+  | 'failRound'
+  | 'finishRun'
+  | 'setRoundEvaluation'
+  | 'failRoundEvaluation'
+  | 'pendingEvaluations'
+  | 'setClientTest'
+  | 'setShardOwners'
+  | 'shardOwners'
+  | 'latestCheckpoint'
+  | 'checkpoint'
+  | 'runsWithStatus'
+  | 'run';
 
 /** The hub's models: shapes, fresh weights and the held-out evaluation (ModelService in production). */
 export interface Evaluator {

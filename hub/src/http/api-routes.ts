@@ -28,13 +28,13 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const admin = requireAdmin(adminToken);
 
+  /** What this node passed on to the leader and got back (GET /api/cluster/forwarded; the cluster bench reads it). */
+  const forwarded = { requests: 0, bytes: 0 };
+
   /**
    * Runs `handle` with the engine on the node that runs it; a standby passes the request on to the leader and
    * answers what it answered (so a dashboard may be served by any node).
    */
-  /** What this node passed on to the leader and got back (GET /api/cluster/forwarded; the cluster bench reads it). */
-  const forwarded = { requests: 0, bytes: 0 };
-
   async function onEngine<T>(request: FastifyRequest, reply: FastifyReply, handle: (coordinator: Coordinator) => Promise<T> | T): Promise<T | FastifyReply> {
     const coordinator = engine();
     if (coordinator) return handle(coordinator);
