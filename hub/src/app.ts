@@ -8,6 +8,9 @@ import { createClient, type RedisClientType } from 'redis';
 import { CLIENT_HANDSHAKE_QUERY, CLIENT_NAMESPACE, CodedError, DASHBOARD_NAMESPACE, STATUS_ROWS, encodeWeights, type FlatWeights, type HubStatus, type TaskId } from '@fl/shared';
 import { ClusterNodes } from './cluster/cluster-nodes';
 import { EngineLease } from './cluster/engine-lease';
+import { RelayHub } from './cluster/relay-hub';
+import { RelayLink } from './cluster/relay-link';
+import { RELAY_NAMESPACE } from './cluster/relay-protocol';
 import { Coordinator, systemClock, type Clock } from './engine/coordinator';
 import type { Evaluator } from './engine/ports';
 import { HubStore, type SqliteSynchronous } from './store/store';
@@ -124,6 +127,11 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
   const redis = options.redisUrl ? await connectRedis(options.redisUrl, app.log) : null;
   /** The round engine: from the start on one node; on a node sharing PostgreSQL, once it holds the engine lease. */
   let engine: Coordinator | null = null;
+  /** A cluster node without the engine relays its training clients to the leader (README, "Several hub nodes"). */
+  let relay: RelayLink | null = null;
+  /** Where a training client's messages go now: the engine here, the relay to it, or nowhere. */
+  const clientEngine = () => engine ?? (relay?.up ? relay : null);
+  const serving = () => clientEngine() !== null;
   await app.register(socketPlugin, {
     allowedOrigins: corsOrigins,
     serverOptions: {
@@ -136,15 +144,29 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
       ...(redis ? { adapter: createAdapter(redis), transports: ['websocket'] as const } : {}),
     },
     refuseUpgrade: (request) =>
-      engine === null && isClientHandshake(request) ? 'this hub node does not run the round engine now: connect through the cluster address' : null,
+      !serving() && isClientHandshake(request) ? 'this hub node neither runs the round engine nor reaches the node that does: connect through the cluster address' : null,
   });
 
   const transport = new SocketTransport(redis !== null);
   const folds = options.folds === false ? null : (options.folds ?? new FoldWorker(app.log));
   const clients = app.io.of(CLIENT_NAMESPACE);
   const dashboards = app.io.of(DASHBOARD_NAMESPACE);
-  // A client that reached a node without the engine (no load balancer in front) is told why; it retries by itself.
-  clients.use((_socket, next) => (engine ? next() : next(Object.assign(new Error('HUB_ERR_NO_LEADER'), { data: { code: 'HUB_ERR_NO_LEADER' } }))));
+  // A client that reached a node without the engine or a relay to it (no load balancer in front) is told why; it retries by itself.
+  clients.use((_socket, next) => (serving() ? next() : next(Object.assign(new Error('HUB_ERR_NO_LEADER'), { data: { code: 'HUB_ERR_NO_LEADER' } }))));
+  const clustered = options.databaseUrl !== undefined && store instanceof PgRunStore;
+  const relayHub = clustered
+    ? new RelayHub(app.io.of(RELAY_NAMESPACE) as unknown as ConstructorParameters<typeof RelayHub>[0], { token: options.adminToken, engine: () => engine, local: transport, log: app.log })
+    : null;
+  registerClientHandlers(clients, {
+    engine: clientEngine,
+    transport,
+    log: app.log,
+    maxUpdateBytes: updateLimit,
+    joinLimiter: new WindowCounter(options.joinsPerMinute ?? 60, 60_000, () => (options.clock ?? systemClock).now()),
+    identities: { claim: (clientId, secret) => store.claimIdentity(clientId, secret) },
+    ...(options.eventBudget ? { eventBudget: options.eventBudget } : {}),
+    ...(options.joinToken ? { joinToken: options.joinToken } : {}),
+  });
   // Read in order, so that a dashboard never gets an older state of a run after a newer one.
   let runUpdates = Promise.resolve();
 
@@ -154,7 +176,8 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
       store,
       models: options.evaluator ? options.evaluator(models) : models,
       mnistTrainLabels: trainLabels,
-      transport,
+      transport: relayHub ? relayHub.transport : transport,
+      ...(relayHub ? { partials: relayHub } : {}),
       clock: options.clock ?? systemClock,
       log: app.log,
       newId: options.newId ?? (() => randomUUID()),
@@ -176,16 +199,6 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
         })
         .catch((err: unknown) => app.log.error({ err, runId }, 'run update not read'));
     });
-    registerClientHandlers(clients, {
-      coordinator,
-      transport,
-      log: app.log,
-      maxUpdateBytes: updateLimit,
-      joinLimiter: new WindowCounter(options.joinsPerMinute ?? 60, 60_000, () => (options.clock ?? systemClock).now()),
-      identities: { claim: (clientId, secret) => store.claimIdentity(clientId, secret) },
-      ...(options.eventBudget ? { eventBudget: options.eventBudget } : {}),
-      ...(options.joinToken ? { joinToken: options.joinToken } : {}),
-    });
     engine = coordinator;
   }
 
@@ -196,6 +209,17 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     if (store instanceof PgRunStore) {
       const databaseUrl = options.databaseUrl!;
       nodes = await ClusterNodes.join({ databaseUrl, node, clients: () => clients.sockets.size, log: app.log });
+      const known = nodes;
+      relay = new RelayLink({
+        nodeId: node.id,
+        token: options.adminToken,
+        leaderUrl: () => known.leaderUrl(),
+        transport,
+        shapes: (task) => models.shapes(task),
+        maxUpdateBytes: updateLimit,
+        log: app.log,
+        onDown: () => clients.disconnectSockets(true),
+      });
       let leading: Promise<void> = Promise.resolve();
       const lease = await EngineLease.start({
         databaseUrl,
@@ -204,6 +228,8 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
         ...(options.leasePollMs ? { pollMs: options.leasePollMs } : {}),
         onAcquired: (epoch) => {
           store.fenceWith(epoch);
+          // The clients relayed so far joined the old leader's engine: they go, and join this one's.
+          relay?.stop();
           leading = startEngine();
           return leading;
         },
@@ -217,6 +243,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
       });
       await leading;
       cluster = { nodes, lease };
+      if (!engine) relay.start();
     } else {
       await startEngine();
     }
@@ -260,6 +287,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
       cluster ? cluster.nodes.list() : [{ id: node.id, url: node.url, pid: node.pid, leader: true, clients: clients.sockets.size }],
     models,
     adminToken: options.adminToken,
+    relayStats: () => (relayHub ? { sent: relay ? { ...relay.stats } : null, received: { ...relayHub.stats } } : null),
   });
 
   await app.register(fastifyStatic, { root: options.mnistDir, prefix: '/data/mnist/', decorateReply: false });
@@ -278,6 +306,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     // After close() the coordinator arms no timer and decides no write; those already decided settle first.
     const coordinator = engine;
     engine = null;
+    relay?.stop();
     coordinator?.close();
     await coordinator?.written();
     // Giving the lease up after the last write lets a standby take over at once.

@@ -14,8 +14,9 @@ import { waitFor } from './support/wait-for';
 import { closeAll, midTraining, type HeadlessClient } from './support/scenario';
 
 // Three hub nodes on one PostgreSQL and one Redis behind nginx (all real, started by the test in temporary
-// folders), nine headless MNIST clients through nginx: the node holding the engine lease runs the rounds, the
-// others stand by, serve the same records and dashboards, and one of them takes over when the leader dies.
+// folders), nine headless MNIST clients through nginx, spread over the nodes: the node holding the engine lease runs
+// the rounds, the others relay their clients to it (each folds its clients' updates into one partial sum per round),
+// serve the same records and dashboards, and one of them takes over when the leader dies.
 
 const RUN = { task: 'mnist', rounds: 3, minClients: 9, batchSize: 64, epochs: 1, init: 'fresh', seed: 11, roundTimeoutSec: 120 } as const;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -99,15 +100,16 @@ describe('three hub nodes behind nginx on PostgreSQL and Redis', () => {
   it('runs 3 MNIST rounds through nginx: every node serves the same history, a dashboard on a standby follows a run launched on another, and the model equals a one-node run', async () => {
     const lead = await leader();
     const [b, c] = cluster.nodes.filter((n) => n !== lead);
-    // Asked of a standby, the list comes from the nodes' heartbeats (every 2 s): all 9 clients on the leader.
+    // Asked of a standby, the list comes from the nodes' heartbeats (every 2 s): nginx (least_conn) spread the 9 clients.
     const nodes = await waitFor(
       async () => {
         const list = (await getJson<{ nodes: ClusterNodeView[] }>(`${b!.url}/api/cluster`, admin)).nodes;
-        return list.find((n) => n.leader)?.clients === 9 ? list : null;
+        return list.reduce((n, node) => n + node.clients, 0) === 9 ? list : null;
       },
-      { timeoutMs: 10_000, what: 'the heartbeats to count the 9 clients on the leader' },
+      { timeoutMs: 10_000, what: 'the heartbeats to count the 9 clients' },
     );
-    expect(nodes.map((n) => [n.id, n.leader, n.clients]).sort()).toEqual(cluster.nodes.map((n) => [n.id, n === lead, n === lead ? 9 : 0]).sort());
+    expect(nodes.map((n) => [n.id, n.leader]).sort()).toEqual(cluster.nodes.map((n) => [n.id, n === lead]).sort());
+    expect(nodes.every((n) => n.clients >= 1), JSON.stringify(nodes)).toBe(true);
 
     const updates: RunDetail[] = [];
     const dashboard = io(`${b!.url}${DASHBOARD_NAMESPACE}`, { transports: ['websocket'] });
@@ -127,6 +129,13 @@ describe('three hub nodes behind nginx on PostgreSQL and Redis', () => {
     for (const node of cluster.nodes) expect(await getJson<RunDetail>(`${node.url}/api/runs/${runId}`)).toEqual(run);
     await waitFor(() => updates.some((u) => u.id === runId && u.status === 'completed' && u.rounds.length === 3), { what: 'the dashboard on a standby to see the run end' });
 
+    // Hierarchical FedAvg: each standby handed the leader one partial sum per round in which it had clients, never an update.
+    for (const node of [b!, c!]) {
+      const { relay } = await getJson<{ relay: { sent: { wholeUpdates: number; heldUpdates: number; partials: number } } }>(`${node.url}/api/cluster/forwarded`, admin);
+      const clientsThere = nodes.find((n) => n.id === node.id)!.clients;
+      expect({ whole: relay.sent.wholeUpdates, held: relay.sent.heldUpdates, partials: relay.sent.partials }).toEqual({ whole: 0, held: 3 * clientsThere, partials: 3 });
+    }
+
     const clustered = await finalWeights(cluster.url);
     const single = await startTestHub({ dataDir: tempDataDir() });
     const singleClients = await joinClients(single.url, 'c');
@@ -144,7 +153,7 @@ describe('three hub nodes behind nginx on PostgreSQL and Redis', () => {
     }
   });
 
-  it('completes a run when a standby is killed in round 2, with the same clients', async () => {
+  it("completes a run when a standby is killed in round 2: its clients continue on the other nodes under the same ids", async () => {
     const lead = await leader();
     const standby = cluster.nodes.find((n) => n !== lead)!;
     const runId = await launchAt(cluster.url);
@@ -152,6 +161,8 @@ describe('three hub nodes behind nginx on PostgreSQL and Redis', () => {
       const s = await getJson<HubStatus>(`${cluster.url}/api/status`);
       return s.run?.round === 2 && s.clients.some((cl) => midTraining(s, cl.id) !== null);
     }, { timeoutMs: 120_000, intervalMs: 100, what: 'round 2 in training' });
+    const relayed = (await getJson<{ nodes: ClusterNodeView[] }>(`${cluster.url}/api/cluster`, admin)).nodes.find((n) => n.id === standby.id)!.clients;
+    expect(relayed).toBeGreaterThanOrEqual(1);
     await standby.kill('SIGKILL');
     const run = await finished(cluster.url, runId);
     expect(run.rounds.map((r) => [r.round, r.status, r.clients])).toEqual([

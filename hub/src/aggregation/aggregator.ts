@@ -1,5 +1,5 @@
 import type { RunSettings } from '@fl/shared';
-import { createFedAvg, finishFedAvg, foldUpdate } from './fedavg';
+import { createFedAvg, finishFedAvg, foldUpdate, mergeFedAvg } from './fedavg';
 import { clipToNorm, coordinateMedian, multiKrum, trimmedMean } from './robust';
 
 export type AggregationSettings = Pick<RunSettings, 'strategy' | 'trimFraction' | 'byzantine' | 'clipNorm'>;
@@ -7,6 +7,8 @@ export type AggregationSettings = Pick<RunSettings, 'strategy' | 'trimFraction' 
 /** Collects one round's updates and combines them with the run's strategy. */
 export interface Aggregator {
   add(values: Float32Array, samples: number): void;
+  /** Adds a relaying node's partial sum of `count` updates weighing `weight` (plain FedAvg only: relay-protocol.ts foldsOnRelay). */
+  merge(sum: Float64Array, weight: number, count: number): void;
   readonly count: number;
   /** The new global weights, and in words what the strategy did. */
   finish(): { values: Float32Array; note: string | null };
@@ -30,6 +32,10 @@ export function createAggregator(settings: AggregationSettings, global: Float32A
     const acc = createFedAvg(global.length);
     return {
       add: (values, samples) => foldUpdate(acc, prepare(values), samples),
+      merge: (sum, weight, count) => {
+        if (settings.clipNorm !== null) throw new Error('a clipped round takes every update, not partial sums');
+        mergeFedAvg(acc, sum, weight, count);
+      },
       get count() {
         return acc.count;
       },
@@ -42,6 +48,9 @@ export function createAggregator(settings: AggregationSettings, global: Float32A
     add(values, samples) {
       if (values.length !== global.length) throw new Error(`update has ${values.length} values, the model ${global.length}`);
       kept.push({ values: prepare(values), samples });
+    },
+    merge() {
+      throw new Error(`${settings.strategy} needs every update, not partial sums`);
     },
     get count() {
       return kept.length;

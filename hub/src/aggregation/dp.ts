@@ -35,6 +35,9 @@ export function createDpAggregator(dp: DpSettings, global: Float32Array, partici
       for (let i = 0; i < sum.length; i++) sum[i]! += change[i]!;
       count++;
     },
+    merge() {
+      throw new Error('differential privacy clips every update on its own: it takes no partial sums');
+    },
     get count() {
       return count;
     },

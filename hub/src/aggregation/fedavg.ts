@@ -29,6 +29,19 @@ export function foldUpdate(acc: FedAvgAccumulator, values: Float32Array, samples
   acc.count += 1;
 }
 
+/**
+ * Adds another accumulator's running sum (a relaying hub node's partial sum: README, "Several hub nodes"): `count`
+ * updates weighing `weight` together. Float64 throughout, so the combined mean is the one-node mean.
+ */
+export function mergeFedAvg(acc: FedAvgAccumulator, sum: Float64Array, weight: number, count: number): void {
+  if (sum.length !== acc.sum.length) throw new Error(`partial sum has ${sum.length} values, the model ${acc.sum.length}`);
+  if (!(weight > 0)) throw new Error(`partial weight must be positive, got ${weight}`);
+  const into = acc.sum;
+  for (let i = 0; i < into.length; i++) into[i] = into[i]! + sum[i]!;
+  acc.totalWeight += weight;
+  acc.count += count;
+}
+
 /** The weighted mean of everything folded in. */
 export function finishFedAvg(acc: FedAvgAccumulator): Float32Array {
   if (acc.count === 0) throw new Error('no updates to average');

@@ -41,6 +41,7 @@ import { FoldWorkerLost } from './fold-worker';
 import { initialWeights } from './initial-weights';
 import type { Effect, EngineEvent, EngineState, RunState } from './engine-types';
 import type { CompletedRound } from '../store/store';
+import { foldsOnRelay, type HeldReceipt, type HeldUpdate, type PartialSum } from '../cluster/relay-protocol';
 import type { Awaitable, Clock, EngineStore, Evaluator, Logger, Transport } from './ports';
 
 export { systemClock, type Clock, type Logger, type Transport } from './ports';
@@ -63,6 +64,18 @@ export interface CoordinatorDeps {
   maxUpdateBytes?: number;
   /** Decodes, checks and folds updates off the event loop (the hub's FoldWorker); without it they are folded on this thread. */
   folds?: SumOpener;
+  /** The relaying nodes' partial sums of their clients' held updates (README, "Several hub nodes"); absent on one node. */
+  partials?: PartialSource;
+}
+
+/** Where the leader takes a relaying node's partial sum of a round from. */
+export interface PartialSource {
+  collect(nodeId: string, request: { partial: string; clients: string[] }): Promise<PartialSum>;
+}
+
+/** A relaying node's partial sum could not be had (the node is gone, or it held other updates): the round is tried again. */
+export class PartialLost extends Error {
+  override readonly name = 'PartialLost';
 }
 
 /** Participants sent their round per turn of the event loop (see sendRoundSlices). */
@@ -355,7 +368,7 @@ export class Coordinator {
       sum.add(values, foldWeight(work, clientId, update.samples));
       return this.accepted(work, clientId, update);
     }
-    checkUpdateEnvelope(ctx, clientId, update);
+    checkUpdateEnvelope(ctx, clientId, update, update.weights.byteLength);
     if (this.closing?.runId === run!.id && this.closing.round === run!.round) {
       throw new CodedError('HUB_ERR_ROUND_CLOSED', refusalMessage('HUB_ERR_ROUND_CLOSED', update.runId, update.round));
     }
@@ -392,7 +405,42 @@ export class Coordinator {
     return code ? new CodedError(code, refusalMessage(code, update.runId, update.round)) : null;
   }
 
-  private accepted(work: RoundWork, clientId: string, update: UpdateSubmit): UpdateReceipt {
+  /**
+   * An update a relaying node checked and keeps in its partial sum: the engine's checks, and its acceptance, here; the
+   * weights stay on that node until the round closes (README, "Several hub nodes").
+   */
+  submitHeld(clientId: string, held: HeldUpdate, nodeId: string): HeldReceipt {
+    this.requireOpen();
+    const run = this.state.run;
+    const work = this.work && run && this.work.runId === run.id && this.work.round === run.round ? this.work : null;
+    const ctx = { state: this.state, heldSamples: this.heldSamples(clientId), maxUpdateBytes: this.deps.maxUpdateBytes ?? Infinity };
+    checkUpdateEnvelope(ctx, clientId, held, held.bytes);
+    if (!work || !run) throw new CodedError('HUB_ERR_ROUND_CLOSED', refusalMessage('HUB_ERR_ROUND_CLOSED', held.runId, held.round));
+    if (!foldsOnRelay(run.settings)) throw new CodedError('HUB_ERR_INVALID_PAYLOAD', `run ${run.id} combines whole updates: send the update itself`);
+    if (this.closing?.runId === run.id && this.closing.round === run.round) {
+      throw new CodedError('HUB_ERR_ROUND_CLOSED', refusalMessage('HUB_ERR_ROUND_CLOSED', held.runId, held.round));
+    }
+    const weight = foldWeight(work, clientId, held.samples);
+    const node = work.held.get(nodeId) ?? { clients: [], weight: 0 };
+    node.clients.push(clientId);
+    node.weight += weight;
+    work.held.set(nodeId, node);
+    return { ...this.accepted(work, clientId, held), weight, partial: work.partial };
+  }
+
+  /** A relaying node is gone: the updates it held for the round in flight are lost, and their clients send them again. */
+  relayLost(nodeId: string): void {
+    const work = this.work;
+    const held = work?.held.get(nodeId);
+    if (!work || !held || this.closed) return;
+    work.held.delete(nodeId);
+    const lost = new Set(held.clients);
+    work.contributions = work.contributions.filter((c) => !lost.has(c.clientId));
+    this.deps.log.warn({ runId: work.runId, round: work.round, node: nodeId, updates: lost.size }, 'a relaying node left with updates it held: their clients send them again');
+    this.dispatch({ type: 'updates-lost', at: this.deps.clock.now(), runId: work.runId, round: work.round, clients: held.clients });
+  }
+
+  private accepted(work: RoundWork, clientId: string, update: Pick<UpdateSubmit, 'runId' | 'round' | 'samples' | 'metrics'>): UpdateReceipt {
     const test = this.scores.of(update.runId, update.round - 1, clientId);
     const received = recordAccepted(work, clientId, this.state.clients.get(clientId)!.name, update, test);
     const { metrics } = update;
@@ -667,6 +715,7 @@ export class Coordinator {
     let stepped: ReturnType<Coordinator['serverStep']>;
     try {
       if (!work || work.runId !== effect.runId || work.round !== effect.round) throw new Error('no updates collected for this round');
+      if (!run.settings.secureAggregation) await this.foldPartials(work, run.settings.task);
       // Off the event loop the sum is the worker's: its answer comes after every fold posted before it.
       const total = run.settings.secureAggregation ? null : await work.sum.finish();
       const combined = total ? { values: total.values, note: total.note, survivors: work.contributions.length } : await this.unmask(work);
@@ -690,7 +739,7 @@ export class Coordinator {
       if (!secure) log.error({ err: error, runId: effect.runId, round: effect.round }, 'aggregation failed');
       const reason = secure ? `${(error as CodedError).code}: ${(error as CodedError).message}` : `aggregation failed: ${String(error)}`;
       // A fold worker that died took the round's sum with it, not a fault in the updates: the round is tried again, in a new one.
-      this.dispatch({ type: 'round-aborted', at: clock.now(), runId: effect.runId, round: effect.round, reason, retry: secure || error instanceof FoldWorkerLost });
+      this.dispatch({ type: 'round-aborted', at: clock.now(), runId: effect.runId, round: effect.round, reason, retry: secure || error instanceof FoldWorkerLost || error instanceof PartialLost });
       return;
     }
     // Committed: from here on nothing may abort the round.
@@ -705,6 +754,38 @@ export class Coordinator {
     this.notifyRun(effect.runId);
     const spent = privacy ? { samplingRate: privacy.samplingRate, noiseMultiplier: privacy.noiseMultiplier } : undefined;
     this.dispatch({ type: 'round-completed', at: clock.now(), runId: effect.runId, round: effect.round, ...(spent ? { privacy: spent } : {}) });
+  }
+
+  /**
+   * Adds each relaying node's partial sum (float64, its clients' weighted updates) to the round's sum, which then
+   * holds what one node folding every update would hold. The partial must hold exactly the updates the leader
+   * accepted from that node, with their weights, and be a finite sum of the model's size.
+   */
+  private async foldPartials(work: RoundWork, task: RunSettings['task']): Promise<void> {
+    for (const [nodeId, held] of work.held) {
+      const source = this.deps.partials;
+      if (!source) throw new PartialLost(`node ${nodeId} holds updates, and this hub takes no partial sums`);
+      let partial: PartialSum;
+      try {
+        partial = await source.collect(nodeId, { partial: work.partial, clients: held.clients });
+      } catch (error) {
+        throw new PartialLost(`node ${nodeId}'s partial sum could not be had: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (this.work !== work || work.held.get(nodeId) !== held) throw new PartialLost(`node ${nodeId} left while its partial sum was taken`);
+      const same = partial.partial === work.partial && partial.clients.length === held.clients.length && held.clients.every((id, i) => partial.clients[i] === id);
+      if (!same || Math.abs(partial.weight - held.weight) > 1e-9 * held.weight) {
+        throw new PartialLost(`node ${nodeId}'s partial sum holds other updates than the ${held.clients.length} accepted from it`);
+      }
+      const bytes = toBytes(partial.sum);
+      if (bytes.byteLength !== work.base.length * 8) {
+        throw new PartialLost(`node ${nodeId}'s partial sum has ${bytes.byteLength} bytes, the ${task} model's ${work.base.length * 8}`);
+      }
+      // Copied into an aligned buffer of its own (which moves to the fold worker, when there is one).
+      const sum = new Float64Array(work.base.length);
+      new Uint8Array(sum.buffer).set(bytes);
+      if (!sum.every(Number.isFinite)) throw new PartialLost(`node ${nodeId}'s partial sum is not finite`);
+      work.sum.merge(sum, held.weight, held.clients.length);
+    }
   }
 
   /** The server optimiser's step from the model the participants received to the round's combined model, and its note. */

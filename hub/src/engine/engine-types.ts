@@ -101,6 +101,8 @@ export type EngineEvent =
     }
   /** A client's score of the model after `round` (the one before the current round, or the final one). */
   | { type: 'evaluation-accepted'; at: number; clientId: string; runId: string; round: number; metrics: EvalMetrics }
+  /** Accepted updates that were held on a hub node that is gone (README, "Several hub nodes"): their clients must send them again. */
+  | { type: 'updates-lost'; at: number; runId: string; round: number; clients: string[] }
   | { type: 'timer'; at: number; runId: string; round: number; phase: RunPhase }
   /** `privacy`: what the round spent under differential privacy (its sampling rate and the noise that was actually added). */
   | { type: 'round-completed'; at: number; runId: string; round: number; privacy?: PrivacyStep }

@@ -10,6 +10,8 @@ export type ToFoldWorker =
   | { type: 'check'; sum: number; id: number; frame: Uint8Array; weight: number }
   | { type: 'fold'; sum: number; id: number }
   | { type: 'drop'; sum: number; id: number }
+  /** A relaying node's partial sum (its buffer transferred), folded in order like a confirmed update. */
+  | { type: 'merge'; sum: number; partial: Float64Array; weight: number; count: number }
   /** The combined model of everything folded; the sum is freed. */
   | { type: 'finish'; sum: number; id: number }
   | { type: 'discard'; sum: number };

@@ -86,6 +86,16 @@ function handle(message: ToFoldWorker): void {
     case 'drop':
       sums.get(message.sum)?.checked.delete(message.id);
       return;
+    case 'merge': {
+      const sum = sums.get(message.sum);
+      if (!sum || sum.broken) return;
+      try {
+        timed(sum, () => sum.aggregator.merge(message.partial, message.weight, message.count));
+      } catch (error) {
+        sum.broken = String(error);
+      }
+      return;
+    }
     case 'finish': {
       const sum = sums.get(message.sum);
       sums.delete(message.sum);

@@ -66,6 +66,10 @@ export class FoldWorker {
     return {
       offThread: true,
       check: (frame, weight) => this.check(sum, frame, weight),
+      merge: (partial, weight, count) => {
+        const worker = this.liveWorkerOf(sum);
+        if (worker) worker.postMessage({ type: 'merge', sum, partial, weight, count } satisfies ToFoldWorker, [partial.buffer as ArrayBuffer]);
+      },
       finish: () => this.finish(sum),
       discard: () => {
         const owner = this.sums.get(sum);

@@ -369,6 +369,15 @@ export function reduce(state: EngineState, event: EngineEvent): Transition {
       });
       return settleRound(next, { ...run, submitted: run.submitted.set(event.clientId, event.samples) }, event.at);
     }
+    case 'updates-lost': {
+      const run = state.run;
+      if (!run || run.id !== event.runId || run.round !== event.round || run.phase !== 'training') return none(state);
+      const lost = event.clients.filter((id) => run.submitted.has(id));
+      if (!lost.length) return none(state);
+      const submitted = lost.reduce((map, id) => map.delete(id), run.submitted);
+      const next = withClients(state, lost, (c) => (c.connected ? { state: 'training' } : null));
+      return { state: { ...next, run: { ...run, submitted } }, effects: [{ type: 'status-changed' }] };
+    }
     case 'timer': {
       const run = state.run;
       if (!run || run.id !== event.runId || run.round !== event.round || run.phase !== event.phase || event.at < run.deadline) {

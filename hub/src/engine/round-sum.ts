@@ -29,6 +29,8 @@ export interface CheckedUpdate {
 export interface LocalSum {
   readonly offThread: false;
   add(values: Float32Array, weight: number): void;
+  /** A relaying node's partial sum of `count` updates weighing `weight` together. */
+  merge(sum: Float64Array, weight: number, count: number): void;
   finish(): RoundTotal;
   discard(): void;
 }
@@ -38,6 +40,8 @@ export interface RemoteSum {
   readonly offThread: true;
   /** Moves the frame's bytes to the worker (the caller's view is detached); settles with the checks' outcome, a CodedError when refused. */
   check(frame: Uint8Array, weight: number): Promise<CheckedUpdate>;
+  /** Posts a relaying node's partial sum (its buffer moves to the worker), folded before a later finish. */
+  merge(sum: Float64Array, weight: number, count: number): void;
   /** Resolves after every update confirmed before this call is folded; `busyMs`: the worker's CPU time on this sum. */
   finish(): Promise<RoundTotal & { busyMs: number }>;
   /** Frees the worker's sum of a round that will not finish. */
@@ -56,6 +60,7 @@ export function localSum(aggregator: Aggregator & { readonly clipped?: number })
   return {
     offThread: false,
     add: (values, weight) => aggregator.add(values, weight),
+    merge: (sum, weight, count) => aggregator.merge(sum, weight, count),
     finish: () => ({ ...aggregator.finish(), clipped: aggregator.clipped ?? null }),
     discard: () => {},
   };

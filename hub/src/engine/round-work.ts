@@ -19,6 +19,10 @@ export interface RoundWork {
   /** FedAvg weight of each participant: its samples, capped at the run's maxClientShare. */
   weights: Map<string, number>;
   contributions: ParticipationRecord[];
+  /** Updates that relaying nodes checked and keep in their partial sums: node id -> its clients and their total weight. */
+  held: Map<string, { clients: string[]; weight: number }>;
+  /** Names this attempt's partial sums on the relays (a retried round starts new ones). */
+  partial: string;
 }
 
 /** Opens a round's sum in the fold worker. */
@@ -32,7 +36,7 @@ export interface SumOpener {
  * except for secure rounds, whose masked inputs the hub only relays; else on this thread.
  */
 export function startRoundWork(
-  run: { id: string; round: number; settings: RunSettings },
+  run: { id: string; round: number; attempt: number; settings: RunSettings },
   global: FlatWeights,
   participants: string[],
   heldSamples: (clientId: string) => number,
@@ -59,6 +63,8 @@ export function startRoundWork(
     sum,
     weights: new Map(participants.map((id, i) => [id, capped[i]!])),
     contributions: [],
+    held: new Map(),
+    partial: `${run.id}#${run.round}#${run.attempt}`,
   };
 }
 
@@ -68,7 +74,13 @@ export function foldWeight(work: RoundWork, clientId: string, samples: number): 
 }
 
 /** Records an accepted update's contribution (its values are folded by the caller); returns how many arrived. */
-export function recordAccepted(work: RoundWork, clientId: string, name: string, update: UpdateSubmit, test: EvalMetrics | null): number {
+export function recordAccepted(
+  work: RoundWork,
+  clientId: string,
+  name: string,
+  update: Pick<UpdateSubmit, 'round' | 'samples' | 'metrics'>,
+  test: EvalMetrics | null,
+): number {
   const { metrics } = update;
   work.contributions.push({
     round: update.round,

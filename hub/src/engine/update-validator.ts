@@ -56,15 +56,22 @@ export interface FrameExpectation {
  * CodedError and changes nothing otherwise.
  */
 export function validateUpdate(ctx: UpdateContext, clientId: string, update: UpdateSubmit): Float32Array {
-  checkUpdateEnvelope(ctx, clientId, update);
+  checkUpdateEnvelope(ctx, clientId, update, update.weights.byteLength);
   const run = ctx.state.run!;
   return checkFrame(toBytes(update.weights), { shapes: ctx.shapes, task: run.settings.task, round: update.round, runTag: seedFromString(run.id) }, ctx.base);
 }
 
-/** The checks that need the engine's state, in their order: size, round and participant, claimed samples. Throws a CodedError. */
-export function checkUpdateEnvelope(ctx: Omit<UpdateContext, 'base' | 'shapes'>, clientId: string, update: UpdateSubmit): void {
+/**
+ * The checks that need the engine's state, in their order: size (`bytes`, the frame's), round and participant, claimed
+ * samples. Throws a CodedError.
+ */
+export function checkUpdateEnvelope(
+  ctx: Omit<UpdateContext, 'base' | 'shapes'>,
+  clientId: string,
+  update: Pick<UpdateSubmit, 'runId' | 'round' | 'samples'>,
+  bytes: number,
+): void {
   // The size first: it costs nothing and tells a client with a too-large model why, whatever else is wrong.
-  const bytes = update.weights.byteLength;
   if (bytes > ctx.maxUpdateBytes) {
     throw new CodedError('HUB_ERR_TOO_LARGE', `update of ${bytes} bytes exceeds the hub's limit of ${ctx.maxUpdateBytes}`);
   }

@@ -18,13 +18,15 @@ export interface ApiRoutesOptions {
   cluster: () => Promise<ClusterNodeView[]>;
   models: ModelService;
   adminToken: string;
+  /** What crossed this node's relay links (to the leader on a relay, from the relays on the leader); null on one node. */
+  relayStats?: () => object | null;
 }
 
 const RunParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const TaskParams = Type.Object({ task: TaskSchema });
 
 /** The JSON API: status, runs, launch/stop (admin token), and the global model in TF.js format. */
-export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, { store, engine, leaderUrl, cluster, models, adminToken }) => {
+export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, { store, engine, leaderUrl, cluster, models, adminToken, relayStats }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const admin = requireAdmin(adminToken);
 
@@ -106,8 +108,8 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (fastify, {
   /** The hub nodes, which one runs the round engine, and each one's training clients. */
   app.get('/api/cluster', { preHandler: admin }, async () => ({ nodes: await cluster() }));
 
-  /** Requests this node passed on to the leader, and their bytes (path, body and answer). */
-  app.get('/api/cluster/forwarded', { preHandler: admin }, async () => ({ ...forwarded }));
+  /** Requests this node passed on to the leader, and their bytes (path, body and answer); what crossed its relay links. */
+  app.get('/api/cluster/forwarded', { preHandler: admin }, async () => ({ ...forwarded, relay: relayStats?.() ?? null }));
 
   // The export is rebuilt only when the task's newest checkpoint changes.
   const exports = new Map<TaskId, { checkpointId: number; model: ExportedModel }>();

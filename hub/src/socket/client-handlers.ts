@@ -14,10 +14,18 @@ import {
   type ClientSocketData,
   type ClientToHubEvents,
   type HubToClientEvents,
+  type JoinReply,
   type JoinRequest,
+  type DataChange,
+  type EvalSubmit,
+  type RoundProgress,
+  type SecAggMasked,
+  type SecAggMessage,
+  type UpdateReceipt,
+  type UpdateSubmit,
 } from '@fl/shared';
 import type { Static, TSchema } from 'typebox';
-import type { Coordinator, Logger, Transport } from '../engine/coordinator';
+import type { Logger, Transport } from '../engine/coordinator';
 import { tokensEqual } from '../http/auth';
 import type { WindowCounter } from './window-counter';
 import type { Claim } from '../store/client-identities';
@@ -31,6 +39,8 @@ const KNOWN_EVENTS = new Set(['client:join', 'client:data', 'round:progress', 'u
 /** Sends to a client by id; the newest socket of a client wins. */
 export class SocketTransport implements Transport {
   readonly sockets = new Map<string, ClientSocket>();
+  /** Called when a client joins on this node (a leader forgets a relayed connection of it). */
+  onAdopt: ((clientId: string) => void) | null = null;
 
   /** `clustered`: Socket.IO's adapter is Redis's (REDIS_URL), shared with other hub nodes. */
   constructor(private readonly clustered = false) {}
@@ -59,8 +69,24 @@ export class SocketTransport implements Transport {
   }
 }
 
+/**
+ * What a training client's messages are handed to once checked and authenticated: the round engine on the node that
+ * runs it (the Coordinator), or a relay to it on any other node of a cluster. Answers now or later.
+ */
+export interface ClientEngine {
+  join(clientId: string, request: JoinRequest): Pick<JoinReply, 'clientId'> | Promise<Pick<JoinReply, 'clientId'>>;
+  changeData(clientId: string, change: DataChange): void | Promise<void>;
+  progress(clientId: string, progress: RoundProgress): void | Promise<void>;
+  submit(clientId: string, update: UpdateSubmit): UpdateReceipt | Promise<UpdateReceipt>;
+  submitEvaluation(clientId: string, submit: EvalSubmit): { accepted: true } | Promise<{ accepted: true }>;
+  submitSecAgg(clientId: string, stage: 'keys' | 'shares' | 'reveal', message: SecAggMessage): { accepted: true } | Promise<{ accepted: true }>;
+  submitMasked(clientId: string, message: SecAggMasked): UpdateReceipt | Promise<UpdateReceipt>;
+  leave(clientId: string): void;
+}
+
 export interface ClientHandlerOptions {
-  coordinator: Coordinator;
+  /** The engine a new connection's messages go to now; null: none (the connection is closed). */
+  engine: () => ClientEngine | null;
   transport: SocketTransport;
   log: Logger;
   /** Updates larger than this are refused with HUB_ERR_TOO_LARGE. */
@@ -85,10 +111,17 @@ function errorBody(error: unknown): AckResponse<never> {
  * handed to the coordinator, and answered through its acknowledgement, errors included.
  */
 export function registerClientHandlers(nsp: ClientNamespace, options: ClientHandlerOptions): void {
-  const { coordinator, transport, log, joinToken, joinLimiter, maxUpdateBytes, identities } = options;
+  const { transport, log, joinToken, joinLimiter, maxUpdateBytes, identities } = options;
   const now = options.now ?? Date.now;
 
   nsp.on('connection', (socket) => {
+    // A node that stops relaying or leading closes its clients' connections: each one keeps the engine it met.
+    const engine = options.engine();
+    if (!engine) {
+      socket.disconnect(true);
+      return;
+    }
+    const coordinator: ClientEngine = engine;
     // Every event spends from this connection's budget before anything else looks at it; unknown
     // events are answered here too (not in onAny, which Socket.IO runs before any middleware).
     const budget = new EventBudget(options.eventBudget ?? DEFAULT_EVENT_BUDGET, now);
@@ -199,17 +232,19 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
       // Reachable before the join is dispatched: the join may start a waiting round, which sends to it.
       socket.data.clientId = id;
       transport.sockets.set(id, socket);
+      transport.onAdopt?.(id);
+      const answer = (reply: Pick<JoinReply, 'clientId'>) => ({
+        ...reply,
+        clientId: id,
+        ...(claim.kind === 'issued' ? { clientSecret: claim.secret } : {}),
+        limits: { maxUpdateBytes },
+      });
       const reply = coordinator.join(id, request);
-      return { ...reply, clientId: id, ...(claim.kind === 'issued' ? { clientSecret: claim.secret } : {}), limits: { maxUpdateBytes } };
+      return reply instanceof Promise ? reply.then(answer) : answer(reply);
     }
-    socket.on('client:data', handle('client:data', dataChangeChecker, (change) => {
-      coordinator.changeData(clientId(), change);
-      return { ok: true as const };
-    }));
-    socket.on('round:progress', handle('round:progress', roundProgressChecker, (progress) => {
-      coordinator.progress(clientId(), progress);
-      return { ok: true as const };
-    }));
+    const ok = (done: void | Promise<void>) => (done instanceof Promise ? done.then(() => ({ ok: true as const })) : { ok: true as const });
+    socket.on('client:data', handle('client:data', dataChangeChecker, (change) => ok(coordinator.changeData(clientId(), change))));
+    socket.on('round:progress', handle('round:progress', roundProgressChecker, (progress) => ok(coordinator.progress(clientId(), progress))));
     socket.on(
       'update:submit',
       // The validator refuses an unjoined sender itself, after the size check that every update gets first.

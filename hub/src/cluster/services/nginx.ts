@@ -23,10 +23,12 @@ export interface Nginx {
 }
 
 /**
- * WebSocket-only Socket.IO needs no sticky sessions: any node serves any request. A node that does not run the
- * round engine answers a training client's handshake with 503, and a node that is down refuses the connection;
- * both make nginx try the next node (`proxy_next_upstream`), and `max_fails=0` keeps it from benching a node
- * for either, since a standby becomes the leader the moment it takes the lease.
+ * WebSocket-only Socket.IO needs no sticky sessions: any node serves any request, and every node takes training
+ * clients (the leader's engine runs their rounds; the other nodes relay them). `least_conn` spreads the long-lived
+ * WebSockets evenly over the nodes. A node that can neither run nor reach the engine (no leader yet) answers a
+ * training client's handshake with 503, and a node that is down refuses the connection; both make nginx try the
+ * next node (`proxy_next_upstream`), and `max_fails=0` keeps it from benching a node for either, since a node
+ * serves again the moment a leader is there.
  */
 export function nginxConfig(dir: string, { port, upstreams }: NginxOptions): string {
   const temp = (name: string) => join(dir, 'temp', name);
@@ -44,6 +46,7 @@ http {
   scgi_temp_path ${temp('scgi')};
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   upstream hub_nodes {
+    least_conn;
 ${upstreams.map((u) => `    server ${u} max_fails=0;`).join('\n')}
   }
   server {

@@ -45,6 +45,24 @@ describe('FoldWorker', () => {
   const global = Float32Array.from({ length: SIZE }, () => rng() - 0.5);
   const updates = Array.from({ length: 5 }, (_, i) => ({ values: Float32Array.from({ length: SIZE }, () => rng() * 2 - 1), weight: 100 + 37 * i }));
 
+  it("adds a relaying node's float64 partial sum in order with the updates folded here: the model one node folding all five gives", async () => {
+    // Updates 3..5 were folded on another node: its partial is their weighted sum, in float64.
+    const partial = new Float64Array(SIZE);
+    for (const u of updates.slice(2)) u.values.forEach((v, i) => (partial[i] = partial[i]! + v * u.weight));
+    const weight = updates.slice(2).reduce((w, u) => w + u.weight, 0);
+    const sum = foldWorker().open(fedavg(), global, global, expect2());
+    for (const u of updates.slice(0, 2)) (await sum.check(frameOf(u.values), u.weight)).fold();
+    sum.merge(partial, weight, 3);
+    const total = await sum.finish();
+    const reference = onThisThread(fedavg(), global, updates);
+    const worst = Array.from(total.values).reduce((m, v, i) => Math.max(m, Math.abs(v - reference.values[i]!)), 0);
+    expect(worst).toBeLessThan(1e-7);
+    // Strategies that need every update take no partial sums: the sum breaks and its finish says why.
+    const median = foldWorker().open(fedavg({ strategy: 'median' }), global, global, expect2());
+    median.merge(new Float64Array(SIZE), 1, 1);
+    await expect(median.finish()).rejects.toThrow(/median needs every update/);
+  });
+
   it.each([
     ['fedavg', fedavg()],
     ['fedavg with clipNorm', fedavg({ clipNorm: 0.5 })],
