@@ -5,11 +5,12 @@
 // The suites run in three streams side by side, each one process at a time, so that a 2-core machine keeps both
 // cores busy: (1) typecheck, lint and most vitest files; (2) the two long learning tests (whole federated runs,
 // minutes each); (3) Playwright. Within a stream everything runs in order, as before. Each step's output goes to
-// test-results/<step>.log and is printed whole when the step ends, so the streams' lines never interleave.
+// test-logs/<step>.log and is printed whole when the step ends, so the streams' lines never interleave.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 
-mkdirSync('test-results', { recursive: true });
+// Not test-results/: Playwright empties that folder when it starts.
+mkdirSync('test-logs', { recursive: true });
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
 const started = Date.now();
@@ -24,10 +25,10 @@ function runNow(label, command, args, env = {}) {
   return result.status ?? 1;
 }
 
-/** Runs one step with its output in test-results/<name>.log, printed when it ends; resolves with its exit status. */
+/** Runs one step with its output in test-logs/<name>.log, printed when it ends; resolves with its exit status. */
 function step(name, label, command, args, env = {}) {
   const from = Date.now();
-  const path = `test-results/${name}.log`;
+  const path = `test-logs/${name}.log`;
   console.log(`--- started ${label} (${elapsed(started)} into the run)`);
   return new Promise((resolve) => {
     const log = createWriteStream(path);
@@ -37,7 +38,7 @@ function step(name, label, command, args, env = {}) {
     const finish = (status) => {
       log.end(() => {
         console.log(`\n=== ${label}: ${command} ${args.join(' ')} (${elapsed(from)}, exit ${status})`);
-        process.stdout.write(readFileSync(path, 'utf8'));
+        if (existsSync(path)) process.stdout.write(readFileSync(path, 'utf8'));
         resolve(status);
       });
     };
@@ -64,7 +65,7 @@ async function check(name, label, command, args) {
 }
 
 async function vitest(name, label, files) {
-  const output = `test-results/${name}.json`;
+  const output = `test-logs/${name}.json`;
   const status = await step(name, label, 'pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${output}`, ...files]);
   const report = readJson(output);
   if (report) {
@@ -113,14 +114,21 @@ if (runNow('build (MNIST sprites, client and dashboard pages)', 'node', ['script
   process.exit(1);
 }
 
+/** A stream that throws is one failure, and the others still finish. */
+const stream = (name, run) =>
+  run().catch((error) => {
+    totals.failed += 1;
+    lines.push(`${name}: the test runner itself failed: ${error?.stack ?? error}`);
+  });
+
 await Promise.all([
-  (async () => {
+  stream('typecheck, lint, vitest', async () => {
     await check('typecheck', 'typecheck', 'pnpm', ['typecheck']);
     await check('lint', 'lint', 'pnpm', ['lint']);
     await vitest('vitest', 'vitest', LONG_VITEST.flatMap((file) => ['--exclude', file]));
-  })(),
-  vitest('vitest-long', 'vitest (long learning tests)', LONG_VITEST),
-  playwright(),
+  }),
+  stream('vitest (long learning tests)', () => vitest('vitest-long', 'vitest (long learning tests)', LONG_VITEST)),
+  stream('playwright', playwright),
 ]);
 
 console.log(`\n${lines.join('\n')}`);

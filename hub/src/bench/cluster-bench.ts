@@ -18,6 +18,10 @@ export interface ClusterSide {
   redisBytes: number;
   /** Bytes the nodes sent each other over HTTP during the run (standbys forwarding to the leader), as the nodes count them. */
   forwardedBytes: number;
+  /** Bytes over the relay links during the run (the relaying nodes' clients, their partial sums, the models sent to them), as the leader counts them. */
+  relayBytes: number;
+  /** What the relaying nodes handed the leader during the run: partial sums, and the updates they held for them or handed on whole. */
+  relayed: { partials: number; heldUpdates: number; wholeUpdates: number };
   /** The adapter's messages added to its Redis stream during the run, by namespace: count and bytes of their fields. */
   streamByNamespace: Record<string, { messages: number; bytes: number }>;
 }
@@ -34,7 +38,7 @@ export interface ClusterBenchResults {
   ratio: number;
   /** The bytes of the updates a round carries: clients x one update frame of the MNIST model. */
   updateBytesPerRound: number;
-  /** Between the three nodes per round (Redis and forwarded HTTP) over the updates' bytes per round. */
+  /** Between the three nodes per round (Redis, forwarded HTTP and the relay links) over the updates' bytes per round. */
   betweenNodesVsUpdates: number;
 }
 
@@ -87,16 +91,26 @@ async function side(nodes: number, o: { clients: number; rounds: number; trainMs
     const fleet = await startLoadFleet(url, o.clients, o.trainMs);
     try {
       await waitForClientCount(url, o.clients);
-      const before = { redis: await redisTraffic(cluster.redisUrl), forwarded: await forwardedBytes(cluster.nodes.map((n) => n.url)), stream: await lastStreamId(cluster.redisUrl) };
+      const urls = cluster.nodes.map((n) => n.url);
+      const before = { redis: await redisTraffic(cluster.redisUrl), traffic: await nodeTraffic(urls), stream: await lastStreamId(cluster.redisUrl) };
       const id = await launchRun(url, { task: 'mnist', rounds: o.rounds, minClients: o.clients, roundTimeoutSec: 120, seed: 1, init: 'fresh' });
       const run = await waitForRun(url, id);
       if (run.status !== 'completed') throw new Error(`the ${nodes}-node run ended ${run.status}: ${run.reason}`);
       const redisBytes = (await redisTraffic(cluster.redisUrl)) - before.redis;
-      const forwarded = (await forwardedBytes(cluster.nodes.map((n) => n.url))) - before.forwarded;
+      const after = await nodeTraffic(urls);
+      const forwarded = after.forwarded - before.traffic.forwarded;
+      const relayBytes = after.relayBytes - before.traffic.relayBytes;
+      const relayed = {
+        partials: after.partials - before.traffic.partials,
+        heldUpdates: after.heldUpdates - before.traffic.heldUpdates,
+        wholeUpdates: after.wholeUpdates - before.traffic.wholeUpdates,
+      };
       const streamByNamespace = await streamSince(cluster.redisUrl, before.stream);
       const roundMs = run.rounds.map((r) => r.durationMs);
-      o.log(`   ${nodes} node${nodes > 1 ? 's' : ''}: rounds ${roundMs.map((m) => `${m} ms`).join(', ')}; Redis ${redisBytes} B, forwarded ${forwarded} B in the run; stream ${JSON.stringify(streamByNamespace)}`);
-      return { nodes, roundMs, redisBytes, forwardedBytes: forwarded, streamByNamespace };
+      o.log(
+        `   ${nodes} node${nodes > 1 ? 's' : ''}: rounds ${roundMs.map((m) => `${m} ms`).join(', ')}; Redis ${redisBytes} B, forwarded ${forwarded} B, relay links ${relayBytes} B in the run (${JSON.stringify(relayed)}); stream ${JSON.stringify(streamByNamespace)}`,
+      );
+      return { nodes, roundMs, redisBytes, forwardedBytes: forwarded, relayBytes, relayed, streamByNamespace };
     } finally {
       await fleet.close();
     }
@@ -106,13 +120,24 @@ async function side(nodes: number, o: { clients: number; rounds: number; trainMs
   }
 }
 
-/** The bytes each node has forwarded to the leader so far (GET /api/cluster/forwarded, summed). */
-async function forwardedBytes(urls: string[]): Promise<number> {
-  let total = 0;
+interface Forwarded {
+  bytes: number;
+  relay: { sent: { partials: number; heldUpdates: number; wholeUpdates: number } | null; received: { linkBytes: number } } | null;
+}
+
+/** What the nodes have passed between them so far (GET /api/cluster/forwarded of each, summed). */
+async function nodeTraffic(urls: string[]) {
+  const total = { forwarded: 0, relayBytes: 0, partials: 0, heldUpdates: 0, wholeUpdates: 0 };
   for (const url of urls) {
     const response = await fetch(`${url}/api/cluster/forwarded`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
     if (!response.ok) throw new Error(`${url}/api/cluster/forwarded answered ${response.status}`);
-    total += ((await response.json()) as { bytes: number }).bytes;
+    const { bytes, relay } = (await response.json()) as Forwarded;
+    total.forwarded += bytes;
+    // The leader counts the links' bytes; each relaying node what it handed on.
+    total.relayBytes += relay?.received.linkBytes ?? 0;
+    total.partials += relay?.sent?.partials ?? 0;
+    total.heldUpdates += relay?.sent?.heldUpdates ?? 0;
+    total.wholeUpdates += relay?.sent?.wholeUpdates ?? 0;
   }
   return total;
 }
@@ -126,7 +151,7 @@ export async function benchCluster(o: { clients: number; rounds: number; trainMs
   const frameBytes = encodeWeights(readWeights(model)).byteLength;
   model.dispose();
   const updateBytesPerRound = o.clients * frameBytes;
-  const betweenPerRound = (three.redisBytes + three.forwardedBytes) / o.rounds;
+  const betweenPerRound = (three.redisBytes + three.forwardedBytes + three.relayBytes) / o.rounds;
   return {
     clients: o.clients,
     rounds: o.rounds,

@@ -100,12 +100,15 @@ function clusterRows(c: BenchResults['cluster']): [string, string, string, strin
 
 function clusterSection(c: BenchResults['cluster']): string {
   if (!c) return '_Not measured in this run._';
+  const n = (x: number | undefined) => (x ?? 0).toLocaleString('en-US');
   const line = (s: ClusterBenchResults['one']) =>
-    `| ${s.nodes} | ${s.roundMs.map((m) => ms(m)).join(', ')} | ${ms(mean(s.roundMs))} | ${s.redisBytes.toLocaleString('en-US')} | ${s.forwardedBytes.toLocaleString('en-US')} |`;
+    `| ${s.nodes} | ${s.roundMs.map((m) => ms(m)).join(', ')} | ${ms(mean(s.roundMs))} | ${n(s.redisBytes)} | ${n(s.forwardedBytes)} | ${n(s.relayBytes)} | ${n(s.relayed?.heldUpdates)} | ${n(s.relayed?.partials)} | ${n(s.relayed?.wholeUpdates)} |`;
+  const three = c.three;
+  const between = (three.redisBytes + three.forwardedBytes + (three.relayBytes ?? 0)) / c.rounds;
   return `${c.alone ? '_From an `--only cluster` run._\n\n' : ''}${c.clients} lightweight clients in load workers (${c.trainMs} ms of simulated training each), ${c.rounds} MNIST rounds: one node on PostgreSQL and Redis with the clients connected to it, then three nodes behind nginx with the clients connected through nginx. Each side starts its own PostgreSQL, Redis and nginx.
 
-| nodes | rounds (ms) | mean (ms) | Redis bytes in the run | HTTP bytes forwarded between nodes |
-|---|---|---|---|---|
+| nodes | rounds (ms) | mean (ms) | Redis bytes in the run | HTTP bytes forwarded between nodes | relay-link bytes | updates held on relaying nodes | partial sums to the leader | updates relayed whole |
+|---|---|---|---|---|---|---|---|---|
 ${line(c.one)}
 ${line(c.three)}
 
@@ -113,7 +116,7 @@ What the Socket.IO adapter put in its Redis stream during the three-node run, by
     .map(([nsp, v]) => `${nsp} ${v.messages} messages, ${v.bytes.toLocaleString('en-US')} bytes`)
     .join('; ') || 'nothing'} (Redis's own byte counts above also hold each message's delivery to every other node and the adapter's heartbeats).
 
-The updates of one round are ${c.updateBytesPerRound.toLocaleString('en-US')} bytes (${c.clients} MNIST frames); with three nodes, ${((c.three.redisBytes + c.three.forwardedBytes) / c.rounds).toLocaleString('en-US', { maximumFractionDigits: 0 })} bytes a round crossed between the nodes (Redis and forwarded requests). Every training client is on the leader (standbys refuse training sockets), so no update crosses between nodes; hierarchical FedAvg, where each node would send one partial sum, is not built yet.`;
+The updates of one round are ${n(c.updateBytesPerRound)} bytes (${c.clients} MNIST frames); with three nodes, ${between.toLocaleString('en-US', { maximumFractionDigits: 0 })} bytes a round crossed between the nodes (Redis, forwarded requests and the relay links). nginx spread the clients over the nodes; the two relaying nodes kept ${n(three.relayed?.heldUpdates)} of the run's ${n(c.clients * c.rounds)} updates and handed the leader ${n(three.relayed?.partials)} partial sums (float64, two frames' worth each) instead (hierarchical FedAvg); the relay links also carried each round's model to each relaying node once, and the relayed clients' control messages.`;
 }
 
 /** Targets of the secure round time, by client count (issue 10). */

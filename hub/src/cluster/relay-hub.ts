@@ -44,6 +44,8 @@ export interface RelayHubOptions {
 
 /** What crossed the relay links on the leader (GET /api/cluster/forwarded; the cluster bench reads it). */
 export interface RelayHubStats {
+  /** Every byte of the links' Engine.IO packets, both ways (messages and their binary attachments; not WebSocket framing). */
+  linkBytes: number;
   /** Engine messages to relayed clients, one per node for a broadcast, and the bytes of their binary parts (round models). */
   messages: number;
   binaryBytes: number;
@@ -64,7 +66,7 @@ export class RelayHub implements PartialSource {
   private readonly links = new Map<string, RelaySocket>();
   /** Relayed client id -> the node it is on. */
   private readonly remote = new Map<string, string>();
-  readonly stats: RelayHubStats = { messages: 0, binaryBytes: 0, wholeUpdates: 0, wholeUpdateBytes: 0, partials: 0, partialBytes: 0 };
+  readonly stats: RelayHubStats = { linkBytes: 0, messages: 0, binaryBytes: 0, wholeUpdates: 0, wholeUpdateBytes: 0, partials: 0, partialBytes: 0 };
   readonly transport: Transport;
 
   constructor(
@@ -93,6 +95,10 @@ export class RelayHub implements PartialSource {
       previous.disconnect(true);
     }
     this.links.set(nodeId, socket);
+    // The relay's connection carries only this namespace: its packets are the link's traffic.
+    const count = (packet: { data?: unknown }) => (this.stats.linkBytes += packetBytes(packet.data));
+    socket.conn.on('packet', count);
+    socket.conn.on('packetCreate', count);
     log.info({ node: nodeId }, 'a hub node relays its training clients here');
     socket.on('relay:event', (message, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
@@ -230,6 +236,12 @@ export class RelayHub implements PartialSource {
       });
     });
   }
+}
+
+function packetBytes(data: unknown): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof Uint8Array || data instanceof ArrayBuffer) return data.byteLength;
+  return 0;
 }
 
 /** Bytes of the binary parts (model frames) of a message's payload. */

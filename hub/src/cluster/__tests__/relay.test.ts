@@ -125,6 +125,21 @@ describe('a relaying hub node: hierarchical FedAvg over a real PostgreSQL', () =
     expect({ whole: after.wholeUpdates - before.wholeUpdates, partials: after.partials - before.partials }).toEqual({ whole: 2, partials: 0 });
   });
 
+  it('secure aggregation with distributed DP noise across the nodes: keys, shares, masked inputs and reveals of B\'s clients are relayed, and the run learns', async () => {
+    const before = (await getJson<Forwarded>(`${b.url}/api/cluster/forwarded`)).relay!.sent!;
+    const run = await runToEnd(a.url, { rounds: 2, secureAggregation: true, dp: { noiseMultiplier: 0.05, clipNorm: 1, delta: 1e-5, noise: 'distributed' } });
+    expect({ status: run.status, reason: run.reason }).toEqual({ status: 'completed', reason: null });
+    expect(run.rounds.map((r) => [r.round, r.status, r.clients])).toEqual([
+      [1, 'completed', 4],
+      [2, 'completed', 4],
+    ]);
+    for (const r of run.rounds) expect(r.note).toMatch(/secure aggregation.*differential privacy: 4 of 4 drawn clients' changes, distributed noise/);
+    expect(run.rounds[1]!.accuracy).toBeGreaterThan(0.7);
+    // Masked inputs are not updates: nothing was held or handed on as one.
+    const after = (await getJson<Forwarded>(`${b.url}/api/cluster/forwarded`)).relay!.sent!;
+    expect({ held: after.heldUpdates - before.heldUpdates, whole: after.wholeUpdates - before.wholeUpdates }).toEqual({ held: 0, whole: 0 });
+  });
+
   it('refuses a relay without the admin token, and relayed messages that are malformed or speak for a client that did not join through it', async () => {
     const refused = io(`${a.url}${RELAY_NAMESPACE}`, { auth: { token: 'wrong', nodeId: 'x' }, transports: ['websocket'], reconnection: false });
     sockets.push(refused);
