@@ -18,6 +18,7 @@ import type { Logger, Transport } from '../engine/ports';
 import { tokensEqual } from '../http/auth';
 import type { SocketTransport } from '../socket/client-handlers';
 import {
+  heldMaskedChecker,
   heldUpdateChecker,
   partialSumChecker,
   relayEventChecker,
@@ -192,6 +193,8 @@ export class RelayHub implements PartialSource {
       }
       case 'update:held':
         return engine.submitHeld(clientId, valid(heldUpdateChecker), nodeId);
+      case 'secagg:masked-held':
+        return engine.submitMaskedHeld(clientId, valid(heldMaskedChecker), nodeId);
       case 'eval:submit':
         return engine.submitEvaluation(clientId, valid(evalSubmitChecker));
       case 'secagg:keys':

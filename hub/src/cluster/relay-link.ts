@@ -19,6 +19,9 @@ import {
   type UpdateReceipt,
   type UpdateSubmit,
 } from '@fl/shared';
+import { decodeSetup } from '@fl/shared/secagg/index';
+import { wordsOf } from '@fl/shared/secagg/bytes';
+import { MASKED_HEADER_BYTES, readMaskedHeader } from '@fl/shared/secagg/frames';
 import { createFedAvg, foldUpdate, type FedAvgAccumulator } from '../aggregation/fedavg';
 import type { Logger } from '../engine/ports';
 import { checkFrame } from '../engine/update-validator';
@@ -26,6 +29,7 @@ import type { ClientEngine, SocketTransport } from '../socket/client-handlers';
 import {
   RELAY_NAMESPACE,
   foldsOnRelay,
+  type HeldMasked,
   type HeldReceipt,
   type HeldUpdate,
   type LeaderToRelayEvents,
@@ -63,10 +67,16 @@ interface RoundSeen {
   base: Float32Array | null;
 }
 
-/** The updates this node holds for one round attempt, folded as they are accepted. */
-interface Partial {
-  acc: FedAvgAccumulator;
-  clients: string[];
+/** The updates (or masked inputs) this node holds for one round attempt, folded as they are accepted. */
+type Partial = { kind: 'fedavg'; acc: FedAvgAccumulator; clients: string[] } | { kind: 'masked'; words: Uint32Array; clients: string[] };
+
+/** A relayed client's place in its secure round, from the setup its round:start carried. */
+interface SecureSeat {
+  runId: string;
+  round: number;
+  index: number;
+  /** The model's length: a masked input has length + 1 words. */
+  length: number;
 }
 
 /** What crossed this node's link to the leader (GET /api/cluster/forwarded; the cluster bench reads it). */
@@ -77,6 +87,9 @@ export interface RelayStats {
   /** Updates kept here and folded into a partial sum. */
   heldUpdates: number;
   heldUpdateBytes: number;
+  /** Masked inputs of secure rounds kept here and summed modulo 2^32, and those handed on whole. */
+  heldMasked: number;
+  wholeMasked: number;
   /** Partial sums handed to the leader, and their bytes. */
   partials: number;
   partialBytes: number;
@@ -95,8 +108,9 @@ export class RelayLink implements ClientEngine {
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
   private seen: RoundSeen | null = null;
+  private readonly seats = new Map<string, SecureSeat>();
   private readonly partials = new Map<string, Partial>();
-  readonly stats: RelayStats = { wholeUpdates: 0, wholeUpdateBytes: 0, heldUpdates: 0, heldUpdateBytes: 0, partials: 0, partialBytes: 0 };
+  readonly stats: RelayStats = { wholeUpdates: 0, wholeUpdateBytes: 0, heldUpdates: 0, heldUpdateBytes: 0, heldMasked: 0, wholeMasked: 0, partials: 0, partialBytes: 0 };
 
   constructor(private readonly options: RelayLinkOptions) {}
 
@@ -167,6 +181,7 @@ export class RelayLink implements ClientEngine {
     socket.removeAllListeners();
     socket.close();
     this.seen = null;
+    this.seats.clear();
     this.partials.clear();
     this.options.onDown();
     this.connectSoon(this.options.retryMs ?? 500);
@@ -180,8 +195,9 @@ export class RelayLink implements ClientEngine {
       const model = payload as { runId: string; round: number; weights: Uint8Array };
       this.learn(model.runId, model.round, null, model.weights);
     } else if (message.event === 'round:start' && roundStartChecker.check(payload).ok) {
-      const start = payload as { runId: string; round: number; settings: RunSettings; weights?: Uint8Array };
+      const start = payload as { runId: string; round: number; settings: RunSettings; weights?: Uint8Array; secagg?: Uint8Array };
       this.learn(start.runId, start.round, start.settings, start.weights ?? null);
+      if (start.secagg && message.to.length === 1) this.seat(message.to[0]!, start.runId, start.round, start.secagg);
     }
     const { transport } = this.options;
     const args = message.args as Parameters<SocketTransport['broadcast']>[2][];
@@ -203,6 +219,15 @@ export class RelayLink implements ClientEngine {
     }
   }
 
+  private seat(clientId: string, runId: string, round: number, setup: Uint8Array): void {
+    try {
+      const { params, index } = decodeSetup(toBytes(setup));
+      if (params.runId === runId && params.round === round) this.seats.set(clientId, { runId, round, index, length: params.length });
+    } catch (err) {
+      this.options.log.warn({ err, runId, round }, "a secure round's setup from the leader could not be read: its masked inputs go to the leader whole");
+    }
+  }
+
   private drop(clientId: string): void {
     const socket = this.options.transport.sockets.get(clientId);
     if (!socket) return;
@@ -216,11 +241,16 @@ export class RelayLink implements ClientEngine {
     const partial = this.partials.get(name);
     if (!partial) return { error: { code: 'HUB_ERR_NOT_FOUND', message: `this node holds no partial sum ${name}` } };
     this.partials.delete(name);
+    this.stats.partials += 1;
+    if (partial.kind === 'masked') {
+      const sum = new Uint8Array(partial.words.buffer);
+      this.stats.partialBytes += sum.byteLength;
+      return { data: { kind: 'masked', partial: name, clients: partial.clients, weight: partial.clients.length, sum } };
+    }
     // A copy: the running sum may be a view of the fold kernel's wasm memory.
     const sum = new Uint8Array(Float64Array.from(partial.acc.sum).buffer);
-    this.stats.partials += 1;
     this.stats.partialBytes += sum.byteLength;
-    return { data: { partial: name, clients: partial.clients, weight: partial.acc.totalWeight, sum } };
+    return { data: { kind: 'fedavg', partial: name, clients: partial.clients, weight: partial.acc.totalWeight, sum } };
   }
 
   /** Hands a message to the leader; `onAnswer` runs in the answer's own callback (before any later message of the link). */
@@ -278,9 +308,9 @@ export class RelayLink implements ClientEngine {
       if (!(answer.weight > 0) || typeof answer.partial !== 'string') throw new CodedError('HUB_ERR_INTERNAL', 'the leader answered a held update without its weight');
       // Folded in the answer's callback: the leader asks for the partial only after it answered every update in it.
       let partial = this.partials.get(answer.partial);
-      if (!partial) {
+      if (partial?.kind !== 'fedavg') {
         this.partials.clear(); // an earlier attempt's sum is never asked for
-        partial = { acc: createFedAvg(values.length), clients: [] };
+        partial = { kind: 'fedavg', acc: createFedAvg(values.length), clients: [] };
         this.partials.set(answer.partial, partial);
       }
       foldUpdate(partial.acc, values, answer.weight);
@@ -301,7 +331,39 @@ export class RelayLink implements ClientEngine {
   }
 
   submitMasked(clientId: string, message: SecAggMasked): Promise<UpdateReceipt> {
+    const seat = this.seats.get(clientId);
+    if (seat && seat.runId === message.runId && seat.round === message.round) return this.holdMasked(clientId, message, seat);
+    this.stats.wholeMasked += 1;
     return this.ask(clientId, 'secagg:masked', message);
+  }
+
+  /**
+   * A masked input: its frame checked here (size, index, round), its envelope accepted by the leader, its words
+   * added to this node's sum modulo 2^32 (still masked: no node can read it, the leader only the whole round's).
+   */
+  private async holdMasked(clientId: string, message: SecAggMasked, seat: SecureSeat): Promise<UpdateReceipt> {
+    const frame = toBytes(message.frame);
+    const header = readMaskedHeader(frame, seat.length);
+    if (header.index !== seat.index || header.round !== seat.round) {
+      throw new CodedError('HUB_ERR_SECAGG_BAD_FRAME', `masked frame names index ${header.index} round ${header.round}`);
+    }
+    const words = wordsOf(frame.subarray(MASKED_HEADER_BYTES));
+    const held: HeldMasked = { runId: message.runId, round: message.round, metrics: message.metrics };
+    const receipt = await this.ask<HeldReceipt>(clientId, 'secagg:masked-held', held, (answer) => {
+      if (typeof answer.partial !== 'string') throw new CodedError('HUB_ERR_INTERNAL', 'the leader answered a masked input without its partial sum');
+      let partial = this.partials.get(answer.partial);
+      if (partial?.kind !== 'masked') {
+        this.partials.clear();
+        partial = { kind: 'masked', words: new Uint32Array(seat.length + 1), clients: [] };
+        this.partials.set(answer.partial, partial);
+      }
+      const sum = partial.words;
+      for (let k = 0; k < sum.length; k++) sum[k] = sum[k]! + words[k]!;
+      partial.clients.push(clientId);
+      this.stats.heldMasked += 1;
+      return answer;
+    });
+    return { accepted: true, received: receipt.received };
   }
 
   leave(clientId: string): void {

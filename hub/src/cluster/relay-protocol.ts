@@ -24,6 +24,7 @@ export const RelayEvent = Type.Object(
       Type.Literal('secagg:masked'),
       Type.Literal('secagg:reveal'),
       Type.Literal('update:held'),
+      Type.Literal('secagg:masked-held'),
       Type.Literal('client:leave'),
     ]),
     payload: Type.Unknown(),
@@ -31,7 +32,11 @@ export const RelayEvent = Type.Object(
   { additionalProperties: false },
 );
 export type RelayEvent = Static<typeof RelayEvent>;
-/** Client events a relay hands on (after the shared contract's checks), and two of its own: `update:held`, an update it checked and keeps for its partial sum (the leader gets the envelope, not the weights), and `client:leave`. */
+/**
+ * Client events a relay hands on (after the shared contract's checks), and three of its own: `update:held` and
+ * `secagg:masked-held`, an update or masked input it checked and keeps for its partial sum (the leader gets the
+ * envelope, not the values), and `client:leave`.
+ */
 export type RelayedEvent = RelayEvent['event'];
 export const relayEventChecker = checker(RelayEvent);
 
@@ -50,6 +55,18 @@ export const HeldUpdate = Type.Object(
 export type HeldUpdate = Static<typeof HeldUpdate>;
 export const heldUpdateChecker = checker(HeldUpdate);
 
+/** The envelope of a masked input a relay keeps in its sum of masked inputs (secure rounds). */
+export const HeldMasked = Type.Object(
+  {
+    runId: Type.String({ minLength: 1, maxLength: 64 }),
+    round: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    metrics: LocalMetrics,
+  },
+  { additionalProperties: false },
+);
+export type HeldMasked = Static<typeof HeldMasked>;
+export const heldMaskedChecker = checker(HeldMasked);
+
 /** The leader's answer to a held update: the client's receipt, the weight to fold it with, and the partial it goes into. */
 export interface HeldReceipt extends UpdateReceipt {
   weight: number;
@@ -58,11 +75,14 @@ export interface HeldReceipt extends UpdateReceipt {
 }
 
 /**
- * One node's partial sum of a round: the weighted sum of its clients' updates, float64 little-endian (8 bytes per
- * model value: the leader adds it to its own float64 sum, so the mean equals a one-node run's), and their total weight.
+ * One node's partial sum of a round. `fedavg`: the weighted sum of its clients' updates, float64 little-endian (8
+ * bytes per model value: the leader adds it to its own float64 sum, so the mean equals a one-node run's), and their
+ * total weight. `masked` (secure rounds): the sum of its clients' masked inputs modulo 2^32, uint32 little-endian
+ * (the model's length plus the weight word, like a masked input), still masked; `weight` is the number of inputs.
  */
 export const PartialSum = Type.Object(
   {
+    kind: Type.Union([Type.Literal('fedavg'), Type.Literal('masked')]),
     partial: Type.String({ minLength: 1, maxLength: 200 }),
     clients: Type.Array(Type.String({ minLength: 1, maxLength: 64 })),
     weight: Type.Number({ exclusiveMinimum: 0 }),

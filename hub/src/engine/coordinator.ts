@@ -41,7 +41,7 @@ import { FoldWorkerLost } from './fold-worker';
 import { initialWeights } from './initial-weights';
 import type { Effect, EngineEvent, EngineState, RunState } from './engine-types';
 import type { CompletedRound } from '../store/store';
-import { foldsOnRelay, type HeldReceipt, type HeldUpdate, type PartialSum } from '../cluster/relay-protocol';
+import { foldsOnRelay, type HeldMasked, type HeldReceipt, type HeldUpdate, type PartialSum } from '../cluster/relay-protocol';
 import type { Awaitable, Clock, EngineStore, Evaluator, Logger, Transport } from './ports';
 
 export { systemClock, type Clock, type Logger, type Transport } from './ports';
@@ -428,6 +428,36 @@ export class Coordinator {
     return { ...this.accepted(work, clientId, held), weight, partial: work.partial };
   }
 
+  /**
+   * A masked input of a secure round that a relaying node checked and keeps in its sum of masked inputs: counted
+   * here like one that arrived (the reducer closes the round as usual); its words come with the node's sum.
+   */
+  submitMaskedHeld(clientId: string, held: HeldMasked, nodeId: string): HeldReceipt {
+    this.requireOpen();
+    const refusal = checkUpdate(this.state, clientId, held.runId, held.round);
+    if (refusal) throw new CodedError(refusal, refusalMessage(refusal, held.runId, held.round));
+    const secure = this.currentSecure(clientId, held);
+    const work = this.work!;
+    secure.maskedElsewhere(clientId);
+    const weight = secure.params.weights[secure.params.participants.indexOf(clientId)]!;
+    const node = work.held.get(nodeId) ?? { clients: [], weight: 0 };
+    node.clients.push(clientId);
+    node.weight += 1;
+    work.held.set(nodeId, node);
+    const received = recordMasked(work, clientId, this.state.clients.get(clientId)!.name, held, weight);
+    const { metrics } = held;
+    this.dispatch({
+      type: 'update-accepted',
+      at: this.deps.clock.now(),
+      clientId,
+      runId: held.runId,
+      round: held.round,
+      samples: weight,
+      metrics: { loss: metrics.loss, accuracy: metrics.accuracy },
+    });
+    return { accepted: true, received, weight: 1, partial: work.partial };
+  }
+
   /** A relaying node is gone: the updates it held for the round in flight are lost, and their clients send them again. */
   relayLost(nodeId: string): void {
     const work = this.work;
@@ -436,6 +466,8 @@ export class Coordinator {
     work.held.delete(nodeId);
     const lost = new Set(held.clients);
     work.contributions = work.contributions.filter((c) => !lost.has(c.clientId));
+    // Secure rounds: those masked inputs never reach the sum; their clients count as dropped after their shares.
+    if (this.secure?.params.runId === work.runId && this.secure.params.round === work.round) this.secure.forgetMasked(held.clients);
     this.deps.log.warn({ runId: work.runId, round: work.round, node: nodeId, updates: lost.size }, 'a relaying node left with updates it held: their clients send them again');
     this.dispatch({ type: 'updates-lost', at: this.deps.clock.now(), runId: work.runId, round: work.round, clients: held.clients });
   }
@@ -772,7 +804,7 @@ export class Coordinator {
         throw new PartialLost(`node ${nodeId}'s partial sum could not be had: ${error instanceof Error ? error.message : String(error)}`);
       }
       if (this.work !== work || work.held.get(nodeId) !== held) throw new PartialLost(`node ${nodeId} left while its partial sum was taken`);
-      const same = partial.partial === work.partial && partial.clients.length === held.clients.length && held.clients.every((id, i) => partial.clients[i] === id);
+      const same = partial.kind === 'fedavg' && partial.partial === work.partial && partial.clients.length === held.clients.length && held.clients.every((id, i) => partial.clients[i] === id);
       if (!same || Math.abs(partial.weight - held.weight) > 1e-9 * held.weight) {
         throw new PartialLost(`node ${nodeId}'s partial sum holds other updates than the ${held.clients.length} accepted from it`);
       }
@@ -807,10 +839,52 @@ export class Coordinator {
     return { ...step, participants, survivors, clipped, epsilon };
   }
 
+  /**
+   * Secure rounds: adds each relaying node's sum of its clients' masked inputs (modulo 2^32, still masked) to the
+   * round's. A node whose sum cannot be had, or does not hold exactly the inputs accepted from it, is left out: its
+   * clients count as dropped after their shares, which secure aggregation survives while enough others remain.
+   */
+  private async addMaskedPartials(work: RoundWork, secure: SecureRound): Promise<void> {
+    for (const [nodeId, held] of [...work.held]) {
+      let words: Uint32Array | null = null;
+      let why = '';
+      try {
+        const source = this.deps.partials;
+        if (!source) throw new Error('this hub takes no partial sums');
+        const partial = await source.collect(nodeId, { partial: work.partial, clients: held.clients });
+        const bytes = toBytes(partial.sum);
+        const same = partial.kind === 'masked' && partial.partial === work.partial && partial.clients.length === held.clients.length && held.clients.every((id, i) => partial.clients[i] === id);
+        if (!same) why = `it holds other masked inputs than the ${held.clients.length} accepted from it`;
+        else if (bytes.byteLength !== 4 * (secure.params.length + 1)) why = `${bytes.byteLength} bytes, expected ${4 * (secure.params.length + 1)}`;
+        else {
+          words = new Uint32Array(secure.params.length + 1);
+          new Uint8Array(words.buffer).set(bytes);
+        }
+      } catch (error) {
+        why = error instanceof Error ? error.message : String(error);
+      }
+      if (this.work !== work) throw new CodedError('HUB_ERR_SECAGG_UNRECOVERABLE', 'the secure round was lost');
+      if (words) {
+        try {
+          secure.addMaskedSum(held.clients, words);
+          continue;
+        } catch (error) {
+          why = error instanceof Error ? error.message : String(error);
+        }
+      }
+      this.deps.log.warn({ runId: work.runId, round: work.round, node: nodeId, inputs: held.clients.length, reason: why }, "a relaying node's sum of masked inputs was left out: its clients count as dropped");
+      secure.forgetMasked(held.clients);
+      const lost = new Set(held.clients);
+      work.contributions = work.contributions.filter((c) => !lost.has(c.clientId));
+      work.held.delete(nodeId);
+    }
+  }
+
   /** Secure rounds: the survivors' shares remove the masks; only the sum of their changes is ever seen. */
   private async unmask(work: RoundWork): Promise<{ values: Float32Array; note: string | null; survivors: number }> {
     const secure = this.secure;
     if (!secure || secure.params.round !== work.round) throw new CodedError('HUB_ERR_SECAGG_UNRECOVERABLE', 'the secure round was lost');
+    await this.addMaskedPartials(work, secure);
     const { sum, weight } = await secure.unmask();
     const dropped = secure.dropped.length ? `secure aggregation; dropped: ${secure.dropped.map((id) => this.state.clients.get(id)?.name ?? id).join(', ')}` : 'secure aggregation';
     const dp = this.state.run?.settings.dp;

@@ -73,6 +73,24 @@ export class SecureRound {
     this.hub.addMasked(this.indexOf(clientId), frame);
   }
 
+  /** A masked input a relaying node keeps in its sum of masked inputs; the caller has checked the round and the participant. */
+  maskedElsewhere(clientId: string): void {
+    this.expect('training');
+    this.hub.acceptMaskedElsewhere(this.indexOf(clientId));
+  }
+
+  /** A relaying node's sum of its clients' masked inputs (each accepted with maskedElsewhere). */
+  addMaskedSum(clientIds: readonly string[], words: Uint32Array): void {
+    this.expect('training');
+    this.hub.addMaskedSum(clientIds.map((id) => this.indexOf(id)), words);
+  }
+
+  /** The node that kept these clients' masked inputs is gone: they count as dropped after their shares. */
+  forgetMasked(clientIds: readonly string[]): void {
+    if (this.stageName !== 'training') return;
+    this.hub.forgetMaskedElsewhere(clientIds.flatMap((id) => this.index.get(id) ?? []));
+  }
+
   reveal(clientId: string, frame: Uint8Array): void {
     this.expect('unmask');
     this.hub.addReveal(this.indexOf(clientId), frame);

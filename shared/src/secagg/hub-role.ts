@@ -33,6 +33,8 @@ export class SecAggHub {
   private readonly sealed = new Map<number, Map<number, Uint8Array>>();
   private readonly sharesFrom = new Set<number>();
   private readonly maskedFrom = new Set<number>();
+  /** Masked inputs accepted on another hub node, whose sum that node has not handed over yet. */
+  private readonly elsewhere = new Set<number>();
   private readonly revealedBy = new Set<number>();
   private readonly seedShares = new Map<number, Share[]>();
   private readonly keyShares = new Map<number, Share[]>();
@@ -125,9 +127,41 @@ export class SecAggHub {
     this.maskedFrom.add(index);
   }
 
+  /**
+   * A masked input from `index` that a relaying hub node checked and keeps in its own sum of masked inputs (README,
+   * "Several hub nodes"): counted as arrived; its words come with that node's sum (addMaskedSum).
+   */
+  acceptMaskedElsewhere(index: number): void {
+    this.expect('masked', index, this.sharesFrom);
+    if (this.maskedFrom.has(index)) fail('HUB_ERR_SECAGG_STAGE', `masked input from ${index} already arrived`);
+    this.maskedFrom.add(index);
+    this.elsewhere.add(index);
+  }
+
+  /**
+   * A relaying node's sum, modulo 2^32 like this one's, of the masked inputs of `indices` (each accepted with
+   * acceptMaskedElsewhere). Still masked: only the whole sum, once the survivors' shares remove the masks, is readable.
+   */
+  addMaskedSum(indices: readonly number[], words: Uint32Array): void {
+    this.expect('masked');
+    if (words.length !== this.sum.length) fail('HUB_ERR_SECAGG_BAD_FRAME', `masked sum of ${words.length} words, expected ${this.sum.length}`);
+    const missing = indices.find((i) => !this.elsewhere.has(i));
+    if (missing !== undefined || new Set(indices).size !== indices.length) fail('HUB_ERR_SECAGG_BAD_FRAME', `the masked sum names index ${missing ?? 'twice'}, not accepted elsewhere`);
+    for (const i of indices) this.elsewhere.delete(i);
+    const sum = this.sum;
+    for (let k = 0; k < sum.length; k++) sum[k] = sum[k]! + words[k]!;
+  }
+
+  /** Masked inputs accepted elsewhere whose sum will not come (the node is gone): their clients dropped after their shares. */
+  forgetMaskedElsewhere(indices: readonly number[]): void {
+    for (const i of indices) if (this.elsewhere.delete(i)) this.maskedFrom.delete(i);
+  }
+
   /** Ends the masked stage; refuses when the survivors could not rebuild every secret the sum needs. */
   closeMasked(): { survivors: number[]; dropped: number[] } {
     this.expect('masked');
+    // A masked input whose node never handed its sum over is not in the sum: its client dropped.
+    this.forgetMaskedElsewhere([...this.elsewhere]);
     const survivors = this.indices().filter((i) => this.maskedFrom.has(i));
     const dropped = this.indices().filter((i) => this.sharesFrom.has(i) && !this.maskedFrom.has(i));
     if (survivors.length < this.params.threshold) {

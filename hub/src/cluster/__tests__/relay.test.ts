@@ -27,7 +27,7 @@ interface Node {
 
 interface Forwarded {
   relay: {
-    sent: { wholeUpdates: number; heldUpdates: number; heldUpdateBytes: number; partials: number; partialBytes: number } | null;
+    sent: { wholeUpdates: number; heldUpdates: number; heldUpdateBytes: number; heldMasked: number; wholeMasked: number; partials: number; partialBytes: number } | null;
     received: { messages: number; binaryBytes: number; wholeUpdates: number; partials: number; partialBytes: number };
   } | null;
 }
@@ -125,7 +125,7 @@ describe('a relaying hub node: hierarchical FedAvg over a real PostgreSQL', () =
     expect({ whole: after.wholeUpdates - before.wholeUpdates, partials: after.partials - before.partials }).toEqual({ whole: 2, partials: 0 });
   });
 
-  it('secure aggregation with distributed DP noise across the nodes: keys, shares, masked inputs and reveals of B\'s clients are relayed, and the run learns', async () => {
+  it('secure aggregation with distributed DP noise across the nodes: B sums its clients\' masked inputs modulo 2^32, relays their keys, shares and reveals, and the run learns', async () => {
     const before = (await getJson<Forwarded>(`${b.url}/api/cluster/forwarded`)).relay!.sent!;
     const run = await runToEnd(a.url, { rounds: 2, secureAggregation: true, dp: { noiseMultiplier: 0.05, clipNorm: 1, delta: 1e-5, noise: 'distributed' } });
     expect({ status: run.status, reason: run.reason }).toEqual({ status: 'completed', reason: null });
@@ -135,9 +135,14 @@ describe('a relaying hub node: hierarchical FedAvg over a real PostgreSQL', () =
     ]);
     for (const r of run.rounds) expect(r.note).toMatch(/secure aggregation.*differential privacy: 4 of 4 drawn clients' changes, distributed noise/);
     expect(run.rounds[1]!.accuracy).toBeGreaterThan(0.7);
-    // Masked inputs are not updates: nothing was held or handed on as one.
+    // B summed its two clients' masked inputs modulo 2^32 and handed the leader one sum per round, still masked.
     const after = (await getJson<Forwarded>(`${b.url}/api/cluster/forwarded`)).relay!.sent!;
-    expect({ held: after.heldUpdates - before.heldUpdates, whole: after.wholeUpdates - before.wholeUpdates }).toEqual({ held: 0, whole: 0 });
+    expect({
+      heldMasked: after.heldMasked - before.heldMasked,
+      wholeMasked: after.wholeMasked - before.wholeMasked,
+      partials: after.partials - before.partials,
+      updates: after.heldUpdates - before.heldUpdates + after.wholeUpdates - before.wholeUpdates,
+    }).toEqual({ heldMasked: 4, wholeMasked: 0, partials: 2, updates: 0 });
   });
 
   it('refuses a relay without the admin token, and relayed messages that are malformed or speak for a client that did not join through it', async () => {

@@ -21,7 +21,7 @@ const valuesOf = (client: string) => Array.from({ length: 6 }, (_, i) => (client
 function partialOf(partial: string, held: { client: string; weight: number }[]): PartialSum {
   const sum = new Float64Array(6);
   for (const { client, weight } of held) valuesOf(client).forEach((v, i) => (sum[i] = sum[i]! + v * weight));
-  return { partial, clients: held.map((h) => h.client), weight: held.reduce((w, h) => w + h.weight, 0), sum: new Uint8Array(sum.buffer) };
+  return { kind: 'fedavg', partial, clients: held.map((h) => h.client), weight: held.reduce((w, h) => w + h.weight, 0), sum: new Uint8Array(sum.buffer) };
 }
 
 /** A source that answers with `answer(request)` and records what it was asked. */

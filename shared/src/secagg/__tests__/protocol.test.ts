@@ -61,6 +61,26 @@ describe('a secure round with one client dropped', () => {
   });
 });
 
+describe('a secure round with some masked inputs summed on another hub node', () => {
+  it('adds the relay\'s sum modulo 2^32 to the hub\'s: the unmasked sum is every survivor\'s, as on one hub', async () => {
+    const { params, deltas, survivors, result } = await runRound({ n: 5, length: 300, seed: 21, elsewhere: { indices: [1, 3, 4] } });
+    expect(survivors).toEqual([0, 1, 2, 3, 4]);
+    expect(maxAbsDiff(result.sum, plainWeightedSum(params, deltas, survivors))).toBeLessThanOrEqual(bound(5, params.fracBits));
+    expect(result.weight).toBe(params.weights.reduce((a, b) => a + b, 0));
+  });
+
+  it('counts the inputs of a relay that never handed its sum over as dropped after their shares, and unmasks the rest', async () => {
+    const { params, deltas, survivors, result } = await runRound({ n: 5, length: 300, seed: 22, elsewhere: { indices: [3], lost: true } });
+    expect(survivors).toEqual([0, 1, 2, 4]);
+    expect(maxAbsDiff(result.sum, plainWeightedSum(params, deltas, survivors))).toBeLessThanOrEqual(bound(4, params.fracBits));
+  });
+
+  it('refuses a sum that names inputs not accepted elsewhere, or one twice', async () => {
+    expect(await codeOf(runRound({ n: 3, length: 10, seed: 23, elsewhere: { indices: [1], claims: [1, 2] } }))).toBe('HUB_ERR_SECAGG_BAD_FRAME');
+    expect(await codeOf(runRound({ n: 3, length: 10, seed: 24, elsewhere: { indices: [1, 2], claims: [1, 1] } }))).toBe('HUB_ERR_SECAGG_BAD_FRAME');
+  });
+});
+
 describe('a secure round below threshold', () => {
   // n = 3: t = 2 of 3 holders, so one dropout is survivable and two are not.
   it('survives one of three dropping after shares', async () => {

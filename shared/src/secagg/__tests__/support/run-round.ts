@@ -24,6 +24,11 @@ export interface RoundOptions {
   clip?: number;
   weights?: number[];
   drops?: Record<number, DropPoint>;
+  /**
+   * Masked inputs of these indices go to another hub node (a relay), which sums them modulo 2^32 and hands the hub
+   * its sum; `lost`: that node goes before it does.
+   */
+  elsewhere?: { indices: number[]; lost?: boolean; claims?: number[] };
 }
 
 export interface RoundResult {
@@ -86,11 +91,20 @@ export async function runRound(opts: RoundOptions): Promise<RoundResult> {
   const { out: outShares } = hub.closeShares();
   const afterShares = afterKeys.filter((i) => !outShares.includes(i));
   const deltas = randomDeltas(opts.n, opts.length, clip, seed + 1);
+  const relay = opts.elsewhere ? { indices: [] as number[], words: new Uint32Array(opts.length + 1) } : null;
   for (const i of afterShares) {
     await clients[i]!.receiveShares(hub.sharesFor(i));
     const frame = await clients[i]!.maskedInput(deltas[i]!);
-    if (sends(i, 'masked')) hub.addMasked(i, frame);
+    if (!sends(i, 'masked')) continue;
+    if (relay && opts.elsewhere!.indices.includes(i)) {
+      hub.acceptMaskedElsewhere(i);
+      const words = new Uint32Array(frame.slice(8).buffer);
+      for (let k = 0; k < words.length; k++) relay.words[k] = relay.words[k]! + words[k]!;
+      relay.indices.push(i);
+    } else hub.addMasked(i, frame);
   }
+  // `claims`: the indices the relay's sum says it holds, when not the ones it was given (a faulty or lying node).
+  if (relay && !opts.elsewhere!.lost) hub.addMaskedSum(opts.elsewhere!.claims ?? relay.indices, relay.words);
   const { survivors } = hub.closeMasked();
   for (const i of survivors) {
     if (drops[i] === 'after-masked') continue;
