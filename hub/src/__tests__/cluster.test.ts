@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import pg from 'pg';
+import { createClient } from 'redis';
 import { DASHBOARD_NAMESPACE, type HubStatus, type ParticipationRecord, type RunDetail } from '@fl/shared';
 import { initWasmBackend } from '@fl/shared/tfjs/wasm-backend';
 import { startCluster, type Cluster, type HubNode } from '../cluster/launch-cluster';
@@ -134,6 +135,16 @@ describe('three hub nodes behind nginx on PostgreSQL and Redis', () => {
       const { relay } = await getJson<{ relay: { sent: { wholeUpdates: number; heldUpdates: number; partials: number } } }>(`${node.url}/api/cluster/forwarded`, admin);
       const clientsThere = nodes.find((n) => n.id === node.id)!.clients;
       expect({ whole: relay.sent.wholeUpdates, held: relay.sent.heldUpdates, partials: relay.sent.partials }).toEqual({ whole: 0, held: 3 * clientsThere, partials: 3 });
+    }
+
+    // Only dashboard events went through Redis: no relay-link message (model frames, partial sums) and no client message.
+    const redis = createClient({ url: cluster.redisUrl });
+    await redis.connect();
+    try {
+      const namespaces = new Set((await redis.xRange('socket.io', '-', '+')).map((entry) => String(entry.message.nsp)));
+      expect([...namespaces]).toEqual(['/dashboard']);
+    } finally {
+      await redis.quit();
     }
 
     const clustered = await finalWeights(cluster.url);

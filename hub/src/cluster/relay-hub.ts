@@ -25,6 +25,7 @@ import {
   type LeaderToRelayEvents,
   type PartialSum,
   type RelayEvent,
+  type RelaySend,
   type RelayToLeaderEvents,
 } from './relay-protocol';
 
@@ -69,9 +70,12 @@ export class RelayHub implements PartialSource {
   private readonly remote = new Map<string, string>();
   readonly stats: RelayHubStats = { linkBytes: 0, messages: 0, binaryBytes: 0, wholeUpdates: 0, wholeUpdateBytes: 0, partials: 0, partialBytes: 0 };
   readonly transport: Transport;
+  /** Partial sums asked for and not answered yet, by request id. */
+  private readonly asked = new Map<number, { nodeId: string; settle: (response: AckResponse<PartialSum> | null) => void }>();
+  private nextAsk = 1;
 
   constructor(
-    nsp: Namespace<RelayToLeaderEvents, LeaderToRelayEvents>,
+    private readonly nsp: Namespace<RelayToLeaderEvents, LeaderToRelayEvents>,
     private readonly options: RelayHubOptions,
   ) {
     this.transport = new ClusterTransport(options.local, this);
@@ -105,6 +109,12 @@ export class RelayHub implements PartialSource {
       const reply = typeof ack === 'function' ? ack : () => {};
       void this.handle(nodeId, message).then(reply);
     });
+    socket.on('relay:partial-sum', (answer) => {
+      const asked = this.asked.get(Number(answer?.id));
+      if (!asked || asked.nodeId !== nodeId) return;
+      this.asked.delete(Number(answer.id));
+      asked.settle(answer.response ?? null);
+    });
     socket.on('disconnect', (reason) => {
       if (this.links.get(nodeId) !== socket) return;
       log.warn({ node: nodeId, reason }, 'a relaying hub node left: its clients leave with it');
@@ -115,6 +125,11 @@ export class RelayHub implements PartialSource {
   /** The node's link is gone: the updates it held are lost, its clients have left. */
   private lost(nodeId: string, socket: RelaySocket): void {
     if (this.links.get(nodeId) === socket) this.links.delete(nodeId);
+    for (const [id, asked] of [...this.asked]) {
+      if (asked.nodeId !== nodeId) continue;
+      this.asked.delete(id);
+      asked.settle(null);
+    }
     const engine = this.options.engine();
     engine?.relayLost(nodeId);
     for (const [clientId, node] of [...this.remote]) {
@@ -130,12 +145,26 @@ export class RelayHub implements PartialSource {
     return node === undefined ? undefined : this.links.get(node);
   }
 
+  /**
+   * Sends on a relay's link. With connection state recovery Socket.IO routes even a socket's own emit through the
+   * adapter, which in a cluster would publish every message (round models included) to Redis: a `local` broadcast
+   * to the link's own room delivers it on this node only.
+   */
+  private linkTo(link: RelaySocket) {
+    return this.nsp.local.to(link.id);
+  }
+
+  send(link: RelaySocket, message: RelaySend): void {
+    this.linkTo(link).emit('relay:send', message);
+  }
+
   /** The client joined on this node: a relayed connection of it elsewhere is stale. */
   private forget(clientId: string): void {
     const node = this.remote.get(clientId);
     if (node === undefined) return;
     this.remote.delete(clientId);
-    this.links.get(node)?.emit('relay:drop', { clientId });
+    const link = this.links.get(node);
+    if (link) this.linkTo(link).emit('relay:drop', { clientId });
   }
 
   countSend(args: unknown[]): void {
@@ -220,7 +249,8 @@ export class RelayHub implements PartialSource {
       socket.disconnect(true);
     }
     const previous = this.remote.get(clientId);
-    if (previous !== undefined && previous !== nodeId) this.links.get(previous)?.emit('relay:drop', { clientId });
+    const stale = previous !== undefined && previous !== nodeId ? this.links.get(previous) : undefined;
+    if (stale) this.linkTo(stale).emit('relay:drop', { clientId });
     this.remote.set(clientId, nodeId);
   }
 
@@ -228,15 +258,25 @@ export class RelayHub implements PartialSource {
     const link = this.links.get(nodeId);
     if (!link) return Promise.reject(new Error(`node ${nodeId} is not connected`));
     return new Promise((resolve, reject) => {
-      link.timeout(PARTIAL_TIMEOUT_MS).emit('relay:partial', request, (err: Error | null, response: AckResponse<PartialSum>) => {
-        if (err) return reject(new Error(`node ${nodeId} did not answer in ${PARTIAL_TIMEOUT_MS / 1000} s`));
-        if ('error' in response) return reject(new Error(`${response.error.code}: ${response.error.message}`));
-        const checked = partialSumChecker.check(response.data);
-        if (!checked.ok) return reject(new Error(`malformed partial sum: ${checked.reason}`));
-        this.stats.partials += 1;
-        this.stats.partialBytes += checked.value.sum.byteLength;
-        resolve(checked.value);
+      const id = this.nextAsk++;
+      const timer = setTimeout(() => {
+        this.asked.delete(id);
+        reject(new Error(`node ${nodeId} did not answer in ${PARTIAL_TIMEOUT_MS / 1000} s`));
+      }, PARTIAL_TIMEOUT_MS);
+      this.asked.set(id, {
+        nodeId,
+        settle: (response) => {
+          clearTimeout(timer);
+          if (!response) return reject(new Error(`node ${nodeId} left before it answered`));
+          if ('error' in response) return reject(new Error(`${response.error.code}: ${response.error.message}`));
+          const checked = partialSumChecker.check(response.data);
+          if (!checked.ok) return reject(new Error(`malformed partial sum: ${checked.reason}`));
+          this.stats.partials += 1;
+          this.stats.partialBytes += checked.value.sum.byteLength;
+          resolve(checked.value);
+        },
       });
+      this.linkTo(link).emit('relay:partial', { id, ...request });
     });
   }
 }
@@ -266,7 +306,7 @@ class ClusterTransport implements Transport {
     const link = this.hub.nodeOf(clientId);
     if (!link) return;
     this.hub.countSend(args);
-    link.emit('relay:send', { to: [clientId], event, args });
+    this.hub.send(link, { to: [clientId], event, args });
   }
 
   broadcast<E extends keyof HubToClientEvents>(clientIds: readonly string[], event: E, ...args: Parameters<HubToClientEvents[E]>): void {
@@ -286,7 +326,7 @@ class ClusterTransport implements Transport {
     if (here.length) this.local.broadcast(here, event, ...args);
     for (const [link, to] of byNode) {
       this.hub.countSend(args);
-      link.emit('relay:send', { to, event, args });
+      this.hub.send(link, { to, event, args });
     }
   }
 }

@@ -171,7 +171,7 @@ export class RelayLink implements ClientEngine {
     });
     socket.on('relay:send', (message) => this.deliver(message));
     socket.on('relay:drop', ({ clientId }) => this.drop(clientId));
-    socket.on('relay:partial', (request, ack) => ack(this.takePartial(request.partial)));
+    socket.on('relay:partial', (request) => socket.emit('relay:partial-sum', { id: request?.id, response: this.takePartial(String(request?.partial)) }));
   }
 
   /** The link is gone: what it held is void; the clients go; another try follows. */

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Binary, LocalMetrics, checker, type Ack, type HubToClientEvents, type RunSettings, type UpdateReceipt } from '@fl/shared';
+import { Binary, LocalMetrics, checker, type Ack, type AckResponse, type HubToClientEvents, type RunSettings, type UpdateReceipt } from '@fl/shared';
 
 /**
  * How a relaying hub node and the leader talk (one Socket.IO connection from each relay to the leader's RELAY_NAMESPACE,
@@ -102,13 +102,19 @@ export interface RelaySend {
 
 export interface RelayToLeaderEvents {
   'relay:event': (message: RelayEvent, ack: Ack<unknown>) => void;
+  /** The answer to `relay:partial` `id`. */
+  'relay:partial-sum': (answer: { id: number; response: AckResponse<PartialSum> }) => void;
 }
 
 export interface LeaderToRelayEvents {
   'relay:send': (message: RelaySend) => void;
   /** The client joined elsewhere (it proved its secret on another connection): this node's connection of it is stale. */
   'relay:drop': (message: { clientId: string }) => void;
-  'relay:partial': (request: { partial: string; clients: string[] }, ack: Ack<PartialSum>) => void;
+  /**
+   * Asks for a partial sum; answered with `relay:partial-sum`. Not an acknowledgement: the leader's messages are local
+   * broadcasts (no Redis), and Socket.IO waits for every node's answer to a broadcast's acknowledgement.
+   */
+  'relay:partial': (request: { id: number; partial: string; clients: string[] }) => void;
 }
 
 /**
