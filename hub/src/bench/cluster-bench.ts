@@ -21,7 +21,7 @@ export interface ClusterSide {
   /** Bytes over the relay links during the run (the relaying nodes' clients, their partial sums, the models sent to them), as the leader counts them. */
   relayBytes: number;
   /** What the relaying nodes handed the leader during the run: partial sums, and the updates they held for them or handed on whole. */
-  relayed: { partials: number; heldUpdates: number; wholeUpdates: number };
+  relayed: { partials: number; partialBytes: number; binaryBytes: number; heldUpdates: number; wholeUpdates: number };
   /** The adapter's messages added to its Redis stream during the run, by namespace: count and bytes of their fields. */
   streamByNamespace: Record<string, { messages: number; bytes: number }>;
 }
@@ -102,6 +102,8 @@ async function side(nodes: number, o: { clients: number; rounds: number; trainMs
       const relayBytes = after.relayBytes - before.traffic.relayBytes;
       const relayed = {
         partials: after.partials - before.traffic.partials,
+        partialBytes: after.partialBytes - before.traffic.partialBytes,
+        binaryBytes: after.binaryBytes - before.traffic.binaryBytes,
         heldUpdates: after.heldUpdates - before.traffic.heldUpdates,
         wholeUpdates: after.wholeUpdates - before.traffic.wholeUpdates,
       };
@@ -122,12 +124,15 @@ async function side(nodes: number, o: { clients: number; rounds: number; trainMs
 
 interface Forwarded {
   bytes: number;
-  relay: { sent: { partials: number; heldUpdates: number; wholeUpdates: number } | null; received: { linkBytes: number } } | null;
+  relay: {
+    sent: { partials: number; partialBytes: number; heldUpdates: number; wholeUpdates: number } | null;
+    received: { linkBytes: number; binaryBytes: number };
+  } | null;
 }
 
 /** What the nodes have passed between them so far (GET /api/cluster/forwarded of each, summed). */
 async function nodeTraffic(urls: string[]) {
-  const total = { forwarded: 0, relayBytes: 0, partials: 0, heldUpdates: 0, wholeUpdates: 0 };
+  const total = { forwarded: 0, relayBytes: 0, partials: 0, partialBytes: 0, binaryBytes: 0, heldUpdates: 0, wholeUpdates: 0 };
   for (const url of urls) {
     const response = await fetch(`${url}/api/cluster/forwarded`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
     if (!response.ok) throw new Error(`${url}/api/cluster/forwarded answered ${response.status}`);
@@ -135,7 +140,9 @@ async function nodeTraffic(urls: string[]) {
     total.forwarded += bytes;
     // The leader counts the links' bytes; each relaying node what it handed on.
     total.relayBytes += relay?.received.linkBytes ?? 0;
+    total.binaryBytes += relay?.received.binaryBytes ?? 0;
     total.partials += relay?.sent?.partials ?? 0;
+    total.partialBytes += relay?.sent?.partialBytes ?? 0;
     total.heldUpdates += relay?.sent?.heldUpdates ?? 0;
     total.wholeUpdates += relay?.sent?.wholeUpdates ?? 0;
   }
