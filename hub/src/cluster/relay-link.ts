@@ -107,6 +107,8 @@ export class RelayLink implements ClientEngine {
   private socket: Socket<LeaderToRelayEvents, RelayToLeaderEvents> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
+  /** A failed try was logged since the link was last up: the next ones (every retryMs) are not. */
+  private warned = false;
   private seen: RoundSeen | null = null;
   private readonly seats = new Map<string, SecureSeat>();
   private readonly partials = new Map<string, Partial>();
@@ -160,9 +162,13 @@ export class RelayLink implements ClientEngine {
       timeout: 5000,
     });
     this.socket = socket;
-    socket.on('connect', () => log.info({ leader: url }, 'relaying training clients to the leader'));
+    socket.on('connect', () => {
+      this.warned = false;
+      log.info({ leader: url }, 'relaying training clients to the leader');
+    });
     socket.on('connect_error', (err) => {
-      log.warn({ leader: url, reason: err.message }, 'the leader refused or missed the relay connection; trying again');
+      if (!this.warned) log.warn({ leader: url, reason: err.message }, 'the leader refused or missed the relay connection; trying again until it answers');
+      this.warned = true;
       this.down(socket);
     });
     socket.on('disconnect', (reason) => {

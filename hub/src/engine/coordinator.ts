@@ -237,11 +237,16 @@ export class Coordinator {
 
   /** A masked input: counted like an update (the reducer closes the round as usual); the hub cannot read it. */
   submitMasked(clientId: string, message: SecAggMasked): UpdateReceipt {
+    return this.acceptMasked(clientId, message, (secure) => secure.masked(clientId, toBytes(message.frame)));
+  }
+
+  /** A masked input counted like an update once the round takes it: `take` hands it to the secure round (it may refuse). */
+  private acceptMasked(clientId: string, message: { runId: string; round: number; metrics: SecAggMasked['metrics'] }, take: (secure: SecureRound) => void): UpdateReceipt {
     this.requireOpen();
     const refusal = checkUpdate(this.state, clientId, message.runId, message.round);
     if (refusal) throw new CodedError(refusal, refusalMessage(refusal, message.runId, message.round));
     const secure = this.currentSecure(clientId, message);
-    secure.masked(clientId, toBytes(message.frame));
+    take(secure);
     const weight = secure.params.weights[secure.params.participants.indexOf(clientId)]!;
     const received = recordMasked(this.work!, clientId, this.state.clients.get(clientId)!.name, message, weight);
     const { metrics } = message;
@@ -433,29 +438,14 @@ export class Coordinator {
    * here like one that arrived (the reducer closes the round as usual); its words come with the node's sum.
    */
   submitMaskedHeld(clientId: string, held: HeldMasked, nodeId: string): HeldReceipt {
-    this.requireOpen();
-    const refusal = checkUpdate(this.state, clientId, held.runId, held.round);
-    if (refusal) throw new CodedError(refusal, refusalMessage(refusal, held.runId, held.round));
-    const secure = this.currentSecure(clientId, held);
+    // A secure round in flight (acceptMasked refuses otherwise) has its work.
     const work = this.work!;
-    secure.maskedElsewhere(clientId);
-    const weight = secure.params.weights[secure.params.participants.indexOf(clientId)]!;
+    const receipt = this.acceptMasked(clientId, held, (secure) => secure.maskedElsewhere(clientId));
     const node = work.held.get(nodeId) ?? { clients: [], weight: 0 };
     node.clients.push(clientId);
     node.weight += 1;
     work.held.set(nodeId, node);
-    const received = recordMasked(work, clientId, this.state.clients.get(clientId)!.name, held, weight);
-    const { metrics } = held;
-    this.dispatch({
-      type: 'update-accepted',
-      at: this.deps.clock.now(),
-      clientId,
-      runId: held.runId,
-      round: held.round,
-      samples: weight,
-      metrics: { loss: metrics.loss, accuracy: metrics.accuracy },
-    });
-    return { accepted: true, received, weight: 1, partial: work.partial };
+    return { ...receipt, weight: 1, partial: work.partial };
   }
 
   /** A relaying node is gone: the updates it held for the round in flight are lost, and their clients send them again. */
