@@ -426,10 +426,7 @@ export class Coordinator {
       throw new CodedError('HUB_ERR_ROUND_CLOSED', refusalMessage('HUB_ERR_ROUND_CLOSED', held.runId, held.round));
     }
     const weight = foldWeight(work, clientId, held.samples);
-    const node = work.held.get(nodeId) ?? { clients: [], weight: 0 };
-    node.clients.push(clientId);
-    node.weight += weight;
-    work.held.set(nodeId, node);
+    holdOn(work, nodeId, clientId, weight);
     return { ...this.accepted(work, clientId, held), weight, partial: work.partial };
   }
 
@@ -441,10 +438,7 @@ export class Coordinator {
     // A secure round in flight (acceptMasked refuses otherwise) has its work.
     const work = this.work!;
     const receipt = this.acceptMasked(clientId, held, (secure) => secure.maskedElsewhere(clientId));
-    const node = work.held.get(nodeId) ?? { clients: [], weight: 0 };
-    node.clients.push(clientId);
-    node.weight += 1;
-    work.held.set(nodeId, node);
+    holdOn(work, nodeId, clientId, 1);
     return { ...receipt, weight: 1, partial: work.partial };
   }
 
@@ -794,8 +788,7 @@ export class Coordinator {
         throw new PartialLost(`node ${nodeId}'s partial sum could not be had: ${error instanceof Error ? error.message : String(error)}`);
       }
       if (this.work !== work || work.held.get(nodeId) !== held) throw new PartialLost(`node ${nodeId} left while its partial sum was taken`);
-      const same = partial.kind === 'fedavg' && partial.partial === work.partial && partial.clients.length === held.clients.length && held.clients.every((id, i) => partial.clients[i] === id);
-      if (!same || Math.abs(partial.weight - held.weight) > 1e-9 * held.weight) {
+      if (!holdsExactly(partial, 'fedavg', work, held) || Math.abs(partial.weight - held.weight) > 1e-9 * held.weight) {
         throw new PartialLost(`node ${nodeId}'s partial sum holds other updates than the ${held.clients.length} accepted from it`);
       }
       const bytes = toBytes(partial.sum);
@@ -843,8 +836,7 @@ export class Coordinator {
         if (!source) throw new Error('this hub takes no partial sums');
         const partial = await source.collect(nodeId, { partial: work.partial, clients: held.clients });
         const bytes = toBytes(partial.sum);
-        const same = partial.kind === 'masked' && partial.partial === work.partial && partial.clients.length === held.clients.length && held.clients.every((id, i) => partial.clients[i] === id);
-        if (!same) why = `it holds other masked inputs than the ${held.clients.length} accepted from it`;
+        if (!holdsExactly(partial, 'masked', work, held)) why = `it holds other masked inputs than the ${held.clients.length} accepted from it`;
         else if (bytes.byteLength !== 4 * (secure.params.length + 1)) why = `${bytes.byteLength} bytes, expected ${4 * (secure.params.length + 1)}`;
         else {
           words = new Uint32Array(secure.params.length + 1);
@@ -894,6 +886,19 @@ export class Coordinator {
     if (this.writing) void this.writing.then(notify);
     else notify();
   }
+}
+
+/** Records an update (or masked input) accepted from `clientId` that node `nodeId` keeps for its partial sum. */
+function holdOn(work: RoundWork, nodeId: string, clientId: string, weight: number): void {
+  const node = work.held.get(nodeId) ?? { clients: [], weight: 0 };
+  node.clients.push(clientId);
+  node.weight += weight;
+  work.held.set(nodeId, node);
+}
+
+/** A node's partial sum is of this round attempt and kind, and names exactly the clients accepted from it, in order. */
+function holdsExactly(partial: PartialSum, kind: PartialSum['kind'], work: RoundWork, held: { clients: string[] }): boolean {
+  return partial.kind === kind && partial.partial === work.partial && partial.clients.length === held.clients.length && held.clients.every((id, i) => partial.clients[i] === id);
 }
 
 function isThenable<T>(value: Awaitable<T>): value is PromiseLike<T> {
