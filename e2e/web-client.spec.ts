@@ -18,6 +18,7 @@ import {
   type ClientTab,
 } from './support/client-tab';
 import { getRun, hubStatus, launchRun, roundClients, waitForRunEnd, waitUntilIdle } from './support/hub-api';
+import { startHeadless } from './support/headless-clients';
 import { TrafficLog, jpegStartAt } from './support/traffic';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -340,7 +341,7 @@ test.describe('web client on forced WebGL', () => {
     await tab?.close();
   });
 
-  test('?backend=webgl trains on WebGL, without falling back, and the loss falls', async ({ browser, request }) => {
+  test('?backend=webgl trains on WebGL, without falling back, and the loss falls', async ({ browser, request }, testInfo) => {
     test.setTimeout(300_000);
     await waitUntilIdle(request);
     tab = await openClientTab(browser, 'e2e-webgl', { backend: 'webgl' });
@@ -353,32 +354,44 @@ test.describe('web client on forced WebGL', () => {
     expect((await backendInfo(page))?.name).toBe('webgl');
     await expect(page.getByTestId('mnist-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
 
-    // Alone in the run, the tab trains on all 8,000 digits: 125 batches of 64, ~0.6 s each on SwiftShader.
-    await expect.poll(async () => (await hubStatus(request)).clients.filter((c) => c.task === 'mnist').map((c) => c.name)).toEqual([tab.name]);
-    const runId = await launchRun(request, { task: 'mnist', rounds: 1, epochs: 1, batchSize: 64, minClients: 1, init: 'fresh', seed: 1 });
+    // ~0.6 s a batch of 64 on SwiftShader: three headless clients (Node, wasm) share the 8,000 digits with the tab,
+    // which then trains 2,000 (32 batches) instead of all of them (125).
+    const headless = startHeadless('e2e-webgl-peer', 3, testInfo.outputPath('headless-clients.log'));
+    try {
+      await expect
+        .poll(async () => (await hubStatus(request)).clients.filter((c) => c.task === 'mnist').map((c) => c.name).sort(), { timeout: 90_000 })
+        .toEqual([tab.name, ...[1, 2, 3].map((i) => `e2e-webgl-peer-${i}`)].sort());
+      const runId = await launchRun(request, { task: 'mnist', rounds: 1, epochs: 1, batchSize: 64, minClients: 4, init: 'fresh', seed: 1 });
 
-    // The loss the tab reports is the epoch's running mean: taken at batch 2 it is the untrained model's.
-    const early = await page.waitForFunction(
-      () => {
-        const progress = window.__flClient?.snapshot()?.progress;
-        return progress && progress.batch >= 2 ? progress.loss : null;
-      },
-      null,
-      { timeout: 60_000, polling: 100 },
-    );
-    const earlyLoss = (await early.jsonValue()) as number;
-    const during = await hubStatus(request);
-    expect(byName(during.clients, tab.name).backend.name).toBe('webgl');
+      // The loss the tab reports is the epoch's running mean: taken at batch 2 it is the untrained model's.
+      const early = await page.waitForFunction(
+        () => {
+          const progress = window.__flClient?.snapshot()?.progress;
+          return progress && progress.batch >= 2 ? progress.loss : null;
+        },
+        null,
+        { timeout: 60_000, polling: 100 },
+      );
+      const earlyLoss = (await early.jsonValue()) as number;
+      const during = await hubStatus(request);
+      expect(byName(during.clients, tab.name).backend.name).toBe('webgl');
 
-    const run = await waitForRunEnd(request, runId, 200_000);
-    expect(run.status, run.reason ?? '').toBe('completed');
-    const last = (await snapshot(page))?.lastRound;
-    console.log(`WebGL: loss ${earlyLoss} at batch 2, ${last?.loss} over the epoch; hub accuracy ${run.rounds[0]?.accuracy}, ${last?.trainMs} ms`);
-    expect(last?.runId).toBe(runId);
-    expect(last!.loss).toBeLessThan(0.75 * earlyLoss);
-    expect(run.rounds[0]?.accuracy).toBeGreaterThan(0.5);
-    await expect(page.getByTestId('epoch-log')).toContainText('loss');
-    expect((await getRun(request, runId)).rounds).toHaveLength(1);
-    expect(tab.errors).toEqual([]);
+      const run = await waitForRunEnd(request, runId, 200_000);
+      expect(run.status, run.reason ?? '').toBe('completed');
+      expect(run.rounds[0]?.clients).toBe(4);
+      const update = (await roundClients(request, runId, 1)).find((c) => c.name === tab!.name);
+      const last = (await snapshot(page))?.lastRound;
+      console.log(`WebGL: loss ${earlyLoss} at batch 2, ${last?.loss} over the epoch; hub accuracy ${run.rounds[0]?.accuracy}, ${last?.trainMs} ms for ${update?.samples} samples`);
+      // The update the hub took is the tab's, trained on WebGL: its share of the digits, a loss that fell.
+      expect(update).toMatchObject({ samples: 2000 });
+      expect(last?.runId).toBe(runId);
+      expect(last!.loss).toBeLessThan(0.8 * earlyLoss);
+      expect(run.rounds[0]?.accuracy).toBeGreaterThan(0.5);
+      await expect(page.getByTestId('epoch-log')).toContainText('loss');
+      expect((await getRun(request, runId)).rounds).toHaveLength(1);
+      expect(tab.errors).toEqual([]);
+    } finally {
+      await headless.leave();
+    }
   });
 });
