@@ -3,8 +3,8 @@
 // "N passed, N failed" line summing them all, and exits non-zero on any failure.
 //
 // On a 2-core machine the two long learning tests each keep one core busy for minutes (TF.js on wasm, one
-// thread), so they run beside the typecheck, the lint and the light vitest files; the tests that start hub
-// processes, PostgreSQL and Redis then run alone, and Playwright last (its browsers use every core).
+// thread), so they run beside the typecheck, the lint, the page build and the light vitest files; the tests that
+// start hub processes, PostgreSQL and Redis then run alone, and Playwright last (its browsers use every core).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 
@@ -99,6 +99,8 @@ await Promise.all([
   (async () => {
     await check('typecheck', 'pnpm', ['typecheck']);
     await check('lint', 'pnpm', ['lint']);
+    // Playwright's hub then starts without building (START_SKIP_BUILD below).
+    await check('build the pages and the MNIST sprites', process.execPath, ['scripts/start.mjs', '--build-only']);
     await vitest('vitest: unit and integration tests', 'vitest', exclude);
   })(),
 ]);
@@ -107,7 +109,7 @@ await vitest('vitest: hub processes, PostgreSQL, Redis', 'vitest-processes', PRO
 const specs = existsSync('e2e') ? readdirSync('e2e').filter((f) => f.endsWith('.spec.ts')) : [];
 if (specs.length) {
   const e2eStatus = await run('end-to-end tests (Playwright, headless Chromium)', 'pnpm', ['exec', 'playwright', 'test', '--reporter=list,json'], {
-    env: { PLAYWRIGHT_JSON_OUTPUT_NAME: 'test-results/e2e.json' },
+    env: { PLAYWRIGHT_JSON_OUTPUT_NAME: 'test-results/e2e.json', START_SKIP_BUILD: '1' },
   });
   const e2e = readJson('test-results/e2e.json');
   if (e2e?.stats) {
