@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SETTING_LIMITS, type RunDetail } from '@fl/shared';
 import { childHub, launchRun, waitForRun } from './bench-hub';
 import { startLoadFleet, type FleetReport, type LoadFleet } from './load-fleet';
-import { HUB_OWN_DESCRIPTORS, evaluationWindows, longestStallIn, openFilesLimit, percentile, roundParts, rssPerClientKiB, type RoundParts } from './capacity-figures';
+import { HUB_OWN_DESCRIPTORS, evaluationWindows, longestStallIn, openFilesLimit, percentile, roundParts, rssPerClientKiB, type RoundParts, type Stall } from './capacity-figures';
 import type { HubFigures } from './load-protocol';
 import { summariseProfile, type CpuProfile, type ProfileEntry } from './cpu-profile-summary';
 
@@ -186,6 +186,8 @@ export interface CapacityStep {
   longestStallMs?: number | null;
   /** The same, leaving out stalls that overlapped the hub's evaluation of a round's model (2,000 held-out digits). */
   longestStallOutsideEvalMs?: number | null;
+  /** The run's longest stalls (up to 5, longest first), each with the main thread's CPU and wait for a core inside it. */
+  longestStalls?: Stall[];
   /** Hub RSS with every client connected and idle, less RSS with none, per client. */
   rssPerClientKiB?: number | null;
   idleRssMiB?: { none: number; clients: number } | null;
@@ -252,6 +254,7 @@ export async function measureCapacity(o: CapacityOptions): Promise<CapacityStep>
     workers: r.workers,
     longestStallMs: r.hub.longestStallMs,
     longestStallOutsideEvalMs: longestStallIn(r.hub.stalls, -Infinity, Infinity, evaluationWindows(r.hub.commits, r.hub.evaluations)).outside,
+    longestStalls: [...r.hub.stalls].sort((a, b) => b.ms - a.ms).slice(0, 5),
     rssPerClientKiB: rssPerClientKiB(r.idleRssBytes.none, r.idleRssBytes.clients, o.clients),
     idleRssMiB: { none: r.idleRssBytes.none / MiB, clients: r.idleRssBytes.clients / MiB },
     hubCpuMs: r.hub.cpuMs,

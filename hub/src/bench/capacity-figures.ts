@@ -84,6 +84,10 @@ export interface HubCommit {
 export interface Stall {
   at: number;
   ms: number;
+  /** The main thread's CPU time in the interval the stall spans (the loop's own work), where measured. */
+  cpuMs?: number;
+  /** Its time runnable without a core in that interval (other processes and threads had both), where measured. */
+  waitMs?: number;
 }
 
 /**

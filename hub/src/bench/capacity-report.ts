@@ -5,7 +5,7 @@
  */
 import type { CapacityStep, LightweightRound } from './capacity-bench';
 import { CAPACITY_LIMITS } from './capacity-bench';
-import { MAX_SOCKETS_PER_WORKER } from './capacity-figures';
+import { MAX_SOCKETS_PER_WORKER, type Stall } from './capacity-figures';
 
 type Row = [string, string, string, string];
 
@@ -24,6 +24,10 @@ export function capacityMet(steps: CapacityStep[] | undefined, maxClients: numbe
   if (maxClients >= CAPACITY_TARGET_CLIENTS) return true;
   return steps.every((s) => s.ok) ? undefined : false;
 }
+
+/** A stall as its length and what the main thread did in it: ran (the loop's own work) and waited for a core. */
+const stallBreakdown = (x: Stall) =>
+  `${n(x.ms)} ms${x.cpuMs === undefined ? '' : ` (${n(x.cpuMs)} running, ${n(x.waitMs)} waiting for a core)`}`;
 
 /** The longest stall of the hub's loop over the rounds of a step, and of those outside its evaluations. */
 function roundStalls(s: CapacityStep | undefined): { all: number; outside: number } | null {
@@ -84,6 +88,7 @@ export function capacityParts(steps: CapacityStep[] | undefined): string {
       `the ${s.workers} load workers' CPU ${(s.workerCpuMs ?? []).map((x) => n(x)).join(' / ')} ms and longest stalls ${(s.workerStallMs ?? []).map((x) => n(x)).join(' / ')} ms, waits for a core ${(s.workerRunQueueWaitMs ?? []).map((x) => n(x)).join(' / ')} ms` +
       `${s.loadAverage === undefined ? '' : `; 1-minute load average ${n(s.loadAverage, 1)} when the step began`}` +
       `${s.joinMs === undefined ? '' : `; the clients joined in ${n(s.joinMs / 1000, 1)} s`}` +
+      `${s.longestStalls?.some((x) => x.cpuMs !== undefined) ? `; the hub's longest stalls ${s.longestStalls.slice(0, 3).map(stallBreakdown).join(', ')}` : ''}` +
       `${s.disconnects && Object.keys(s.disconnects).length ? `; clients disconnected during the run: ${Object.entries(s.disconnects).map(([why, k]) => `${k} (${why})`).join(', ')}` : ''}.`,
   );
   return `| clients | round | round (ms) | coordination | start to first model | spread to last | late update | last ack | ack to commit | longest stall (outside evaluations) | hub CPU / waiting for a core |
@@ -113,7 +118,9 @@ export function capacityMeaning(steps: CapacityStep[] | undefined): string {
   part of it was slowed by the machine, not by the hub's code.
 - **longest stall**: the hub's event loop, from an interval-drift probe (a 10 ms timer; lateness over 20 ms is a stall) that the
   bench loads into the hub process (\`hub/src/bench/hub-probe.ts\`, only with FL_HUB_PROBE=1); in brackets the longest that did not
-  overlap the hub's held-out evaluation of a round's model, which runs on the same loop beside the next round.
+  overlap the hub's held-out evaluation of a round's model, which runs on the same loop beside the next round. For each step's
+  longest stalls the probe also reads the main thread's \`/proc/thread-self/schedstat\` at every tick: the CPU time it ran in the
+  stall (the loop's own work: handlers, parsing, garbage collection) and the time it sat runnable without a core.
 - **hub RSS per connected idle client**: (hub RSS with every client connected and idle - RSS with none) / clients, each read after
   two garbage collections half a second apart; noisy at small steps, meaningful at thousands.
 - **open files**: the hub needs one descriptor per client plus its own (about 20). This machine's limit is 20,000 soft and hard

@@ -11,7 +11,7 @@ import type { FromHubProbe, HubFigures, ToHubProbe } from './load-protocol';
 if (process.env.FL_HUB_PROBE === '1' && process.send) startProbe();
 
 function startProbe(): void {
-  const watch = watchStalls();
+  const watch = watchStalls({ breakdown: true });
   const cpuMs = () => {
     const c = process.cpuUsage();
     return (c.user + c.system) / 1000;

@@ -28,19 +28,40 @@ export interface StallWatch {
   stop(): void;
 }
 
-export function watchStalls(options: { intervalMs?: number; thresholdMs?: number; max?: number } = {}): StallWatch {
+/** The calling thread's CPU time and run-queue wait so far (ms, Linux /proc/thread-self/schedstat); null elsewhere. */
+export function threadSchedMs(): { cpuMs: number; waitMs: number } | null {
+  try {
+    const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(cpu) && Number.isFinite(wait) ? { cpuMs: cpu! / 1e6, waitMs: wait! / 1e6 } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * With `breakdown`, each stall also carries what the main thread did in the interval it spans (the ticks before
+ * and after it): ran (cpuMs, the loop's own work) and sat runnable without a core (waitMs, the machine's other load).
+ */
+export function watchStalls(options: { intervalMs?: number; thresholdMs?: number; max?: number; breakdown?: boolean } = {}): StallWatch {
   const intervalMs = options.intervalMs ?? 10;
   const thresholdMs = options.thresholdMs ?? 20;
   const max = options.max ?? 20_000;
   let stalls: Stall[] = [];
   let longest = 0;
   let last = performance.now();
+  let sched = options.breakdown ? threadSchedMs() : null;
   const timer = setInterval(() => {
     const now = performance.now();
     const late = now - last - intervalMs;
     last = now;
+    const before = sched;
+    if (before) sched = threadSchedMs();
     if (late > longest) longest = late;
-    if (late > thresholdMs && stalls.length < max) stalls.push({ at: performance.timeOrigin + now, ms: late });
+    if (late > thresholdMs && stalls.length < max) {
+      const stall: Stall = { at: performance.timeOrigin + now, ms: late };
+      if (before && sched) Object.assign(stall, { cpuMs: sched.cpuMs - before.cpuMs, waitMs: sched.waitMs - before.waitMs });
+      stalls.push(stall);
+    }
   }, intervalMs);
   timer.unref();
   return {

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   CodedError,
   STATUS_ROWS,
@@ -325,9 +326,13 @@ export class Coordinator {
     let weights: FlatWeights;
     let from: string;
     try {
+      // A turn of the event loop between building the model, storing the run and starting its first round: with
+      // thousands of clients each is tens of ms, and back to back they held the loop for 100 ms (BENCHMARKS.md).
       ({ weights, from } = await initialWeights(this.deps.store, this.deps.models, settings));
+      await nextTurn();
       const stored = weights;
       await this.inOrder(() => this.deps.store.createRun(id, settings, at, stored));
+      await nextTurn();
     } finally {
       this.launching = false;
     }

@@ -24,6 +24,13 @@ export class FoldWorkerLost extends Error {
 
 const spawnFoldThread = (): Worker => spawnThread(import.meta.url, 'fold-thread');
 
+/**
+ * The worker's answers the event loop takes per turn. A burst of a thousand updates is checked in the worker while
+ * the loop is busy, and Node then delivers every queued answer in one go: each one's acceptance (the round's state,
+ * the client's acknowledgement) would run back to back and hold the loop (timers, HTTP, the next round's slices).
+ */
+export const ANSWERS_PER_TURN = 25;
+
 /** Frames smaller than this are copied: cheap, and Node shares small buffers (ws's empty one, the Buffer pool). */
 const MOVE_FROM_BYTES = 64 * 1024;
 
@@ -53,6 +60,9 @@ export class FoldWorker {
   private readonly sums = new Map<number, Worker>();
   private closed = false;
   readonly transfers: FoldTransfers = { moved: 0, copied: 0 };
+  /** The worker's answers (and its exit) not yet taken, in arrival order: ANSWERS_PER_TURN per turn of the loop. */
+  private readonly inbox: (() => void)[] = [];
+  private draining = false;
 
   constructor(private readonly log: Logger) {}
 
@@ -157,7 +167,36 @@ export class FoldWorker {
     if (this.worker) return this.worker;
     const worker = spawnFoldThread();
     worker.unref();
-    worker.on('message', (message: FromFoldWorker) => {
+    worker.on('message', (message: FromFoldWorker) => this.deliver(() => this.take(message)));
+    worker.on('error', (error) => this.log.error({ err: error }, 'the fold worker failed'));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.log.error({ code }, 'the fold worker stopped');
+      // After the answers it sent before it stopped.
+      this.deliver(() => this.lost(worker, `the fold worker stopped (exit code ${code})`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private deliver(task: () => void): void {
+    this.inbox.push(task);
+    if (this.draining) return;
+    this.draining = true;
+    setImmediate(() => this.drain());
+  }
+
+  /** Up to ANSWERS_PER_TURN answers, each with what it settles (their promise callbacks run before the next turn). */
+  private drain(): void {
+    try {
+      for (let n = 0; n < ANSWERS_PER_TURN && this.inbox.length; n++) this.inbox.shift()!();
+    } finally {
+      if (this.inbox.length) setImmediate(() => this.drain());
+      else this.draining = false;
+    }
+  }
+
+  private take(message: FromFoldWorker): void {
+    {
       switch (message.type) {
         case 'checked':
         case 'finished':
@@ -171,14 +210,7 @@ export class FoldWorker {
           throw new Error(`unknown fold worker answer ${JSON.stringify(_exhaustive)}`);
         }
       }
-    });
-    worker.on('error', (error) => this.log.error({ err: error }, 'the fold worker failed'));
-    worker.on('exit', (code) => {
-      if (!this.closed) this.log.error({ code }, 'the fold worker stopped');
-      this.lost(worker, `the fold worker stopped (exit code ${code})`);
-    });
-    this.worker = worker;
-    return worker;
+    }
   }
 
   /** Everything the worker held fails; the next round starts another. */

@@ -54,7 +54,9 @@ export function eligibleClients(state: EngineState, run: RunState): string[] {
   return [...state.clients.values()]
     .filter((c) => c.connected && c.data?.task === run.settings.task)
     .filter((c) => run.settings.task !== 'chest-xray' || trainingSamples(c) > 0)
-    .sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id))
+    // Ids in code-unit order, not localeCompare: clients that joined in the same millisecond (thousands do) are
+    // many ties, and ICU's collation made this sort most of a 1,000-client round start.
+    .sort((a, b) => a.joinedAt - b.joinedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((c) => c.id);
 }
 

@@ -30,9 +30,13 @@ import { tokensEqual } from '../http/auth';
 import type { WindowCounter } from './window-counter';
 import type { Claim } from '../store/client-identities';
 import { DEFAULT_EVENT_BUDGET, EventBudget, type EventBudgetConfig } from './event-budget';
+import { Intake } from './intake';
 
 type ClientNamespace = HubNamespace;
 type ClientSocket = Socket<ClientToHubEvents, HubToClientEvents, Record<string, never>, ClientSocketData>;
+
+/** The most time the answers to client messages take in one turn of the event loop; the rest wait for the next (intake.ts). */
+export const INTAKE_BUDGET_MS = 10;
 
 const KNOWN_EVENTS = new Set(['client:join', 'client:data', 'round:progress', 'update:submit', 'eval:submit', 'secagg:keys', 'secagg:shares', 'secagg:masked', 'secagg:reveal']);
 
@@ -113,6 +117,7 @@ function errorBody(error: unknown): AckResponse<never> {
 export function registerClientHandlers(nsp: ClientNamespace, options: ClientHandlerOptions): void {
   const { transport, log, joinToken, joinLimiter, maxUpdateBytes, identities } = options;
   const now = options.now ?? Date.now;
+  const intake = new Intake(INTAKE_BUDGET_MS);
 
   nsp.on('connection', (socket) => {
     // A node that stops relaying or leading closes its clients' connections: each one keeps the engine it met.
@@ -149,7 +154,8 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
 
     /** Validates, runs, and always answers: nothing is dropped silently. A handler's promise is answered when it settles. */
     function handle<S extends TSchema, R>(event: string, validator: Checker<S>, run: (payload: Static<S>) => R | Promise<R>) {
-      return (...args: unknown[]) => {
+      return (...args: unknown[]) => intake.run(() => answer(args));
+      function answer(args: unknown[]): void {
         // The acknowledgement is always the last argument, however many came before it.
         const ack = args.at(-1);
         const reply = typeof ack === 'function' ? (ack as (r: AckResponse<R>) => void) : () => {};
@@ -177,7 +183,7 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
         } catch (error) {
           refuse(error);
         }
-      };
+      }
     }
 
     function clientId(): string {
@@ -257,11 +263,14 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
     }
     socket.on('secagg:masked', handle('secagg:masked', secAggMaskedChecker, (message) => coordinator.submitMasked(clientId(), message)));
 
-    socket.on('disconnect', () => {
-      const id = socket.data.clientId;
-      if (!id || transport.sockets.get(id) !== socket) return;
-      transport.sockets.delete(id);
-      coordinator.leave(id);
-    });
+    // After the messages that came before it, which may still wait in the intake.
+    socket.on('disconnect', () =>
+      intake.run(() => {
+        const id = socket.data.clientId;
+        if (!id || transport.sockets.get(id) !== socket) return;
+        transport.sockets.delete(id);
+        coordinator.leave(id);
+      }),
+    );
   });
 }
