@@ -196,19 +196,17 @@ export class FoldWorker {
   }
 
   private take(message: FromFoldWorker): void {
-    {
-      switch (message.type) {
-        case 'checked':
-        case 'finished':
-          return this.settle(message.id, (entry) => entry.resolve(message));
-        case 'refused':
-          return this.settle(message.id, (entry) => entry.reject(new CodedError(message.code, message.message)));
-        case 'failed':
-          return this.settle(message.id, (entry) => entry.reject(new Error(message.message)));
-        default: {
-          const _exhaustive: never = message;
-          throw new Error(`unknown fold worker answer ${JSON.stringify(_exhaustive)}`);
-        }
+    switch (message.type) {
+      case 'checked':
+      case 'finished':
+        return this.settle(message.id, (entry) => entry.resolve(message));
+      case 'refused':
+        return this.settle(message.id, (entry) => entry.reject(new CodedError(message.code, message.message)));
+      case 'failed':
+        return this.settle(message.id, (entry) => entry.reject(new Error(message.message)));
+      default: {
+        const _exhaustive: never = message;
+        throw new Error(`unknown fold worker answer ${JSON.stringify(_exhaustive)}`);
       }
     }
   }
