@@ -385,7 +385,7 @@ test.describe('web client on forced WebGL', () => {
       // The update the hub took is the tab's, trained on WebGL: its share of the digits, a loss that fell.
       expect(update).toMatchObject({ samples: 2000 });
       expect(last?.runId).toBe(runId);
-      expect(last!.loss).toBeLessThan(0.8 * earlyLoss);
+      expect(last!.loss).toBeLessThan(0.75 * earlyLoss);
       expect(run.rounds[0]?.accuracy).toBeGreaterThan(0.5);
       await expect(page.getByTestId('epoch-log')).toContainText('loss');
       expect((await getRun(request, runId)).rounds).toHaveLength(1);
