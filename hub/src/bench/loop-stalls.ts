@@ -5,18 +5,27 @@
 import { readFileSync } from 'node:fs';
 import type { Stall } from './capacity-figures';
 
+/** A task's CPU time and run-queue wait so far (ms) from a Linux schedstat file; null where it cannot be read. */
+function schedstat(path: string): { cpuMs: number; waitMs: number } | null {
+  try {
+    const [cpu, wait] = readFileSync(path, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(cpu) && Number.isFinite(wait) ? { cpuMs: cpu! / 1e6, waitMs: wait! / 1e6 } : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Time this process's main thread has waited in the run queue for a core (Linux /proc/self/schedstat), in ms;
  * null where that is not available. Where it grows, a stall is the machine's other load, not this process's work.
  */
 export function runQueueWaitMs(): number | null {
-  try {
-    const fields = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/);
-    const ns = Number(fields[1]);
-    return Number.isFinite(ns) ? ns / 1e6 : null;
-  } catch {
-    return null;
-  }
+  return schedstat('/proc/self/schedstat')?.waitMs ?? null;
+}
+
+/** The calling thread's CPU time and run-queue wait so far (ms, Linux /proc/thread-self/schedstat); null elsewhere. */
+export function threadSchedMs(): { cpuMs: number; waitMs: number } | null {
+  return schedstat('/proc/thread-self/schedstat');
 }
 
 export interface StallWatch {
@@ -26,16 +35,6 @@ export interface StallWatch {
   longestMs(): number;
   reset(): void;
   stop(): void;
-}
-
-/** The calling thread's CPU time and run-queue wait so far (ms, Linux /proc/thread-self/schedstat); null elsewhere. */
-export function threadSchedMs(): { cpuMs: number; waitMs: number } | null {
-  try {
-    const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
-    return Number.isFinite(cpu) && Number.isFinite(wait) ? { cpuMs: cpu! / 1e6, waitMs: wait! / 1e6 } : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
