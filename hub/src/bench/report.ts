@@ -41,6 +41,8 @@ export interface BenchResults {
   /** SQLite commit of one round under synchronous=FULL and NORMAL (WAL), per model. */
   durability?: SynchronousResult[];
   capacity?: CapacityStep[];
+  /** When the capacity ladder ran, and whether alone (`--only capacity`, with the round overheads) or in the whole run. */
+  capacityRun?: { date: string; alone: boolean; durationSec: number };
   maxClients?: number;
   fedVsCentral?: number;
   fedVsCentralByLabel?: number;
@@ -162,6 +164,13 @@ const ms = (x: number | null | undefined) =>
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** Where the ladder's figures (and the round overheads beside them) come from, when the results say. */
+function capacityRunLine(run: BenchResults['capacityRun']): string {
+  if (!run) return '';
+  const where = run.alone ? 'by the capacity section alone (`--only capacity`, with the round overheads above), not in the run above' : 'in the run above';
+  return `\nMeasured on ${run.date.slice(0, 10)} ${where}; the ladder took ${run.durationSec} s.\n`;
+}
+
 /** The report: the console table, BENCHMARKS.md, and the privacy and server optimiser plots' SVGs (null when not measured). */
 export function renderReport(
   r: BenchResults,
@@ -190,7 +199,7 @@ below it is hand-written and dated, and not regenerated.
 ${markdownRows}
 
 ## Capacity steps
-
+${capacityRunLine(r.capacityRun)}
 | clients | passed | rounds | p95 coordination (ms) | p95 round (ms) | peak hub RSS (MiB) | hub RSS per idle client (KiB) | longest stall, ms (outside evaluations) | load workers | note |
 |---|---|---|---|---|---|---|---|---|---|
 ${capacityTable(r.capacity)}

@@ -113,9 +113,12 @@ async function loadSection(into: BenchResults, capacity: boolean): Promise<void>
   into.roundOverhead100 = light.overhead;
   into.roundOverhead100Rounds = light.rounds;
   log('4. capacity (clients in load workers; every step is run and reported)');
+  const started = performance.now();
+  const date = new Date().toISOString();
   const steps = quick ? [100, 300] : [1000, 3000, 10_000, 20_000];
   into.capacity = await benchCapacity(steps, quick ? 2 : 3, DEFAULT_TRAIN_MS, log);
   into.maxClients = Math.max(0, ...into.capacity.filter((s) => s.ok).map((s) => s.clients));
+  into.capacityRun = { date, alone: args.only === 'capacity', durationSec: Math.round((performance.now() - started) / 1000) };
 }
 
 /**

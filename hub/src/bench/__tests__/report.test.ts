@@ -208,4 +208,12 @@ describe('the secure aggregation lines of the benchmark report', () => {
     expect(renderReport(met()).markdown).toContain('Measured on 2026-12-01 in the run above:');
     expect(renderReport({ ...base }).markdown).toContain('## Secure aggregation vs plain\n\nNot measured in this run.');
   });
+
+  it('says when and how the capacity ladder was measured, and nothing for results that do not say', () => {
+    const alone = renderReport({ ...base, capacityRun: { date: '2026-12-04T20:10:00.000Z', alone: true, durationSec: 640 } }).markdown;
+    expect(alone).toContain('## Capacity steps\n\nMeasured on 2026-12-04 by the capacity section alone (`--only capacity`, with the round overheads above), not in the run above; the ladder took 640 s.\n\n| clients |');
+    const inRun = renderReport({ ...base, capacityRun: { date: '2026-12-01T10:00:00.000Z', alone: false, durationSec: 700 } }).markdown;
+    expect(inRun).toContain('Measured on 2026-12-01 in the run above; the ladder took 700 s.');
+    expect(renderReport({ ...base }).markdown).toContain('## Capacity steps\n\n| clients |');
+  });
 });
