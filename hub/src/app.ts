@@ -1,3 +1,4 @@
+import proxyAddr from '@fastify/proxy-addr';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -53,6 +54,8 @@ export interface HubOptions {
   rateLimitPerMinute?: number;
   /** Joins per minute per address (default 60). */
   joinsPerMinute?: number;
+  /** Proxies whose X-Forwarded-For gives the client's address for the per-address limits (config.ts, TRUST_PROXY). */
+  trustProxy?: string | number;
   /** Per-connection budget of client events (default DEFAULT_EVENT_BUDGET). */
   eventBudget?: EventBudgetConfig;
   /** Wraps the hub's model service as the engine's evaluator (tests hold an evaluation back to stop the hub inside it). */
@@ -106,8 +109,19 @@ function maxUpdateBytes(models: ModelService): number {
   return Math.ceil(largest * 1.5) + 64 * 1024;
 }
 
+/**
+ * Which hops are proxies to believe (TRUST_PROXY): a number counts hops from this server (the peer and the next
+ * n - 1 addresses to the left in X-Forwarded-For), a list names the proxies' addresses. Fastify uses it for
+ * request.ip (the HTTP rate limit's key), the client namespace for the address its joins count against.
+ */
+function trustedHops(trustProxy: string | number | undefined): ((address: string, hop: number) => boolean) | undefined {
+  if (trustProxy === undefined) return undefined;
+  return typeof trustProxy === 'number' ? (_address, hop) => hop < trustProxy : proxyAddr.compile(trustProxy.split(','));
+}
+
 /** Builds the hub: HTTP API, Socket.IO namespaces, static pages. `server.ts` only listens. */
 export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
+  const trusted = trustedHops(options.trustProxy);
   const app = Fastify({
     logger: redactedLogger(options.logger ?? false),
     // One line per API request, without its query string, is logged by the security plugin instead.
@@ -115,6 +129,8 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     ...(options.https ? { https: options.https } : {}),
     // Unknown settings are refused, not silently stripped (Fastify's default strips them).
     ajv: { customOptions: { removeAdditional: false } },
+    // request.ip, which the HTTP rate limit counts by: the client's address as the trusted proxies forwarded it.
+    ...(trusted ? { trustProxy: trusted } : {}),
   });
   installErrorHandler(app);
 
@@ -163,6 +179,7 @@ export async function buildApp(options: HubOptions): Promise<FastifyInstance> {
     log: app.log,
     maxUpdateBytes: updateLimit,
     joinLimiter: new WindowCounter(options.joinsPerMinute ?? 60, 60_000, () => (options.clock ?? systemClock).now()),
+    ...(trusted ? { clientAddress: (request: IncomingMessage) => proxyAddr(request, trusted) } : {}),
     identities: { claim: (clientId, secret) => store.claimIdentity(clientId, secret) },
     ...(options.eventBudget ? { eventBudget: options.eventBudget } : {}),
     ...(options.joinToken ? { joinToken: options.joinToken } : {}),

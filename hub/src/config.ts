@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import proxyAddr from '@fastify/proxy-addr';
 import { defaultMnistDir } from './data/mnist-files';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -17,6 +18,12 @@ export interface HubConfig {
   corsOrigins: string[];
   rateLimitPerMinute: number;
   joinsPerMinute: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed (TRUST_PROXY): how many stand in front (`1`: one nginx), or their
+   * addresses (addresses, CIDR ranges, or proxy-addr's `loopback`, `linklocal`, `uniquelocal`, comma-separated).
+   * Behind them the per-address limits count each client's own address.
+   */
+  trustProxy?: string | number;
   https?: { cert: Buffer; key: Buffer };
   /** Checkpoints kept per run: the last K rounds'. */
   keepCheckpoints: number;
@@ -32,6 +39,24 @@ export interface HubConfig {
   mnistDir: string;
   dashboardDir: string;
   clientDir: string;
+}
+
+/** TRUST_PROXY, checked now: a typo would otherwise believe no proxy, or the wrong one. */
+function trustProxy(value: string | undefined): { trustProxy?: string | number } {
+  const text = (value ?? '').trim();
+  if (!text) return {};
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops < 1 || hops > 10) throw new Error(`TRUST_PROXY as a number of proxies in front must be 1 to 10, got ${text}`);
+    return { trustProxy: hops };
+  }
+  const list = text.split(',').map((v) => v.trim()).filter(Boolean);
+  try {
+    proxyAddr.compile(list);
+  } catch (error) {
+    throw new Error(`TRUST_PROXY must be a number of proxies or list addresses, CIDR ranges, loopback, linklocal or uniquelocal: ${(error as Error).message}`, { cause: error });
+  }
+  return { trustProxy: list.join(',') };
 }
 
 /** Reads the environment; relative DATA_DIR is taken from where the user ran the command. */
@@ -50,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     ...(env.JOIN_TOKEN ? { joinToken: env.JOIN_TOKEN } : {}),
     rateLimitPerMinute: positive(env.RATE_LIMIT_PER_MINUTE, 1200, 'RATE_LIMIT_PER_MINUTE'),
     joinsPerMinute: positive(env.JOINS_PER_MINUTE, 60, 'JOINS_PER_MINUTE'),
+    ...trustProxy(env.TRUST_PROXY),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     ...tls(env, cwd),
     keepCheckpoints: positive(env.KEEP_CHECKPOINTS, 10, 'KEEP_CHECKPOINTS'),

@@ -14,6 +14,7 @@ const app = await buildApp({
   corsOrigins: config.corsOrigins,
   rateLimitPerMinute: config.rateLimitPerMinute,
   joinsPerMinute: config.joinsPerMinute,
+  ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
   keepCheckpoints: config.keepCheckpoints,
   sqliteSynchronous: config.sqliteSynchronous,
   ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),

@@ -41,7 +41,7 @@ describe('the Docker image and compose file', () => {
     for (const node of COMPOSE_NODES) {
       expect(compose).toContain(`NODE_ID: ${node}\n      NODE_URL: http://${node}:5000`);
     }
-    for (const variable of ['DATABASE_URL: postgresql://', 'REDIS_URL: redis://redis:6379', 'ADMIN_TOKEN: ${ADMIN_TOKEN:?']) expect(compose).toContain(variable);
+    for (const variable of ['DATABASE_URL: postgresql://', 'REDIS_URL: redis://redis:6379', 'ADMIN_TOKEN: ${ADMIN_TOKEN:?', 'TRUST_PROXY: "1"']) expect(compose).toContain(variable);
   });
 
   it("runs the build stage's script in a clean copy of the repository, and the hub it built starts as the image's CMD starts it", async () => {

@@ -60,7 +60,8 @@ function hubNode(id: string, port: number, env: NodeJS.ProcessEnv, options: Clus
     killed = false;
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: hubRoot,
-      env: { ...env, PORT: String(port), HOST: '127.0.0.1', NODE_URL: url, NODE_ID: id },
+      // nginx is the one proxy in front: the per-address limits count the address it forwards.
+      env: { ...env, PORT: String(port), HOST: '127.0.0.1', NODE_URL: url, NODE_ID: id, TRUST_PROXY: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'socket.io';
 import type { HubNamespace } from './socket-plugin';
 import {
@@ -97,6 +98,8 @@ export interface ClientHandlerOptions {
   maxUpdateBytes: number;
   /** Joins per address. */
   joinLimiter: WindowCounter;
+  /** The address a connection's joins count against (default: the peer's, as Socket.IO saw it). */
+  clientAddress?: (request: IncomingMessage) => string;
   joinToken?: string;
   /** Who may speak for which client id. */
   identities: { claim(clientId: string | undefined, secret: string | undefined): Promise<Claim> };
@@ -127,6 +130,7 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
       return;
     }
     const coordinator: ClientEngine = engine;
+    const address = options.clientAddress?.(socket.request) ?? socket.handshake.address;
     // Every event spends from this connection's budget before anything else looks at it; unknown
     // events are answered here too (not in onAny, which Socket.IO runs before any middleware).
     const budget = new EventBudget(options.eventBudget ?? DEFAULT_EVENT_BUDGET, now);
@@ -142,7 +146,7 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
         answer({ error: { code: 'HUB_ERR_RATE_LIMITED', message: `too many ${event} messages on this connection; slow down` } });
         if (refused++ === 0) log.warn({ event, socket: socket.id, client: socket.data.clientId }, 'messages over the connection budget refused');
         if (verdict === 'flooding') {
-          log.warn({ socket: socket.id, client: socket.data.clientId, address: socket.handshake.address }, 'connection kept flooding: disconnected');
+          log.warn({ socket: socket.id, client: socket.data.clientId, address }, 'connection kept flooding: disconnected');
           socket.disconnect(true);
         }
         return;
@@ -195,7 +199,7 @@ export function registerClientHandlers(nsp: ClientNamespace, options: ClientHand
     socket.on(
       'client:join',
       handle('client:join', joinRequestChecker, (request) => {
-        if (!joinLimiter.hit(socket.handshake.address)) {
+        if (!joinLimiter.hit(address)) {
           throw new CodedError('HUB_ERR_RATE_LIMITED', 'too many joins from this address; wait a minute');
         }
         if (joinToken !== undefined && !tokensEqual(request.joinToken ?? '', joinToken)) {

@@ -70,6 +70,35 @@ describe('security', () => {
     expect(answers).toEqual(['joined', 'joined', 'HUB_ERR_RATE_LIMITED']);
   });
 
+  it('behind a trusted proxy (TRUST_PROXY) counts HTTP requests by the address it forwarded, and ignores the header from anyone else', async () => {
+    hub = await startTestHub({ rateLimitPerMinute: 2, trustProxy: 'loopback' });
+    const from = (client: string, remoteAddress = '127.0.0.1') => hub!.app.inject({ url: '/api/status', remoteAddress, headers: { 'x-forwarded-for': client } }).then((r) => r.statusCode);
+    const codes = [await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.2')];
+    expect(codes).toEqual([200, 200, 429, 200]);
+    // Not from the proxy: the header is the sender's claim, and the sender's own address is counted.
+    const direct = [await from('203.0.113.3', '198.51.100.7'), await from('203.0.113.4', '198.51.100.7'), await from('203.0.113.5', '198.51.100.7')];
+    expect(direct).toEqual([200, 200, 429]);
+  });
+
+  it('behind a trusted proxy counts joins by the forwarded address; without TRUST_PROXY the header changes nothing', async () => {
+    const joinFrom = async (url: string, forwardedFor: string) => {
+      const socket = io(`${url}${CLIENT_NAMESPACE}`, { transports: ['websocket'], forceNew: true, extraHeaders: { 'x-forwarded-for': forwardedFor } });
+      const reply = (await socket.timeout(10_000).emitWithAck('client:join', joinRequest)) as AckResponse<unknown>;
+      socket.disconnect();
+      return 'error' in reply ? reply.error.code : 'joined';
+    };
+    hub = await startTestHub({ joinsPerMinute: 2, trustProxy: 1 });
+    const behind = [];
+    for (const client of ['203.0.113.1', '203.0.113.1', '203.0.113.1', '203.0.113.2']) behind.push(await joinFrom(hub.url, client));
+    expect(behind).toEqual(['joined', 'joined', 'HUB_ERR_RATE_LIMITED', 'joined']);
+    await hub.close();
+
+    hub = await startTestHub({ joinsPerMinute: 2 });
+    const spoofed = [];
+    for (const client of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) spoofed.push(await joinFrom(hub.url, client));
+    expect(spoofed).toEqual(['joined', 'joined', 'HUB_ERR_RATE_LIMITED']);
+  });
+
   it('serves HTTPS and WSS with TLS_CERT/TLS_KEY', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fl-tls-'));
     execFileSync('openssl', [
