@@ -55,7 +55,7 @@ export interface HubOptions {
   /** Joins per minute per address (default 60). */
   joinsPerMinute?: number;
   /** Proxies whose X-Forwarded-For gives the client's address for the per-address limits (config.ts, TRUST_PROXY). */
-  trustProxy?: string | number;
+  trustProxy?: number | string[];
   /** Per-connection budget of client events (default DEFAULT_EVENT_BUDGET). */
   eventBudget?: EventBudgetConfig;
   /** Wraps the hub's model service as the engine's evaluator (tests hold an evaluation back to stop the hub inside it). */
@@ -114,9 +114,9 @@ function maxUpdateBytes(models: ModelService): number {
  * n - 1 addresses to the left in X-Forwarded-For), a list names the proxies' addresses. Fastify uses it for
  * request.ip (the HTTP rate limit's key), the client namespace for the address its joins count against.
  */
-function trustedHops(trustProxy: string | number | undefined): ((address: string, hop: number) => boolean) | undefined {
+function trustedHops(trustProxy: number | string[] | undefined): ((address: string, hop: number) => boolean) | undefined {
   if (trustProxy === undefined) return undefined;
-  return typeof trustProxy === 'number' ? (_address, hop) => hop < trustProxy : proxyAddr.compile(trustProxy.split(','));
+  return typeof trustProxy === 'number' ? (_address, hop) => hop < trustProxy : proxyAddr.compile(trustProxy);
 }
 
 /** Builds the hub: HTTP API, Socket.IO namespaces, static pages. `server.ts` only listens. */

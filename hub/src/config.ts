@@ -23,7 +23,7 @@ export interface HubConfig {
    * addresses (addresses, CIDR ranges, or proxy-addr's `loopback`, `linklocal`, `uniquelocal`, comma-separated).
    * Behind them the per-address limits count each client's own address.
    */
-  trustProxy?: string | number;
+  trustProxy?: number | string[];
   https?: { cert: Buffer; key: Buffer };
   /** Checkpoints kept per run: the last K rounds'. */
   keepCheckpoints: number;
@@ -42,7 +42,7 @@ export interface HubConfig {
 }
 
 /** TRUST_PROXY, checked now: a typo would otherwise believe no proxy, or the wrong one. */
-function trustProxy(value: string | undefined): { trustProxy?: string | number } {
+function trustProxy(value: string | undefined): { trustProxy?: number | string[] } {
   const text = (value ?? '').trim();
   if (!text) return {};
   if (/^\d+$/.test(text)) {
@@ -54,9 +54,9 @@ function trustProxy(value: string | undefined): { trustProxy?: string | number }
   try {
     proxyAddr.compile(list);
   } catch (error) {
-    throw new Error(`TRUST_PROXY must be a number of proxies or list addresses, CIDR ranges, loopback, linklocal or uniquelocal: ${(error as Error).message}`, { cause: error });
+    throw new Error(`TRUST_PROXY must be a number of proxies, or a list of addresses, CIDR ranges, loopback, linklocal or uniquelocal: ${(error as Error).message}`, { cause: error });
   }
-  return { trustProxy: list.join(',') };
+  return { trustProxy: list };
 }
 
 /** Reads the environment; relative DATA_DIR is taken from where the user ran the command. */

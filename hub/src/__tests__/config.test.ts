@@ -75,12 +75,12 @@ describe('loadConfig: TRUST_PROXY', () => {
     const dataDir = tempDataDir();
     expect(loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't' }).trustProxy).toBeUndefined();
     expect(loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', TRUST_PROXY: '1' }).trustProxy).toBe(1);
-    expect(loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', TRUST_PROXY: ' loopback, 10.0.0.0/8 ' }).trustProxy).toBe('loopback,10.0.0.0/8');
+    expect(loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', TRUST_PROXY: ' loopback, 10.0.0.0/8 ' }).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
   });
 
   it('refuses what is neither, naming the variable', () => {
     const dataDir = tempDataDir();
-    expect(() => loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', TRUST_PROXY: 'nginx' })).toThrow(/TRUST_PROXY must be a number of proxies or list addresses/);
+    expect(() => loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', TRUST_PROXY: 'nginx' })).toThrow(/TRUST_PROXY must be a number of proxies, or a list of addresses/);
     expect(() => loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', TRUST_PROXY: '0' })).toThrow(/TRUST_PROXY as a number of proxies in front must be 1 to 10/);
   });
 });

@@ -71,7 +71,7 @@ describe('security', () => {
   });
 
   it('behind a trusted proxy (TRUST_PROXY) counts HTTP requests by the address it forwarded, and ignores the header from anyone else', async () => {
-    hub = await startTestHub({ rateLimitPerMinute: 2, trustProxy: 'loopback' });
+    hub = await startTestHub({ rateLimitPerMinute: 2, trustProxy: ['loopback'] });
     const from = (client: string, remoteAddress = '127.0.0.1') => hub!.app.inject({ url: '/api/status', remoteAddress, headers: { 'x-forwarded-for': client } }).then((r) => r.statusCode);
     const codes = [await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.2')];
     expect(codes).toEqual([200, 200, 429, 200]);
